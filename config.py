@@ -1,0 +1,129 @@
+"""Configuration classes, read from the environment.
+
+SQLite under ``instance/`` is the embedded default; ``DATABASE_URL`` selects
+PostgreSQL (``postgresql://…``, driven by psycopg 3).
+"""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+# Placeholder keys that must never reach production.
+INSECURE_SECRET_KEYS = {"", "dev", "changeme", "development-only-secret-key"}
+
+
+def database_url(url: str | None, default: str) -> str:
+    """Normalise a database URL so that PostgreSQL always goes through psycopg 3."""
+    url = url or default
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "development-only-secret-key")
+    SQLALCHEMY_DATABASE_URI = database_url(
+        os.environ.get("DATABASE_URL"), f"sqlite:///{INSTANCE_DIR / 'portal.sqlite3'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    # Sessions and cookies
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=10)
+    FORCE_HTTPS = False
+
+    # Forms
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    MAX_CONTENT_LENGTH = env_int("MAX_UPLOAD_MB", 10) * 1024 * 1024 + 64 * 1024
+
+    # Links sent by e-mail
+    INVITATION_MAX_AGE = timedelta(days=7)
+    PASSWORD_RESET_MAX_AGE = timedelta(hours=2)
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+
+    # E-mail: messages go through the outbox table, then SMTP.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
+    MAIL_PORT = env_int("MAIL_PORT", 25)
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "0") == "1"
+    MAIL_USE_SSL = os.environ.get("MAIL_USE_SSL", "0") == "1"
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = os.environ.get(
+        "MAIL_DEFAULT_SENDER", "Portail partenaires <ne-pas-repondre@portail-partenaires.local>"
+    )
+    MAIL_TIMEOUT_SECONDS = env_int("MAIL_TIMEOUT_SECONDS", 10)
+    OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 12)
+    # A message claimed by a sender that died is offered again after this long.
+    OUTBOX_CLAIM_TIMEOUT = timedelta(minutes=15)
+    # Send right after the request's commit; the cron job retries what failed.
+    OUTBOX_SEND_AFTER_REQUEST = True
+
+    # Rate limiting (Flask-Limiter): memory by default, Redis when shared.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
+    LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "30 per 15 minutes")
+
+    # Interface
+    BABEL_DEFAULT_LOCALE = "fr"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
+    LANGUAGES = ["fr", "en"]
+    PER_PAGE = 25
+
+    DEMO_DATA_ALLOWED = True
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing-secret-key"
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    SQLALCHEMY_ENGINE_OPTIONS = {}
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    MAIL_SERVER = "127.0.0.1"
+    MAIL_PORT = 1  # nothing listens there unless a test starts a server
+    MAIL_TIMEOUT_SECONDS = 2
+    OUTBOX_SEND_AFTER_REQUEST = False
+    PUBLIC_URL = "http://localhost"
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    FORCE_HTTPS = True
+    DEMO_DATA_ALLOWED = False
+
+    @classmethod
+    def check(cls) -> None:
+        """Refuse to start with a missing or placeholder secret key."""
+        key = os.environ.get("SECRET_KEY", "")
+        if key in INSECURE_SECRET_KEYS or len(key) < 32:
+            raise RuntimeError(
+                "SECRET_KEY must be set to a random value of at least 32 characters in production."
+            )
+        cls.SECRET_KEY = key
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

@@ -1,0 +1,120 @@
+"""Portail partenaires: the web portal of a CCAS housing pathway's comité technique."""
+
+import os
+
+from flask import Flask, request
+from flask_babel import format_date, format_datetime
+from flask_login import current_user
+
+from config import CONFIGS, INSTANCE_DIR, Config
+
+
+def create_app(config: type[Config] | str | None = None) -> Flask:
+    """Build the application. ``config`` is a config class or one of the names in
+    ``config.CONFIGS``; by default ``PORTAL_ENV`` (development) decides."""
+    if config is None or isinstance(config, str):
+        config = CONFIGS[config or os.environ.get("PORTAL_ENV", "development")]
+    if hasattr(config, "check"):
+        config.check()
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder=os.path.join(root, "templates"),
+        static_folder=os.path.join(root, "static"),
+    )
+    app.config.from_object(config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_request_hooks(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from portal.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+    from portal.security import init_security
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    csrf.init_app(app)
+    mail.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app)
+    init_security(app)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Connectez-vous pour accéder à cette page."
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(load_user)
+
+
+def load_user(session_id: str):
+    """Each request reloads the person: a deactivated account or a changed password ends
+    every open session at once."""
+    from portal.extensions import db
+    from portal.models import User
+
+    user_id, _, token = session_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_token != token or not user.is_active:
+        return None
+    return user
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal.auth import bp as auth_bp
+    from portal.committees import bp as committees_bp
+    from portal.dashboard import bp as dashboard_bp
+    from portal.organisations import bp as organisations_bp
+
+    for blueprint in (auth_bp, committees_bp, dashboard_bp, organisations_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from portal.errors import register
+
+    register(app)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from portal.outbox.services import send_queued_after_request
+
+    @app.after_request
+    def after_request(response):
+        # Signed-in pages carry personal data: never keep them in a shared cache.
+        if current_user.is_authenticated:
+            response.headers["Cache-Control"] = "no-store"
+        send_queued_after_request()
+        return response
+
+
+def register_template_helpers(app: Flask) -> None:
+    from portal import permissions
+
+    app.jinja_env.globals["permissions"] = permissions
+    app.jinja_env.filters["datetime"] = lambda value, fmt="d MMMM yyyy 'à' HH:mm": (
+        format_datetime(value, fmt) if value else ""
+    )
+    app.jinja_env.filters["date"] = lambda value, fmt="d MMMM yyyy": (
+        format_date(value, fmt) if value else ""
+    )
+
+    @app.context_processor
+    def inject_navigation():
+        return {"current_endpoint": request.endpoint or ""}
+
+
+def register_commands(app: Flask) -> None:
+    from portal.cli import register
+
+    register(app)

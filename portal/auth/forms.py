@@ -1,0 +1,97 @@
+from wtforms import BooleanField, PasswordField, StringField, SubmitField
+from wtforms.validators import EqualTo, Length, ValidationError
+
+from portal.auth.passwords import MAX_LENGTH, password_problem
+from portal.forms import BaseForm, email_field, max_length, required, text_field
+
+
+class LoginForm(BaseForm):
+    email = email_field()
+    password = PasswordField(
+        "Mot de passe",
+        validators=[required("Indiquez votre mot de passe."), max_length(MAX_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    remember = BooleanField("Rester connecté sur cet appareil")
+    submit = SubmitField("Se connecter")
+
+
+class ForgotPasswordForm(BaseForm):
+    email = email_field()
+    submit = SubmitField("Recevoir un lien")
+
+
+class NewPasswordMixin:
+    """A new password typed twice, checked against the policy."""
+
+    password = PasswordField(
+        "Nouveau mot de passe",
+        validators=[required("Choisissez un mot de passe.")],
+        description="12 caractères au moins. Une phrase de plusieurs mots est facile à retenir.",
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "Confirmez le mot de passe",
+        validators=[
+            required("Confirmez le mot de passe."),
+            EqualTo("password", message="Les deux mots de passe ne sont pas identiques."),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+    def password_context(self) -> list[str]:
+        return []
+
+    def validate_password(self, field):
+        problem = password_problem(field.data or "", self.password_context())
+        if problem:
+            raise ValidationError(problem)
+
+
+class ResetPasswordForm(NewPasswordMixin, BaseForm):
+    submit = SubmitField("Enregistrer le mot de passe")
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def password_context(self) -> list[str]:
+        return [self.user.email, self.user.full_name] if self.user else []
+
+
+class AcceptInvitationForm(NewPasswordMixin, BaseForm):
+    full_name = text_field("Nom et prénom", 120, render_kw={"autocomplete": "name"})
+    submit = SubmitField("Rejoindre le portail")
+
+    def __init__(self, *args, email="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def password_context(self) -> list[str]:
+        return [self.email, self.full_name.data or ""]
+
+
+class ChangePasswordForm(NewPasswordMixin, BaseForm):
+    current_password = PasswordField(
+        "Mot de passe actuel",
+        validators=[required("Indiquez votre mot de passe actuel."), Length(max=MAX_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    submit = SubmitField("Changer le mot de passe")
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def password_context(self) -> list[str]:
+        return [self.user.email, self.user.full_name] if self.user else []
+
+
+class ProfileForm(BaseForm):
+    full_name = text_field("Nom et prénom", 120, render_kw={"autocomplete": "name"})
+    phone = StringField(
+        "Téléphone",
+        validators=[max_length(30)],
+        render_kw={"autocomplete": "tel"},
+    )
+    submit = SubmitField("Enregistrer")

@@ -1,0 +1,89 @@
+"""Sign-in, passwords and invitations. These functions flush; the view commits."""
+
+import sqlalchemy as sa
+from flask import url_for
+
+from portal.audit import record_event
+from portal.auth.passwords import hash_password, needs_rehash, verify_password
+from portal.auth.tokens import make_reset_token
+from portal.extensions import db
+from portal.models import AuditAction, Invitation, Membership, User, UserKind, now_utc
+from portal.outbox.services import queue_email
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user whose password this is, or None. Every attempt is audited."""
+    user = find_user_by_email(email)
+    if not verify_password(user.password_hash if user else None, password):
+        record_event(
+            AuditAction.LOGIN_FAILED,
+            "user",
+            user.id if user else None,
+            f"Échec de connexion pour {email[:200]}",
+            user=user,
+        )
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def record_login(user: User) -> None:
+    user.last_login_at = now_utc()
+    record_event(AuditAction.LOGIN, "user", user.id, "Connexion", user=user)
+
+
+def set_password(user: User, password: str) -> None:
+    """Change a password and sign the person out of every other session."""
+    user.password_hash = hash_password(password)
+    user.rotate_session_token()
+    db.session.flush()
+
+
+def send_password_reset(email: str) -> None:
+    """E-mail a reset link if the address belongs to an active account; say nothing either way."""
+    user = find_user_by_email(email)
+    if user is None or not user.is_active:
+        return
+    link = url_for("auth.reset_password", token=make_reset_token(user), _external=True)
+    queue_email(
+        user.email,
+        "password_reset",
+        "Réinitialisation de votre mot de passe",
+        user=user,
+        link=link,
+    )
+
+
+def accept_invitation(invitation: Invitation, full_name: str, password: str) -> User:
+    """Create the account (or reuse an existing one) and its membership, once."""
+    user = find_user_by_email(invitation.email)
+    if user is None:
+        user = User(email=invitation.email, full_name=full_name, kind=UserKind.STAFF)
+        db.session.add(user)
+    else:
+        user.full_name = full_name
+    user.email_confirmed_at = user.email_confirmed_at or now_utc()
+    set_password(user, password)
+    membership = user.membership_of(invitation.organisation_id)
+    if membership is None:
+        membership = Membership(user=user, organisation_id=invitation.organisation_id)
+        db.session.add(membership)
+    membership.role = invitation.role
+    membership.active = True
+    membership.ended_on = None
+    invitation.accepted_at = now_utc()
+    db.session.flush()
+    record_event(
+        AuditAction.CREATE,
+        "membership",
+        membership.id,
+        f"Invitation acceptée : {user.email} rejoint {invitation.organisation.name}",
+        user=user,
+        organisation_id=invitation.organisation_id,
+    )
+    return user

@@ -1,0 +1,52 @@
+"""Signed links sent by e-mail: password reset and invitations.
+
+Each link is signed with the secret key and expires. It is single-use because its payload
+names something that changes once it has been used (the password hash, the invitation's
+acceptance).
+"""
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from portal.extensions import db
+from portal.models import Invitation, User
+
+
+def serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"portal.{purpose}")
+
+
+def password_fingerprint(user: User) -> str:
+    return (user.password_hash or "unset")[-16:]
+
+
+def make_reset_token(user: User) -> str:
+    return serializer("password-reset").dumps({"u": user.id, "p": password_fingerprint(user)})
+
+
+def load_reset_token(token: str) -> User | None:
+    max_age = current_app.config["PASSWORD_RESET_MAX_AGE"].total_seconds()
+    try:
+        data = serializer("password-reset").loads(token, max_age=max_age)
+    except BadSignature:  # also raised for expired links
+        return None
+    user = db.session.get(User, data.get("u"))
+    if user is None or not user.active or password_fingerprint(user) != data.get("p"):
+        return None
+    return user
+
+
+def make_invitation_token(invitation: Invitation) -> str:
+    return serializer("invitation").dumps({"i": invitation.id, "n": invitation.nonce})
+
+
+def load_invitation_token(token: str) -> Invitation | None:
+    max_age = current_app.config["INVITATION_MAX_AGE"].total_seconds()
+    try:
+        data = serializer("invitation").loads(token, max_age=max_age)
+    except BadSignature:
+        return None
+    invitation = db.session.get(Invitation, data.get("i"))
+    if invitation is None or invitation.nonce != data.get("n") or not invitation.is_pending:
+        return None
+    return invitation

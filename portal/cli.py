@@ -1,0 +1,91 @@
+"""Command-line jobs: demo data, the outbox, set-up. Safe to run from cron on several
+machines at once."""
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from portal.extensions import db
+
+demo_cli = AppGroup("demo", help="Données de démonstration.")
+outbox_cli = AppGroup("outbox", help="Envoi des e-mails en attente.")
+users_cli = AppGroup("users", help="Comptes.")
+
+
+@demo_cli.command("load")
+@click.option("--if-empty", is_flag=True, help="Ne rien faire si la base contient déjà des comptes.")
+def demo_load(if_empty: bool) -> None:
+    """Load the Concarneau territory of the field report, with its demo accounts."""
+    from portal.demo import load_demo_data
+    from portal.models import User
+
+    if not current_app.config["DEMO_DATA_ALLOWED"]:
+        raise click.ClickException("Les données de démonstration sont interdites en production.")
+    if db.session.scalar(sa.select(sa.func.count(User.id))):
+        if if_empty:
+            click.echo("La base contient déjà des comptes : données de démonstration non chargées.")
+            return
+        raise click.ClickException("La base n'est pas vide : les données de démonstration ne sont chargées que dans une base vide.")
+    load_demo_data()
+    db.session.commit()
+    click.echo("Données de démonstration chargées. Mot de passe de tous les comptes : portail-demo-2026")
+
+
+@outbox_cli.command("send")
+@click.option("--limit", default=200, show_default=True, help="Nombre maximal de messages.")
+def outbox_send(limit: int) -> None:
+    """Send the e-mails that are due (run every minute from cron)."""
+    from portal.outbox.services import send_due
+
+    sent, failed = send_due(limit)
+    click.echo(f"{sent} envoyé(s), {failed} en échec (nouvel essai plus tard).")
+
+
+@users_cli.command("create-coordinator")
+@click.argument("email")
+@click.argument("full_name")
+@click.argument("organisation_name")
+@click.option("--territory", default="Concarneau Cornouaille Agglomération", show_default=True)
+@click.password_option("--password", prompt="Mot de passe")
+def create_coordinator(email, full_name, organisation_name, territory, password):
+    """Create the first coordinator account and its CCAS (bootstraps a new instance)."""
+    from portal.auth.passwords import password_problem
+    from portal.auth.services import set_password
+    from portal.models import (
+        Membership,
+        MembershipRole,
+        Organisation,
+        OrganisationKind,
+        Territory,
+        User,
+        now_utc,
+    )
+
+    problem = password_problem(password, [email, full_name])
+    if problem:
+        raise click.ClickException(problem)
+    email = email.strip().lower()
+    if db.session.scalar(sa.select(User.id).where(User.email == email)):
+        raise click.ClickException("Un compte existe déjà pour cette adresse.")
+    place = db.session.scalar(sa.select(Territory).where(Territory.name == territory))
+    if place is None:
+        place = Territory(name=territory)
+    organisation = db.session.scalar(
+        sa.select(Organisation).where(Organisation.name == organisation_name)
+    )
+    if organisation is None:
+        organisation = Organisation(name=organisation_name, kind=OrganisationKind.CCAS, territory=place)
+    elif organisation.kind != OrganisationKind.CCAS:
+        raise click.ClickException("Le rôle de coordination est réservé au personnel d'un CCAS.")
+    user = User(email=email, full_name=full_name, is_coordinator=True, email_confirmed_at=now_utc())
+    db.session.add_all([place, organisation, user])
+    set_password(user, password)
+    db.session.add(Membership(user=user, organisation=organisation, role=MembershipRole.ADMIN))
+    db.session.commit()
+    click.echo(f"Compte de coordination créé pour {email}.")
+
+
+def register(app: Flask) -> None:
+    for group in (demo_cli, outbox_cli, users_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,51 @@
+import sqlalchemy as sa
+from wtforms import BooleanField, SelectField, SelectMultipleField, SubmitField, TextAreaField
+from wtforms.validators import ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from portal.extensions import db
+from portal.forms import BaseForm, max_length, required, text_field
+from portal.models import Committee, CommitteeKind, Organisation
+from portal.organisations.forms import territory_choices
+
+
+class CheckboxListField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class CommitteeForm(BaseForm):
+    name = text_field("Nom", 160)
+    kind = SelectField(
+        "Type d'instance",
+        choices=[(kind.value, kind.label) for kind in CommitteeKind],
+        validators=[required("Choisissez un type.")],
+    )
+    territory_id = SelectField(
+        "Territoire", coerce=int, validators=[required("Choisissez un territoire.")]
+    )
+    description = TextAreaField("Rôle de l'instance", validators=[max_length(2000)])
+    organisation_ids = CheckboxListField("Organisations membres", coerce=int)
+    active = BooleanField("Instance active", default=True)
+    submit = SubmitField("Enregistrer")
+
+    def __init__(self, *args, committee: Committee | None = None, **kwargs):
+        super().__init__(*args, obj=committee, **kwargs)
+        self.committee = committee
+        self.territory_id.choices = territory_choices()
+        self.organisation_ids.choices = [
+            (o.id, f"{o.name} ({o.kind.label})")
+            for o in db.session.scalars(
+                sa.select(Organisation).where(Organisation.active).order_by(Organisation.name)
+            )
+        ]
+
+    def validate_name(self, field):
+        query = sa.select(Committee.id).where(
+            sa.func.lower(Committee.name) == field.data.lower(),
+            Committee.territory_id == self.territory_id.data,
+        )
+        if self.committee is not None:
+            query = query.where(Committee.id != self.committee.id)
+        if db.session.scalar(query):
+            raise ValidationError("Une instance porte déjà ce nom sur ce territoire.")

@@ -1,0 +1,33 @@
+"""Committees (comité technique, comité de pilotage, commission SIAO)."""
+
+import sqlalchemy as sa
+
+from portal.audit import record_event
+from portal.extensions import db
+from portal.models import AuditAction, Committee, CommitteeKind, Organisation
+
+
+def save_committee(committee: Committee | None, data: dict) -> Committee:
+    creating = committee is None
+    if creating:
+        committee = Committee()
+        db.session.add(committee)
+    committee.name = data["name"]
+    committee.kind = CommitteeKind(data["kind"])
+    committee.territory_id = data["territory_id"]
+    committee.description = data.get("description") or ""
+    committee.active = bool(data.get("active", True))
+    committee.organisations = list(
+        db.session.scalars(
+            sa.select(Organisation).where(Organisation.id.in_(data.get("organisation_ids") or []))
+        )
+    )
+    db.session.flush()
+    record_event(
+        AuditAction.CREATE if creating else AuditAction.CHANGE,
+        "committee",
+        committee.id,
+        f"Instance {'créée' if creating else 'modifiée'} : {committee.name} "
+        f"({len(committee.organisations)} organisations)",
+    )
+    return committee

@@ -1,0 +1,45 @@
+"""Error pages in French, never a stack trace."""
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from portal.extensions import db
+
+MESSAGES = {
+    400: ("Requête incorrecte", "La demande n'a pas pu être comprise. Vérifiez le lien ou le formulaire."),
+    403: ("Accès refusé", "Vous n'avez pas accès à cette page. Si vous pensez que c'est une erreur, adressez-vous à l'administrateur de votre organisation."),
+    404: ("Page introuvable", "Cette page n'existe pas ou n'est pas accessible avec votre compte."),
+    405: ("Action non autorisée", "Cette action n'est pas possible ici."),
+    413: ("Fichier trop volumineux", "Le fichier envoyé dépasse la taille autorisée."),
+    429: ("Trop de tentatives", "Vous avez fait trop de tentatives en peu de temps. Patientez quelques minutes avant de réessayer."),
+    500: ("Erreur du serveur", "Une erreur inattendue s'est produite. Elle a été enregistrée ; réessayez dans un instant."),
+}
+
+
+def render_error(code: int, message: str | None = None):
+    title, default_message = MESSAGES.get(code, MESSAGES[500])
+    if request.path.startswith("/healthz") or request.accept_mimetypes.best == "application/json":
+        return jsonify(error=title), code
+    return render_template("errors.html", code=code, title=title, message=message or default_message), code
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_error(
+            400,
+            "Le formulaire a expiré ou ne vient pas de ce site. Rechargez la page et recommencez : "
+            "vos saisies n'ont pas été enregistrées.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        return render_error(error.code)
+
+    @app.errorhandler(InternalServerError)
+    def internal_error(error):
+        db.session.rollback()
+        return render_error(500)

@@ -1,0 +1,57 @@
+"""Form pieces shared by every feature: trimmed text and messages in French."""
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
+class BaseForm(FlaskForm):
+    """Every text value is trimmed before validation."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            filters = unbound_field.kwargs.get("filters", [])
+            if strip not in filters:
+                unbound_field.kwargs["filters"] = [strip, *filters]
+            return unbound_field.bind(form=form, **options)
+
+
+def required(message: str = "Ce champ est obligatoire.") -> DataRequired:
+    return DataRequired(message=message)
+
+
+def max_length(maximum: int) -> Length:
+    return Length(max=maximum, message=f"{maximum} caractères au plus.")
+
+
+def text_field(label: str, maximum: int, *, optional: bool = False, **kwargs) -> StringField:
+    validators = [Optional() if optional else required(), max_length(maximum)]
+    return StringField(label, validators=validators, **kwargs)
+
+
+def email_field(label: str = "Adresse e-mail", *, optional: bool = False, **kwargs) -> EmailField:
+    return EmailField(
+        label,
+        filters=[lower],
+        validators=[
+            Optional() if optional else required("Indiquez une adresse e-mail."),
+            max_length(254),
+            Email(message="Cette adresse e-mail n'est pas valide.", check_deliverability=False),
+        ],
+        render_kw={"autocomplete": "email"},
+        **kwargs,
+    )
+
+
+class ConfirmForm(BaseForm):
+    """A bare form behind a POST button: it carries the CSRF token."""
+
+    submit = SubmitField("Confirmer")

@@ -1,0 +1,145 @@
+"""People: user accounts, their memberships of organisations, and invitations."""
+
+import enum
+import secrets
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.base import UTCDateTime, now_utc, str_enum
+from portal.models.organisations import Organisation, OrganisationKind
+
+
+class UserKind(enum.StrEnum):
+    STAFF = "staff"  # works for a partner organisation
+    LANDLORD = "landlord"  # private landlord, belongs to no organisation
+
+
+class MembershipRole(enum.StrEnum):
+    ADMIN = "admin"
+    MEMBER = "member"
+
+    @property
+    def label(self) -> str:
+        return {"admin": "Administrateur", "member": "Membre"}[self.value]
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(sa.String(120))
+    phone: Mapped[str | None] = mapped_column(sa.String(30))
+    kind: Mapped[UserKind] = mapped_column(str_enum(UserKind), default=UserKind.STAFF)
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    # Held by CCAS staff only: manages organisations, committees and parameters.
+    is_coordinator: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    # Part of the session cookie: changing it signs the person out everywhere.
+    session_token: Mapped[str] = mapped_column(sa.String(32), default=new_session_token)
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    memberships: Mapped[list["Membership"]] = relationship(
+        back_populates="user",
+        lazy="selectin",
+        foreign_keys="Membership.user_id",
+        order_by="Membership.id",
+    )
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_active(self) -> bool:
+        """Signed-in access needs an active account and, for staff, an active membership."""
+        if not self.active:
+            return False
+        return self.kind == UserKind.LANDLORD or bool(self.active_memberships)
+
+    @property
+    def is_landlord(self) -> bool:
+        return self.kind == UserKind.LANDLORD
+
+    @property
+    def active_memberships(self) -> list["Membership"]:
+        return [m for m in self.memberships if m.is_current]
+
+    @property
+    def organisations(self) -> list[Organisation]:
+        return [m.organisation for m in self.active_memberships]
+
+    @property
+    def organisation_ids(self) -> set[int]:
+        return {m.organisation_id for m in self.active_memberships}
+
+    @property
+    def admin_organisation_ids(self) -> set[int]:
+        return {m.organisation_id for m in self.active_memberships if m.role == MembershipRole.ADMIN}
+
+    def membership_of(self, organisation_id: int) -> "Membership | None":
+        return next((m for m in self.memberships if m.organisation_id == organisation_id), None)
+
+    def belongs_to_kind(self, kind: OrganisationKind) -> bool:
+        return any(m.organisation.kind == kind for m in self.active_memberships)
+
+    def rotate_session_token(self) -> None:
+        self.session_token = new_session_token()
+
+
+class Membership(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
+    role: Mapped[MembershipRole] = mapped_column(
+        str_enum(MembershipRole), default=MembershipRole.MEMBER
+    )
+    active: Mapped[bool] = mapped_column(default=True)
+    started_on: Mapped[date] = mapped_column(default=date.today)
+    ended_on: Mapped[date | None]
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    user: Mapped[User] = relationship(back_populates="memberships", foreign_keys=[user_id])
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+    __table_args__ = (sa.UniqueConstraint("user_id", "organisation_id"),)
+
+    @property
+    def is_current(self) -> bool:
+        return self.active and self.organisation.active
+
+
+class Invitation(db.Model):
+    """An invitation to join an organisation, accepted once through a signed link."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), index=True)
+    full_name: Mapped[str] = mapped_column(sa.String(120))
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
+    role: Mapped[MembershipRole] = mapped_column(str_enum(MembershipRole))
+    invited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    # Random value carried in the signed link, so that a link cannot be guessed from an id.
+    nonce: Mapped[str] = mapped_column(sa.String(32), default=new_session_token)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+    invited_by: Mapped[User | None] = relationship()
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > now_utc()

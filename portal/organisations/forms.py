@@ -1,0 +1,98 @@
+import sqlalchemy as sa
+from wtforms import BooleanField, SelectField, SubmitField
+from wtforms.validators import ValidationError
+
+from portal.extensions import db
+from portal.forms import BaseForm, email_field, required, text_field
+from portal.models import (
+    Membership,
+    MembershipRole,
+    Organisation,
+    OrganisationKind,
+    Territory,
+    User,
+    UserKind,
+)
+
+
+def territory_choices() -> list[tuple[int, str]]:
+    return [(t.id, t.name) for t in db.session.scalars(sa.select(Territory).order_by(Territory.name))]
+
+
+class TerritoryForm(BaseForm):
+    name = text_field("Nom du territoire", 120)
+    submit = SubmitField("Créer le territoire")
+
+    def validate_name(self, field):
+        if db.session.scalar(sa.select(Territory.id).where(Territory.name == field.data)):
+            raise ValidationError("Ce territoire existe déjà.")
+
+
+class OrganisationForm(BaseForm):
+    name = text_field("Nom", 160)
+    kind = SelectField(
+        "Type d'organisation",
+        choices=[(kind.value, kind.label) for kind in OrganisationKind],
+        validators=[required("Choisissez un type.")],
+    )
+    territory_id = SelectField(
+        "Territoire", coerce=int, validators=[required("Choisissez un territoire.")]
+    )
+    contact_email = email_field("Adresse e-mail de contact (facultatif)", optional=True)
+    active = BooleanField("Organisation active", default=True)
+    submit = SubmitField("Enregistrer")
+
+    def __init__(self, *args, organisation: Organisation | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation = organisation
+        self.territory_id.choices = territory_choices()
+
+    def validate_name(self, field):
+        query = sa.select(Organisation.id).where(sa.func.lower(Organisation.name) == field.data.lower())
+        if self.organisation is not None:
+            query = query.where(Organisation.id != self.organisation.id)
+        if db.session.scalar(query):
+            raise ValidationError("Une organisation porte déjà ce nom.")
+
+
+class InvitationForm(BaseForm):
+    full_name = text_field("Nom et prénom", 120)
+    email = email_field()
+    role = SelectField(
+        "Rôle",
+        choices=[(role.value, role.label) for role in MembershipRole],
+        default=MembershipRole.MEMBER.value,
+        validators=[required()],
+    )
+    submit = SubmitField("Envoyer l'invitation")
+
+    def __init__(self, *args, organisation: Organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation = organisation
+
+    def validate_email(self, field):
+        already = db.session.scalar(
+            sa.select(Membership.id)
+            .join(User, Membership.user_id == User.id)
+            .where(
+                User.email == field.data,
+                Membership.organisation_id == self.organisation.id,
+                Membership.active.is_(True),
+            )
+        )
+        if already:
+            raise ValidationError("Cette personne est déjà membre de l'organisation.")
+        landlord = db.session.scalar(
+            sa.select(User.id).where(User.email == field.data, User.kind == UserKind.LANDLORD)
+        )
+        if landlord:
+            raise ValidationError(
+                "Cette adresse est celle d'un compte propriétaire : utilisez une autre adresse."
+            )
+
+
+class RoleForm(BaseForm):
+    role = SelectField(
+        "Rôle", choices=[(role.value, role.label) for role in MembershipRole], validators=[required()]
+    )
+    submit = SubmitField("Changer le rôle")

@@ -1,0 +1,125 @@
+"""Organisations, territories and their members. Functions flush; the view commits."""
+
+from datetime import date
+
+from flask import current_app, url_for
+
+from portal.audit import record_event
+from portal.auth.tokens import make_invitation_token
+from portal.extensions import db
+from portal.models import (
+    AuditAction,
+    Invitation,
+    Membership,
+    MembershipRole,
+    Organisation,
+    OrganisationKind,
+    Territory,
+    User,
+    now_utc,
+)
+from portal.outbox.services import queue_email
+
+
+def create_territory(name: str) -> Territory:
+    territory = Territory(name=name)
+    db.session.add(territory)
+    db.session.flush()
+    record_event(AuditAction.CREATE, "territory", territory.id, f"Territoire créé : {name}")
+    return territory
+
+
+def save_organisation(organisation: Organisation | None, data: dict) -> Organisation:
+    """Create an organisation, or update one, from a form's data."""
+    creating = organisation is None
+    if creating:
+        organisation = Organisation()
+        db.session.add(organisation)
+    organisation.name = data["name"]
+    organisation.kind = OrganisationKind(data["kind"])
+    organisation.territory_id = data["territory_id"]
+    organisation.contact_email = data.get("contact_email") or None
+    organisation.active = bool(data.get("active", True))
+    db.session.flush()
+    record_event(
+        AuditAction.CREATE if creating else AuditAction.CHANGE,
+        "organisation",
+        organisation.id,
+        f"Organisation {'créée' if creating else 'modifiée'} : {organisation.name}",
+    )
+    return organisation
+
+
+def invite_member(
+    organisation: Organisation, email: str, full_name: str, role: MembershipRole, invited_by: User
+) -> Invitation:
+    """Record an invitation and e-mail its signed, single-use link."""
+    invitation = Invitation(
+        email=email,
+        full_name=full_name,
+        organisation=organisation,
+        role=role,
+        invited_by=invited_by,
+        expires_at=now_utc() + current_app.config["INVITATION_MAX_AGE"],
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    link = url_for("auth.accept", token=make_invitation_token(invitation), _external=True)
+    queue_email(
+        email,
+        "invitation",
+        f"Invitation à rejoindre {organisation.name} sur le Portail partenaires",
+        invitation=invitation,
+        link=link,
+    )
+    record_event(
+        AuditAction.CREATE,
+        "invitation",
+        invitation.id,
+        f"Invitation de {email} ({role.label}) à {organisation.name}",
+        organisation_id=organisation.id,
+    )
+    return invitation
+
+
+def revoke_invitation(invitation: Invitation) -> None:
+    invitation.revoked_at = now_utc()
+    db.session.flush()
+    record_event(
+        AuditAction.DELETE,
+        "invitation",
+        invitation.id,
+        f"Invitation de {invitation.email} annulée",
+        organisation_id=invitation.organisation_id,
+    )
+
+
+def set_membership_active(membership: Membership, active: bool) -> None:
+    """Deactivate or reactivate a member. A deactivated person's sessions stop at once,
+    since every request checks the membership."""
+    membership.active = active
+    membership.ended_on = None if active else date.today()
+    db.session.flush()
+    record_event(
+        AuditAction.CHANGE,
+        "membership",
+        membership.id,
+        f"{membership.user.email} {'réactivé' if active else 'désactivé'} "
+        f"dans {membership.organisation.name}",
+        organisation_id=membership.organisation_id,
+    )
+
+
+def set_membership_role(membership: Membership, role: MembershipRole) -> None:
+    previous = membership.role
+    membership.role = role
+    db.session.flush()
+    record_event(
+        AuditAction.CHANGE,
+        "membership",
+        membership.id,
+        f"Rôle de {membership.user.email} dans {membership.organisation.name} : "
+        f"{previous.label} → {role.label}",
+        organisation_id=membership.organisation_id,
+    )
+

@@ -1,0 +1,198 @@
+"""Queue e-mails in the outbox and deliver them over SMTP.
+
+A message is written in the same transaction as the change it reports, so a rolled-back
+change sends nothing. Delivery claims each row with a conditional UPDATE before talking
+SMTP: two senders running at once can never both send the same message.
+"""
+
+import secrets
+import smtplib
+import socket
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from email.utils import make_msgid
+
+import sqlalchemy as sa
+from flask import current_app, g, render_template
+from flask_mail import Message
+
+from portal.extensions import db, mail
+from portal.models import EmailStatus, OutgoingEmail, OutgoingEmailAttachment, now_utc
+
+MAX_BACKOFF = timedelta(hours=6)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def queue_email(
+    recipient: str,
+    template: str,
+    subject: str,
+    attachments: list[Attachment] | tuple[Attachment, ...] = (),
+    **context,
+) -> OutgoingEmail:
+    """Render ``templates/email/<template>.txt`` and ``.html`` and add the message to the
+    outbox. It leaves when the caller's transaction has committed."""
+    context.setdefault("public_url", current_app.config["PUBLIC_URL"].rstrip("/"))
+    email = OutgoingEmail(
+        recipient=recipient,
+        subject=subject,
+        text_body=render_template(f"email/{template}.txt", subject=subject, **context),
+        html_body=render_template(f"email/{template}.html", subject=subject, **context),
+        message_id=make_msgid(domain="portail-partenaires.local"),
+        attachments=[
+            OutgoingEmailAttachment(filename=a.filename, content_type=a.content_type, data=a.data)
+            for a in attachments
+        ],
+    )
+    db.session.add(email)
+    db.session.flush()
+    g.setdefault("queued_email_ids", []).append(email.id)
+    return email
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4, 8… minutes between attempts, at most six hours."""
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def claim(email_id: int, token: str) -> bool:
+    """Mark one due message as ours; false when another sender got there first."""
+    now = now_utc()
+    stale = now - current_app.config["OUTBOX_CLAIM_TIMEOUT"]
+    result = db.session.execute(
+        sa.update(OutgoingEmail)
+        .where(
+            OutgoingEmail.id == email_id,
+            sa.or_(
+                sa.and_(
+                    OutgoingEmail.status == EmailStatus.PENDING,
+                    OutgoingEmail.next_attempt_at <= now,
+                ),
+                # A sender that died mid-way leaves its claim behind; it expires.
+                sa.and_(
+                    OutgoingEmail.status == EmailStatus.SENDING,
+                    OutgoingEmail.claimed_at < stale,
+                ),
+            ),
+        )
+        .values(status=EmailStatus.SENDING, claimed_at=now, claim_token=token)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def due_email_ids(limit: int) -> list[int]:
+    now = now_utc()
+    stale = now - current_app.config["OUTBOX_CLAIM_TIMEOUT"]
+    return list(
+        db.session.scalars(
+            sa.select(OutgoingEmail.id)
+            .where(
+                sa.or_(
+                    sa.and_(
+                        OutgoingEmail.status == EmailStatus.PENDING,
+                        OutgoingEmail.next_attempt_at <= now,
+                    ),
+                    sa.and_(
+                        OutgoingEmail.status == EmailStatus.SENDING,
+                        OutgoingEmail.claimed_at < stale,
+                    ),
+                )
+            )
+            .order_by(OutgoingEmail.next_attempt_at, OutgoingEmail.id)
+            .limit(limit)
+        )
+    )
+
+
+@contextmanager
+def smtp_timeout(seconds: float):
+    """Flask-Mail opens its SMTP socket without a timeout; bound the conversation so that a
+    silent server cannot hang a worker. Sync workers send from one thread at a time."""
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+def to_message(email: OutgoingEmail) -> Message:
+    message = Message(
+        subject=email.subject,
+        recipients=[email.recipient],
+        body=email.text_body,
+        html=email.html_body,
+    )
+    message.msgId = email.message_id
+    for attachment in email.attachments:
+        message.attach(attachment.filename, attachment.content_type, attachment.data)
+    return message
+
+
+def deliver(email_ids: list[int]) -> tuple[int, int]:
+    """Send the given messages if they are due; returns (sent, failed) counts.
+
+    Each message is claimed, sent and recorded in transactions of its own, so that one
+    failure never holds back or repeats another message.
+    """
+    sent = failed = 0
+    token = secrets.token_hex(8)
+    for email_id in email_ids:
+        if not claim(email_id, token):
+            continue
+        email = db.session.get(OutgoingEmail, email_id, populate_existing=True)
+        try:
+            with smtp_timeout(current_app.config["MAIL_TIMEOUT_SECONDS"]):
+                mail.send(to_message(email))
+        except (OSError, smtplib.SMTPException) as error:
+            failed += 1
+            email.attempts += 1
+            email.last_error = f"{type(error).__name__}: {error}"[:500]
+            email.claim_token = None
+            if email.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+                email.status = EmailStatus.FAILED
+                current_app.logger.error("E-mail %s abandoned: %s", email.id, email.last_error)
+            else:
+                email.status = EmailStatus.PENDING
+                email.next_attempt_at = now_utc() + backoff(email.attempts)
+        else:
+            sent += 1
+            email.attempts += 1
+            email.status = EmailStatus.SENT
+            email.sent_at = now_utc()
+            email.last_error = None
+        db.session.commit()
+    return sent, failed
+
+
+def send_due(limit: int = 200) -> tuple[int, int]:
+    """Send every message that is due (the cron job)."""
+    return deliver(due_email_ids(limit))
+
+
+def send_queued_after_request() -> None:
+    """Send what this request queued, now that its transaction has committed.
+
+    Rows of a rolled-back transaction no longer exist and are skipped by the claim; what
+    fails here stays pending for ``flask outbox send``.
+    """
+    email_ids = g.pop("queued_email_ids", None)
+    if not email_ids or not current_app.config["OUTBOX_SEND_AFTER_REQUEST"]:
+        return
+    # Whatever the request left uncommitted was not meant to be kept: drop it before the
+    # claims below commit.
+    db.session.rollback()
+    try:
+        deliver(email_ids)
+    except Exception:  # the page must not fail because of the mail server
+        db.session.rollback()
+        current_app.logger.exception("Sending queued e-mail failed; the cron job will retry")
