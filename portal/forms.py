@@ -1,7 +1,10 @@
 """Form pieces shared by every feature: trimmed text and messages in French."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, StringField, SubmitField
+import enum
+from collections.abc import Iterable
+
+from wtforms import EmailField, SelectChoice, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 
@@ -22,6 +25,15 @@ class BaseForm(FlaskForm):
             if strip not in filters:
                 unbound_field.kwargs["filters"] = [strip, *filters]
             return unbound_field.bind(form=form, **options)
+
+
+def choices(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def enum_choices(enum_class: type[enum.Enum]) -> list[SelectChoice]:
+    """Options for an enum whose members have a French ``label``."""
+    return [SelectChoice(member.value, member.label) for member in enum_class]
 
 
 def required(message: str = "Ce champ est obligatoire.") -> DataRequired:

@@ -4,7 +4,7 @@ from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.extensions import db
-from portal.forms import BaseForm, max_length, required, text_field
+from portal.forms import BaseForm, choices, enum_choices, max_length, required, text_field
 from portal.models import Committee, CommitteeKind, Organisation
 from portal.organisations.forms import territory_choices
 
@@ -18,7 +18,7 @@ class CommitteeForm(BaseForm):
     name = text_field("Nom", 160)
     kind = SelectField(
         "Type d'instance",
-        choices=[(kind.value, kind.label) for kind in CommitteeKind],
+        choices=enum_choices(CommitteeKind),
         validators=[required("Choisissez un type.")],
     )
     territory_id = SelectField(
@@ -33,12 +33,12 @@ class CommitteeForm(BaseForm):
         super().__init__(*args, obj=committee, **kwargs)
         self.committee = committee
         self.territory_id.choices = territory_choices()
-        self.organisation_ids.choices = [
-            (o.id, f"{o.name} ({o.kind.label})")
-            for o in db.session.scalars(
-                sa.select(Organisation).where(Organisation.active).order_by(Organisation.name)
-            )
-        ]
+        organisations = db.session.scalars(
+            sa.select(Organisation).where(Organisation.active).order_by(Organisation.name)
+        )
+        self.organisation_ids.choices = choices(
+            (o.id, f"{o.name} ({o.kind.label})") for o in organisations
+        )
 
     def validate_name(self, field):
         query = sa.select(Committee.id).where(

@@ -3,7 +3,7 @@ from wtforms import BooleanField, SelectField, SubmitField
 from wtforms.validators import ValidationError
 
 from portal.extensions import db
-from portal.forms import BaseForm, email_field, required, text_field
+from portal.forms import BaseForm, choices, email_field, enum_choices, required, text_field
 from portal.models import (
     Membership,
     MembershipRole,
@@ -15,8 +15,9 @@ from portal.models import (
 )
 
 
-def territory_choices() -> list[tuple[int, str]]:
-    return [(t.id, t.name) for t in db.session.scalars(sa.select(Territory).order_by(Territory.name))]
+def territory_choices():
+    territories = db.session.scalars(sa.select(Territory).order_by(Territory.name))
+    return choices((t.id, t.name) for t in territories)
 
 
 class TerritoryForm(BaseForm):
@@ -32,7 +33,7 @@ class OrganisationForm(BaseForm):
     name = text_field("Nom", 160)
     kind = SelectField(
         "Type d'organisation",
-        choices=[(kind.value, kind.label) for kind in OrganisationKind],
+        choices=enum_choices(OrganisationKind),
         validators=[required("Choisissez un type.")],
     )
     territory_id = SelectField(
@@ -60,7 +61,7 @@ class InvitationForm(BaseForm):
     email = email_field()
     role = SelectField(
         "Rôle",
-        choices=[(role.value, role.label) for role in MembershipRole],
+        choices=enum_choices(MembershipRole),
         default=MembershipRole.MEMBER.value,
         validators=[required()],
     )
@@ -93,6 +94,6 @@ class InvitationForm(BaseForm):
 
 class RoleForm(BaseForm):
     role = SelectField(
-        "Rôle", choices=[(role.value, role.label) for role in MembershipRole], validators=[required()]
+        "Rôle", choices=enum_choices(MembershipRole), validators=[required()]
     )
     submit = SubmitField("Changer le rôle")

@@ -1,0 +1,49 @@
+# Portail partenaires — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := wsgi.py
+
+.PHONY: run test install install-dev lint format db-upgrade demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+db-upgrade: install
+	$(BIN)/flask db upgrade
+
+demo: db-upgrade
+	$(BIN)/flask demo load --if-empty
+
+## Serve the portal on http://127.0.0.1:$(PORT) with the demo data.
+run: demo
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+## Run the whole suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set).
+test: install-dev
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,181 @@
+"""Real-browser harness: the portal served on loopback, driven by Debian's Chromium.
+
+Playwright cannot download its own browser here, so it drives ``/usr/bin/chromium``.
+Without it the browser tests skip, except when ``REQUIRE_BROWSER=1`` (CI), where a
+missing browser is a failure.
+"""
+
+import os
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from werkzeug.serving import make_server
+
+from portal import create_app
+from portal.demo import DEMO_PASSWORD, load_demo_data
+from portal.extensions import db
+from tests.conftest import config_for
+
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+DESKTOP = {"width": 1280, "height": 900}
+MOBILE = {"width": 390, "height": 844}
+
+# axe-core impacts that fail a page; "minor" and "moderate" ones are left to review.
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: object
+
+    def at(self, path: str) -> str:
+        return self.url + path
+
+
+@pytest.fixture(scope="session")
+def browser() -> Browser:
+    if not CHROMIUM.exists():
+        message = (
+            f"Chromium is not installed at {CHROMIUM}: browser tests need it "
+            "(apt-get install chromium)."
+        )
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(message + " REQUIRE_BROWSER=1 makes this a failure.", pytrace=False)
+        pytest.skip(message)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> LiveServer:
+    """The portal with its demo data, on a file SQLite database (the server thread needs
+    its own connections) and with CSRF switched on, as a real browser meets it."""
+    folder = tmp_path_factory.mktemp("live-server")
+    config = config_for(
+        "sqlite",
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder / 'portal.sqlite3'}",
+        WTF_CSRF_ENABLED=True,
+        UPLOAD_FOLDER=str(folder / "uploads"),
+    )
+    app = create_app(config)
+    with app.app_context():
+        db.create_all()
+        load_demo_data()
+        db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)
+    server.shutdown()
+    thread.join(timeout=10)
+    server.server_close()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def page(browser) -> Page:
+    """A fresh context (no cookies) per test, so that one journey's session never leaks
+    into the next; contexts are cheap, the browser is shared by the whole session."""
+    context = browser.new_context(viewport=DESKTOP, locale="fr-FR")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def mobile_page(browser) -> Page:
+    context = browser.new_context(
+        viewport=MOBILE, locale="fr-FR", is_mobile=True, has_touch=True, device_scale_factor=2
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+# Helpers ---------------------------------------------------------------------------------
+
+_axe = Axe()
+
+
+def accessibility_problems(page: Page) -> list[str]:
+    """Run axe-core on the page as it stands; one readable line per serious or critical
+    violation and element.
+
+    The app's Content-Security-Policy forbids inline scripts, but Playwright's
+    ``evaluate`` goes through the DevTools protocol, which CSP does not govern: axe is
+    injected without ``bypass_csp``, so the pages are checked under their real policy.
+    """
+    results = _axe.run(page).response
+    if "violations" not in results or "testEngine" not in results:
+        raise AssertionError(f"axe-core did not run on {page.url}: {results!r}")
+    problems = []
+    for violation in results["violations"]:
+        if violation.get("impact") not in BLOCKING_IMPACTS:
+            continue
+        for node in violation["nodes"]:
+            target = " ".join(str(part) for part in node["target"])
+            summary = " ".join((node.get("failureSummary") or "").split())
+            problems.append(
+                f"[{violation['impact']}] {violation['id']}: {violation['help']}\n"
+                f"    element: {target}\n"
+                f"    html: {node['html'][:200]}\n"
+                f"    {summary}\n"
+                f"    {violation['helpUrl']}"
+            )
+    return problems
+
+
+def assert_accessible(page: Page) -> None:
+    problems = accessibility_problems(page)
+    if problems:
+        pytest.fail(
+            f"{len(problems)} serious or critical accessibility problem(s) on {page.url}:\n"
+            + "\n".join(problems),
+            pytrace=False,
+        )
+
+
+def screenshot(page: Page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def check_page(page: Page, name: str) -> None:
+    """What every visited page goes through: a screenshot to look at, then axe-core."""
+    screenshot(page, name)
+    assert_accessible(page)
+
+
+def sign_in(page: Page, live_server: LiveServer, email: str, password: str = DEMO_PASSWORD):
+    """Sign in through the real form (real CSRF token) and wait for the dashboard."""
+    page.goto(live_server.at("/login"))
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe", exact=True).fill(password)
+    page.get_by_role("main").get_by_role("button", name="Se connecter").click()
+    expect(page).to_have_url(live_server.at("/"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Bonjour "))

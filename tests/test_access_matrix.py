@@ -1,0 +1,189 @@
+"""Every route × method, for every kind of person: the expected answer.
+
+A route that is added to the application without a line here fails
+``test_every_route_is_in_the_matrix``: deciding who may reach it is part of adding it.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+
+from portal.extensions import db
+from portal.models import Invitation, MembershipRole, now_utc
+from tests.conftest import World, sign_in
+
+ROLES = (
+    "anonymous",
+    "landlord",
+    "outsider",  # member of an organisation with no link to the object
+    "partner_member",  # member of the Mission Locale, which sits on the committee
+    "partner_admin",  # admin of the Mission Locale
+    "ccas_worker",
+    "coordinator",
+)
+
+
+@dataclass(frozen=True)
+class Route:
+    url: Callable[[World, dict], str]
+    expected: dict[str, int]
+
+
+def answers(default: int, anonymous: int = 302, **overrides: int) -> dict[str, int]:
+    expected = {role: default for role in ROLES}
+    expected["anonymous"] = anonymous
+    expected.update(overrides)
+    return expected
+
+
+STAFF_ONLY = answers(200, landlord=403)
+COORDINATOR_ONLY = answers(403, coordinator=200)
+# An empty POST to an edit form re-saves the object as it is, then redirects.
+COORDINATOR_SAVES = answers(403, coordinator=302)
+MEMBER_MANAGERS = answers(403, partner_admin=302, coordinator=302)
+MEMBER_MANAGER_PAGES = answers(403, partner_admin=200, coordinator=200)
+SIGNED_IN = answers(200)
+PUBLIC = answers(200, anonymous=200)
+BAD_LINK = answers(400, anonymous=400)
+
+
+def ml(w: World, extra: dict) -> str:
+    return f"/organisations/{w.mission_locale.id}"
+
+
+def membership(w: World, extra: dict) -> str:
+    return f"{ml(w, extra)}/members/{w.partner_member.membership_of(w.mission_locale.id).id}"
+
+
+def committee(w: World, extra: dict) -> str:
+    return f"/committees/{w.committee.id}"
+
+
+MATRIX: dict[tuple[str, str], Route] = {
+    ("dashboard.index", "GET"): Route(lambda w, e: "/", PUBLIC),
+    ("dashboard.healthz", "GET"): Route(lambda w, e: "/healthz", PUBLIC),
+    # Sign-in pages: signed-in people are sent on to their dashboard.
+    ("auth.login", "GET"): Route(lambda w, e: "/login", answers(302, anonymous=200)),
+    ("auth.login", "POST"): Route(lambda w, e: "/login", answers(302, anonymous=200)),
+    ("auth.logout", "POST"): Route(lambda w, e: "/logout", answers(302)),
+    ("auth.forgot_password", "GET"): Route(lambda w, e: "/password/forgot", PUBLIC),
+    ("auth.forgot_password", "POST"): Route(lambda w, e: "/password/forgot", PUBLIC),
+    ("auth.reset_password", "GET"): Route(lambda w, e: "/password/reset/not-a-token", BAD_LINK),
+    ("auth.reset_password", "POST"): Route(lambda w, e: "/password/reset/not-a-token", BAD_LINK),
+    ("auth.accept", "GET"): Route(lambda w, e: "/invitation/not-a-token", BAD_LINK),
+    ("auth.accept", "POST"): Route(lambda w, e: "/invitation/not-a-token", BAD_LINK),
+    ("auth.account", "GET"): Route(lambda w, e: "/account", SIGNED_IN),
+    ("auth.account", "POST"): Route(lambda w, e: "/account", SIGNED_IN),
+    # Organisations: partners see each other; the coordinator manages them.
+    ("organisations.index", "GET"): Route(lambda w, e: "/organisations/", STAFF_ONLY),
+    ("organisations.new", "GET"): Route(lambda w, e: "/organisations/new", COORDINATOR_ONLY),
+    ("organisations.new", "POST"): Route(lambda w, e: "/organisations/new", COORDINATOR_ONLY),
+    ("organisations.show", "GET"): Route(ml, STAFF_ONLY),
+    ("organisations.edit", "GET"): Route(lambda w, e: ml(w, e) + "/edit", COORDINATOR_ONLY),
+    ("organisations.edit", "POST"): Route(lambda w, e: ml(w, e) + "/edit", COORDINATOR_SAVES),
+    ("organisations.new_territory", "GET"): Route(
+        lambda w, e: "/organisations/territories/new", COORDINATOR_ONLY
+    ),
+    ("organisations.new_territory", "POST"): Route(
+        lambda w, e: "/organisations/territories/new", COORDINATOR_ONLY
+    ),
+    # Members: the organisation's admins, and the coordinator.
+    ("organisations.invite", "GET"): Route(
+        lambda w, e: ml(w, e) + "/invite", MEMBER_MANAGER_PAGES
+    ),
+    ("organisations.invite", "POST"): Route(
+        lambda w, e: ml(w, e) + "/invite", MEMBER_MANAGER_PAGES
+    ),
+    ("organisations.revoke", "POST"): Route(
+        lambda w, e: f"{ml(w, e)}/invitations/{e['invitation'].id}/revoke", MEMBER_MANAGERS
+    ),
+    # Nobody changes their own membership: the member themself gets a 403 too.
+    ("organisations.deactivate", "POST"): Route(
+        lambda w, e: membership(w, e) + "/deactivate", MEMBER_MANAGERS
+    ),
+    ("organisations.reactivate", "POST"): Route(
+        lambda w, e: membership(w, e) + "/reactivate", MEMBER_MANAGERS
+    ),
+    ("organisations.change_role", "POST"): Route(
+        lambda w, e: membership(w, e) + "/role", MEMBER_MANAGERS
+    ),
+    # Committees: seen by their member organisations (all of them by the coordinator).
+    ("committees.index", "GET"): Route(lambda w, e: "/committees/", STAFF_ONLY),
+    ("committees.new", "GET"): Route(lambda w, e: "/committees/new", COORDINATOR_ONLY),
+    ("committees.new", "POST"): Route(lambda w, e: "/committees/new", COORDINATOR_ONLY),
+    ("committees.show", "GET"): Route(committee, answers(200, landlord=403, outsider=403)),
+    ("committees.edit", "GET"): Route(lambda w, e: committee(w, e) + "/edit", COORDINATOR_ONLY),
+    ("committees.edit", "POST"): Route(
+        lambda w, e: committee(w, e) + "/edit", COORDINATOR_SAVES
+    ),
+}
+
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+
+
+def test_every_route_is_in_the_matrix(app):
+    routes = {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        for method in rule.methods - IGNORED_METHODS
+    }
+    missing = sorted(routes - MATRIX.keys())
+    stale = sorted(MATRIX.keys() - routes)
+    assert not missing, f"Routes without an access rule in the matrix: {missing}"
+    assert not stale, f"Matrix lines for routes that no longer exist: {stale}"
+
+
+@pytest.fixture
+def extra(world):
+    invitation = Invitation(
+        email="nouvelle@exemple.fr",
+        full_name="Nouvelle Personne",
+        organisation=world.mission_locale,
+        role=MembershipRole.MEMBER,
+        expires_at=now_utc() + timedelta(days=7),
+    )
+    db.session.add(invitation)
+    db.session.commit()
+    return {"invitation": invitation}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    ("endpoint", "method"), sorted(MATRIX), ids=[f"{e}-{m}" for e, m in sorted(MATRIX)]
+)
+def test_access(app, client, world, extra, endpoint, method, role):
+    route = MATRIX[(endpoint, method)]
+    url = route.url(world, extra)
+    if role != "anonymous":
+        sign_in(client, getattr(world, role))
+    response = client.open(url, method=method)
+    expected = route.expected[role]
+    assert response.status_code == expected, f"{role} {method} {url}"
+    if role == "anonymous" and expected == 302:
+        assert response.location.startswith("/login"), response.location
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/organisations/999999",
+        "/organisations/999999/edit",
+        "/committees/999999",
+        "/committees/999999/edit",
+    ],
+)
+def test_unknown_objects_are_not_found(client, world, url):
+    sign_in(client, world.coordinator)
+    assert client.get(url).status_code == 404
+
+
+def test_membership_of_another_organisation_is_not_found(client, world):
+    """An admin cannot reach a membership of another organisation through their own."""
+    sign_in(client, world.partner_admin)
+    foreign = world.ccas_worker.membership_of(world.ccas.id)
+    url = f"/organisations/{world.mission_locale.id}/members/{foreign.id}/deactivate"
+    assert client.post(url).status_code == 404
+    assert foreign.active
