@@ -47,7 +47,13 @@ class Config:
     # Forms
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
-    MAX_CONTENT_LENGTH = env_int("MAX_UPLOAD_MB", 10) * 1024 * 1024 + 64 * 1024
+    # Attachments: checked size, and the request limit just above it (form fields too).
+    MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_MB", 10) * 1024 * 1024
+    MAX_CONTENT_LENGTH = MAX_UPLOAD_BYTES + 256 * 1024
+    UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
+
+    # Household data is anonymised this long after the last case was closed.
+    RETENTION_MONTHS = env_int("RETENTION_MONTHS", 24)
 
     # Links sent by e-mail
     INVITATION_MAX_AGE = timedelta(days=7)
@@ -100,6 +106,9 @@ class TestingConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     MAIL_SERVER = "127.0.0.1"
     MAIL_PORT = 1  # nothing listens there unless a test starts a server
+    # Flask-Mail suppresses sending when TESTING is on, and the outbox would then mark
+    # messages as sent that never left: tests talk to a real SMTP server instead.
+    MAIL_SUPPRESS_SEND = False
     MAIL_TIMEOUT_SECONDS = 2
     OUTBOX_SEND_AFTER_REQUEST = False
     PUBLIC_URL = "http://localhost"

@@ -2,11 +2,21 @@
 
 import os
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from flask_babel import format_date, format_datetime
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from config import CONFIGS, INSTANCE_DIR, Config
+
+
+class IdConverter(IntegerConverter):
+    """Ids in URLs fit the database's integer columns: a larger number is a page that does
+    not exist (404), not a database error."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(config: type[Config] | str | None = None) -> Flask:
@@ -25,6 +35,7 @@ def create_app(config: type[Config] | str | None = None) -> Flask:
         static_folder=os.path.join(root, "static"),
     )
     app.config.from_object(config)
+    app.url_map.converters["int"] = IdConverter
     os.makedirs(app.instance_path, exist_ok=True)
 
     register_extensions(app)
@@ -111,7 +122,8 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def inject_navigation():
-        return {"current_endpoint": request.endpoint or ""}
+        # E-mails are also rendered outside any request (cron jobs, CLI).
+        return {"current_endpoint": (request.endpoint if has_request_context() else None) or ""}
 
 
 def register_commands(app: Flask) -> None:

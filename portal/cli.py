@@ -11,6 +11,7 @@ from portal.extensions import db
 demo_cli = AppGroup("demo", help="Données de démonstration.")
 outbox_cli = AppGroup("outbox", help="Envoi des e-mails en attente.")
 users_cli = AppGroup("users", help="Comptes.")
+retention_cli = AppGroup("retention", help="Durée de conservation des données des ménages.")
 
 
 @demo_cli.command("load")
@@ -86,6 +87,41 @@ def create_coordinator(email, full_name, organisation_name, territory, password)
     click.echo(f"Compte de coordination créé pour {email}.")
 
 
+@retention_cli.command("run")
+@click.option(
+    "--months",
+    type=int,
+    default=None,
+    help="Durée de conservation après la clôture (par défaut RETENTION_MONTHS, 24).",
+)
+def retention_run(months: int | None) -> None:
+    """Anonymise households whose cases have all been closed for longer than the period.
+
+    Each household is anonymised in a transaction of its own; an anonymised household is
+    skipped, so the job can run twice, or on two machines at once."""
+    from portal.cases import storage
+    from portal.cases.services import anonymise_household, households_due_for_anonymisation
+    from portal.models import Household
+
+    months = months or current_app.config["RETENTION_MONTHS"]
+    done = 0
+    for household_id in [h.id for h in households_due_for_anonymisation(months)]:
+        household = db.session.scalar(
+            sa.select(Household)
+            .where(Household.id == household_id, Household.anonymised_at.is_(None))
+            .with_for_update(skip_locked=True)
+        )
+        if household is None:  # another run got there first
+            db.session.rollback()
+            continue
+        stored_names = anonymise_household(household)
+        db.session.commit()
+        for stored_name in stored_names:
+            storage.delete(stored_name)
+        done += 1
+    click.echo(f"{done} dossier(s) anonymisé(s) (conservation : {months} mois après clôture).")
+
+
 def register(app: Flask) -> None:
-    for group in (demo_cli, outbox_cli, users_cli):
+    for group in (demo_cli, outbox_cli, users_cli, retention_cli):
         app.cli.add_command(group)

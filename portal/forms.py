@@ -9,7 +9,8 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 
 
 def strip(value):
-    return value.strip() if isinstance(value, str) else value
+    """Trim, and drop NUL characters: no keyboard types them and PostgreSQL refuses them."""
+    return value.replace("\x00", "").strip() if isinstance(value, str) else value
 
 
 def lower(value):
@@ -17,7 +18,7 @@ def lower(value):
 
 
 class BaseForm(FlaskForm):
-    """Every text value is trimmed before validation."""
+    """Every text value is trimmed (and rid of NUL characters) before validation."""
 
     class Meta:
         def bind_field(self, form, unbound_field, options):

@@ -1,14 +1,13 @@
 """Sign-in, passwords and invitations. These functions flush; the view commits."""
 
 import sqlalchemy as sa
-from flask import url_for
 
 from portal.audit import record_event
 from portal.auth.passwords import hash_password, needs_rehash, verify_password
 from portal.auth.tokens import make_reset_token
 from portal.extensions import db
 from portal.models import AuditAction, Invitation, Membership, User, UserKind, now_utc
-from portal.outbox.services import queue_email
+from portal.outbox.services import public_url_for, queue_email
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -49,7 +48,7 @@ def send_password_reset(email: str) -> None:
     user = find_user_by_email(email)
     if user is None or not user.is_active:
         return
-    link = url_for("auth.reset_password", token=make_reset_token(user), _external=True)
+    link = public_url_for("auth.reset_password", token=make_reset_token(user))
     queue_email(
         user.email,
         "password_reset",

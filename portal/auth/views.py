@@ -27,10 +27,11 @@ from portal.models import AuditAction
 
 
 def safe_next_url(target: str | None) -> str:
-    """Only paths on this site: a login link must not send people elsewhere."""
-    if target:
+    """Only paths on this site: a login link must not send people elsewhere. Browsers read
+    "//host", "/\\host" and a path with a tab or a newline in it as another site."""
+    if target and target.startswith("/") and not target.startswith("//"):
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target:
+        if not parts.scheme and not parts.netloc and "\\" not in target and target.isprintable():
             return target
     return url_for("dashboard.index")
 

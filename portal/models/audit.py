@@ -1,42 +1,25 @@
 """The audit trail: who did what, for which organisation, on which object."""
 
-import enum
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import UTCDateTime, now_utc, str_enum
+from portal.models.base import LabelledEnum, UTCDateTime, now_utc, str_enum
 from portal.models.organisations import Organisation
 from portal.models.people import User
 
 
-class AuditAction(enum.StrEnum):
-    LOGIN = "login"
-    LOGIN_FAILED = "login_failed"
-    LOGOUT = "logout"
-    VIEW = "view"
-    CREATE = "create"
-    CHANGE = "change"
-    EXPORT = "export"
-    DELETE = "delete"
-
-    @property
-    def label(self) -> str:
-        return AUDIT_ACTION_LABELS[self]
-
-
-AUDIT_ACTION_LABELS = {
-    AuditAction.LOGIN: "Connexion",
-    AuditAction.LOGIN_FAILED: "Échec de connexion",
-    AuditAction.LOGOUT: "Déconnexion",
-    AuditAction.VIEW: "Consultation",
-    AuditAction.CREATE: "Création",
-    AuditAction.CHANGE: "Modification",
-    AuditAction.EXPORT: "Export",
-    AuditAction.DELETE: "Suppression",
-}
+class AuditAction(LabelledEnum):
+    LOGIN = "login", "Connexion"
+    LOGIN_FAILED = "login_failed", "Échec de connexion"
+    LOGOUT = "logout", "Déconnexion"
+    VIEW = "view", "Consultation"
+    CREATE = "create", "Création"
+    CHANGE = "change", "Modification"
+    EXPORT = "export", "Export"
+    DELETE = "delete", "Suppression"
 
 
 class AuditEvent(db.Model):

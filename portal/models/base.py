@@ -42,3 +42,16 @@ def str_enum(enum_class: type[enum.Enum], length: int = 32) -> sa.Enum:
         values_callable=lambda members: [member.value for member in members],
         validate_strings=True,
     )
+
+
+class LabelledEnum(enum.StrEnum):
+    """A string enum whose members carry their French label:
+    ``SIAO = "siao", "SIAO"``; the value is what the database stores."""
+
+    label: str
+
+    def __new__(cls, value: str, label: str):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member

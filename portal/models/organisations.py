@@ -1,57 +1,29 @@
 """Territories, organisations and committees."""
 
-import enum
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import UTCDateTime, now_utc, str_enum
+from portal.models.base import LabelledEnum, UTCDateTime, now_utc, str_enum
 
 
-class OrganisationKind(enum.StrEnum):
-    CCAS = "ccas"
-    BAILLEUR_SOCIAL = "bailleur_social"
-    SIAO = "siao"
-    MISSION_LOCALE = "mission_locale"
-    DEPARTEMENT = "departement"
-    ASSOCIATION = "association"
-    AGGLOMERATION = "agglomeration"
-    ETAT = "etat"
-
-    @property
-    def label(self) -> str:
-        return ORGANISATION_KIND_LABELS[self]
+class OrganisationKind(LabelledEnum):
+    CCAS = "ccas", "CCAS"
+    BAILLEUR_SOCIAL = "bailleur_social", "Bailleur social"
+    SIAO = "siao", "SIAO"
+    MISSION_LOCALE = "mission_locale", "Mission Locale"
+    DEPARTEMENT = "departement", "Conseil départemental"
+    ASSOCIATION = "association", "Association"
+    AGGLOMERATION = "agglomeration", "Agglomération"
+    ETAT = "etat", "Services de l'État"
 
 
-ORGANISATION_KIND_LABELS = {
-    OrganisationKind.CCAS: "CCAS",
-    OrganisationKind.BAILLEUR_SOCIAL: "Bailleur social",
-    OrganisationKind.SIAO: "SIAO",
-    OrganisationKind.MISSION_LOCALE: "Mission Locale",
-    OrganisationKind.DEPARTEMENT: "Conseil départemental",
-    OrganisationKind.ASSOCIATION: "Association",
-    OrganisationKind.AGGLOMERATION: "Agglomération",
-    OrganisationKind.ETAT: "Services de l'État",
-}
-
-
-class CommitteeKind(enum.StrEnum):
-    COMITE_TECHNIQUE = "comite_technique"
-    COMITE_PILOTAGE = "comite_pilotage"
-    COMMISSION_SIAO = "commission_siao"
-
-    @property
-    def label(self) -> str:
-        return COMMITTEE_KIND_LABELS[self]
-
-
-COMMITTEE_KIND_LABELS = {
-    CommitteeKind.COMITE_TECHNIQUE: "Comité technique",
-    CommitteeKind.COMITE_PILOTAGE: "Comité de pilotage",
-    CommitteeKind.COMMISSION_SIAO: "Commission SIAO",
-}
+class CommitteeKind(LabelledEnum):
+    COMITE_TECHNIQUE = "comite_technique", "Comité technique"
+    COMITE_PILOTAGE = "comite_pilotage", "Comité de pilotage"
+    COMMISSION_SIAO = "commission_siao", "Commission SIAO"
 
 
 class Territory(db.Model):

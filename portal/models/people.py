@@ -1,6 +1,5 @@
 """People: user accounts, their memberships of organisations, and invitations."""
 
-import enum
 import secrets
 from datetime import date, datetime
 
@@ -9,22 +8,18 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import UTCDateTime, now_utc, str_enum
+from portal.models.base import LabelledEnum, UTCDateTime, now_utc, str_enum
 from portal.models.organisations import Organisation, OrganisationKind
 
 
-class UserKind(enum.StrEnum):
-    STAFF = "staff"  # works for a partner organisation
-    LANDLORD = "landlord"  # private landlord, belongs to no organisation
+class UserKind(LabelledEnum):
+    STAFF = "staff", "Partenaire"  # works for a partner organisation
+    LANDLORD = "landlord", "Propriétaire"  # private landlord, belongs to no organisation
 
 
-class MembershipRole(enum.StrEnum):
-    ADMIN = "admin"
-    MEMBER = "member"
-
-    @property
-    def label(self) -> str:
-        return {"admin": "Administrateur", "member": "Membre"}[self.value]
+class MembershipRole(LabelledEnum):
+    ADMIN = "admin", "Administrateur"
+    MEMBER = "member", "Membre"
 
 
 def new_session_token() -> str:

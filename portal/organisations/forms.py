@@ -39,7 +39,7 @@ class OrganisationForm(BaseForm):
     territory_id = SelectField(
         "Territoire", coerce=int, validators=[required("Choisissez un territoire.")]
     )
-    contact_email = email_field("Adresse e-mail de contact (facultatif)", optional=True)
+    contact_email = email_field("Adresse e-mail de contact", optional=True)
     active = BooleanField("Organisation active", default=True)
     submit = SubmitField("Enregistrer")
 

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from flask import current_app, url_for
+from flask import current_app
 
 from portal.audit import record_event
 from portal.auth.tokens import make_invitation_token
@@ -18,7 +18,7 @@ from portal.models import (
     User,
     now_utc,
 )
-from portal.outbox.services import queue_email
+from portal.outbox.services import public_url_for, queue_email
 
 
 def create_territory(name: str) -> Territory:
@@ -64,7 +64,7 @@ def invite_member(
     )
     db.session.add(invitation)
     db.session.flush()
-    link = url_for("auth.accept", token=make_invitation_token(invitation), _external=True)
+    link = public_url_for("auth.accept", token=make_invitation_token(invitation))
     queue_email(
         email,
         "invitation",

@@ -14,7 +14,7 @@ from datetime import timedelta
 from email.utils import make_msgid
 
 import sqlalchemy as sa
-from flask import current_app, g, render_template
+from flask import current_app, g, render_template, url_for
 from flask_mail import Message
 
 from portal.extensions import db, mail
@@ -57,9 +57,18 @@ def queue_email(
     return email
 
 
+def public_url_for(endpoint: str, **values) -> str:
+    """An absolute link for an e-mail, on the portal's public address (``PUBLIC_URL``),
+    never on the request's Host header, which the client chooses: a forged Host would
+    otherwise put a stranger's site in a password-reset link."""
+    return current_app.config["PUBLIC_URL"].rstrip("/") + url_for(endpoint, **values)
+
+
 def backoff(attempts: int) -> timedelta:
     """1, 2, 4, 8… minutes between attempts, at most six hours."""
-    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+    # Bound the exponent: 2**16 minutes is far beyond the cap, and timedelta overflows
+    # from 2**31 minutes on (OUTBOX_MAX_ATTEMPTS above 32).
+    return min(timedelta(minutes=2 ** min(max(attempts - 1, 0), 16)), MAX_BACKOFF)
 
 
 def claim(email_id: int, token: str) -> bool:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from flask import Flask
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
@@ -43,14 +44,17 @@ BLOCKING_IMPACTS = {"serious", "critical"}
 @dataclass
 class LiveServer:
     url: str
-    app: object
+    app: Flask
 
     def at(self, path: str) -> str:
         return self.url + path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Browser:
+    """One Chromium per test module. Not per session: while Playwright's sync API is
+    active, asyncio sees its event loop as running in this thread, and ``asyncio.run()``
+    in any later, unrelated test would fail."""
     if not CHROMIUM.exists():
         message = (
             f"Chromium is not installed at {CHROMIUM}: browser tests need it "
@@ -65,10 +69,11 @@ def browser() -> Browser:
         browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_server(tmp_path_factory) -> LiveServer:
     """The portal with its demo data, on a file SQLite database (the server thread needs
-    its own connections) and with CSRF switched on, as a real browser meets it."""
+    its own connections) and with CSRF switched on, as a real browser meets it. Each test
+    module starts from fresh demo data."""
     folder = tmp_path_factory.mktemp("live-server")
     config = config_for(
         "sqlite",
@@ -96,7 +101,7 @@ def live_server(tmp_path_factory) -> LiveServer:
 @pytest.fixture
 def page(browser) -> Page:
     """A fresh context (no cookies) per test, so that one journey's session never leaks
-    into the next; contexts are cheap, the browser is shared by the whole session."""
+    into the next; contexts are cheap, the browser is shared by the module."""
     context = browser.new_context(viewport=DESKTOP, locale="fr-FR")
     context.set_default_timeout(10_000)
     page = context.new_page()

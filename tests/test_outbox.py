@@ -1,0 +1,474 @@
+"""The outbox over a real SMTP server on loopback (aiosmtpd): messages leave after commit,
+survive a mail server that is down, are retried with back-off, and are never sent twice,
+even by two senders at once."""
+
+import email
+import email.policy
+import re
+import socket
+import threading
+from collections import Counter
+from datetime import timedelta
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+
+from portal.auth.tokens import load_invitation_token
+from portal.extensions import db
+from portal.models import EmailStatus, Invitation, OutgoingEmail, now_utc
+from portal.outbox.services import (
+    backoff,
+    deliver,
+    queue_email,
+    send_due,
+    send_queued_after_request,
+)
+from tests.conftest import sign_in
+
+INVITATION_LINK = re.compile(r"https?://[^/\s\"]+/invitation/[\w.\-]+")
+RESET_LINK = re.compile(r"https?://[^/\s\"]+/password/reset/[\w.\-]+")
+NEW_PASSWORD = "un tout autre mot de passe pour la suite"
+
+
+# A real SMTP server on loopback -----------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Inbox:
+    """aiosmtpd handler that keeps every message it accepts."""
+
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+        self.recipients: list[list[str]] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(
+            email.message_from_bytes(envelope.content, policy=email.policy.default)
+        )
+        self.recipients.append(list(envelope.rcpt_tos))
+        return "250 Message accepted for delivery"
+
+
+class SmtpServer:
+    """An SMTP server on a port of its own, started and stopped at will."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.inbox = Inbox()
+        self.controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    @property
+    def messages(self) -> list[email.message.EmailMessage]:
+        return list(self.inbox.messages)
+
+
+@pytest.fixture
+def smtp_server():
+    """A port reserved for the SMTP server, with nothing listening yet."""
+    server = SmtpServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server):
+    """The SMTP server, up and listening."""
+    smtp_server.start()
+    return smtp_server
+
+
+@pytest.fixture(autouse=True)
+def restore_socket_timeout():
+    """Sending sets the process-wide default socket timeout for a moment; two senders in
+    threads can leave it changed. Keep it from leaking into other tests."""
+    previous = socket.getdefaulttimeout()
+    yield
+    socket.setdefaulttimeout(previous)
+
+
+def mail_settings(smtp_server: SmtpServer, **overrides) -> dict:
+    settings = {
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp_server.port,
+        "OUTBOX_SEND_AFTER_REQUEST": True,
+    }
+    settings.update(overrides)
+    return settings
+
+
+@pytest.fixture
+def app(make_app, smtp_server):
+    """The app of this module sends to the loopback SMTP server (the factories of conftest,
+    such as ``world``, use it)."""
+    app = make_app(**mail_settings(smtp_server))
+    with app.app_context():
+        yield app
+
+
+# Helpers ----------------------------------------------------------------------------------
+
+
+def parts(message) -> tuple[str, str]:
+    """The text and HTML alternatives of a message (Flask-Mail nests them in a
+    multipart/mixed, ready for attachments)."""
+    [alternative] = [
+        part for part in message.walk() if part.get_content_type() == "multipart/alternative"
+    ]
+    text, html = alternative.iter_parts()
+    assert text.get_content_type() == "text/plain"
+    assert html.get_content_type() == "text/html"
+    assert text.get_content_charset() == html.get_content_charset() == "utf-8"
+    return text.get_content(), html.get_content()
+
+
+def message_id(message) -> str:
+    return message["Message-ID"].strip()
+
+
+def outbox_rows() -> list[OutgoingEmail]:
+    db.session.expire_all()
+    return list(db.session.scalars(sa.select(OutgoingEmail).order_by(OutgoingEmail.id)))
+
+
+def queue_test_email(number: int = 1) -> OutgoingEmail:
+    return queue_email(
+        f"destinataire{number}@exemple.fr",
+        "password_reset",
+        f"Message de test {number}",
+        user=SimpleNamespace(full_name=f"Destinataire {number}"),
+        link=f"http://localhost/lien/{number}",
+    )
+
+
+def invite(client, organisation, email_address="nina.nouvelle@exemple.fr"):
+    return client.post(
+        f"/organisations/{organisation.id}/invite",
+        data={"full_name": "Nina Nouvelle", "email": email_address, "role": "member"},
+    )
+
+
+def outbox_send(app):
+    result = app.test_cli_runner().invoke(args=["outbox", "send"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+# 1. Delivered once, after commit ----------------------------------------------------------
+
+
+def test_invitation_is_delivered_once_after_commit(app, client, world, smtp):
+    sign_in(client, world.partner_admin)
+
+    response = invite(client, world.mission_locale)
+
+    assert response.status_code == 302
+    assert len(smtp.messages) == 1
+    message = smtp.messages[0]
+    assert smtp.inbox.recipients == [["nina.nouvelle@exemple.fr"]]
+    assert message["To"] == "nina.nouvelle@exemple.fr"
+    assert "ne-pas-repondre@portail-partenaires.local" in message["From"]
+    assert message["Subject"] == "Invitation à rejoindre Mission Locale sur le Portail partenaires"
+    text, html = parts(message)
+    assert "Bonjour Nina Nouvelle," in text
+    assert "Léa Admin vous invite à rejoindre Mission Locale" in text
+    assert "ne sert qu'une fois et expire dans 7 jours" in text
+    assert "Bonjour Nina Nouvelle," in html
+    assert "<strong>Mission Locale</strong>" in html
+    assert "Choisir mon mot de passe et accéder au portail" in html
+
+    # The signed link is in both parts and names the invitation that was committed.
+    link = INVITATION_LINK.search(text).group(0)
+    assert link.startswith(app.config["PUBLIC_URL"] + "/invitation/")
+    assert f'href="{link}"' in html
+    invitation = db.session.scalars(sa.select(Invitation)).one()
+    assert invitation.email == "nina.nouvelle@exemple.fr"
+    token = urlsplit(link).path.rsplit("/", 1)[1]
+    assert load_invitation_token(token) == invitation
+    assert client.get(urlsplit(link).path).status_code == 200
+
+    [row] = outbox_rows()
+    assert row.status == EmailStatus.SENT
+    assert row.attempts == 1
+    assert row.sent_at is not None
+    assert row.last_error is None
+    assert row.message_id == message_id(message)
+
+    # The cron job finds nothing left to send.
+    assert "0 envoyé(s), 0 en échec" in outbox_send(app)
+    assert send_due() == (0, 0)
+    assert len(smtp.messages) == 1
+
+
+# 2. Server down, then back up -------------------------------------------------------------
+
+
+def test_server_down_then_back_up(app, client, world, smtp_server):
+    sign_in(client, world.partner_admin)
+    before = now_utc()
+
+    response = invite(client, world.mission_locale)
+
+    # The page works and the change is kept although the mail server is down.
+    assert response.status_code == 302
+    assert db.session.scalars(sa.select(Invitation)).one().email == "nina.nouvelle@exemple.fr"
+    [row] = outbox_rows()
+    assert row.status == EmailStatus.PENDING
+    assert row.attempts == 1
+    assert row.last_error.startswith("ConnectionRefusedError")
+    assert row.sent_at is None
+    assert row.next_attempt_at >= before + backoff(1)
+    assert row.next_attempt_at > now_utc()
+
+    smtp_server.start()
+
+    # Not due yet: the cron job leaves it alone.
+    assert "0 envoyé(s), 0 en échec" in outbox_send(app)
+    assert smtp_server.messages == []
+    assert outbox_rows()[0].status == EmailStatus.PENDING
+
+    # Time passes.
+    row = outbox_rows()[0]
+    row.next_attempt_at = now_utc() - timedelta(seconds=1)
+    db.session.commit()
+
+    assert "1 envoyé(s), 0 en échec" in outbox_send(app)
+    assert len(smtp_server.messages) == 1
+    message = smtp_server.messages[0]
+    assert message["To"] == "nina.nouvelle@exemple.fr"
+    text, _ = parts(message)
+    assert INVITATION_LINK.search(text)
+    [row] = outbox_rows()
+    assert row.status == EmailStatus.SENT
+    assert row.attempts == 2
+    assert row.last_error is None
+    assert row.message_id == message_id(message)
+
+    # Once sent, never again.
+    assert "0 envoyé(s), 0 en échec" in outbox_send(app)
+    assert len(smtp_server.messages) == 1
+
+
+# 3. Rolled back: nothing leaves -----------------------------------------------------------
+
+
+def test_rolled_back_change_sends_nothing(app, smtp):
+    queued = queue_test_email()
+    queued_id = queued.id
+    db.session.rollback()
+
+    assert deliver([queued_id]) == (0, 0)
+    assert send_due() == (0, 0)
+    assert smtp.messages == []
+    assert outbox_rows() == []
+
+
+def test_after_request_sends_only_what_was_committed(app, smtp):
+    with app.test_request_context("/"):
+        kept = queue_test_email(1)
+        db.session.commit()
+        kept_message_id = kept.message_id
+        queue_test_email(2)
+        db.session.rollback()
+
+        send_queued_after_request()
+
+    assert [message_id(message) for message in smtp.messages] == [kept_message_id]
+    assert [(row.message_id, row.status) for row in outbox_rows()] == [
+        (kept_message_id, EmailStatus.SENT)
+    ]
+
+
+# 4. Two senders at once -------------------------------------------------------------------
+
+
+@pytest.fixture
+def file_backed_app(make_app, backend, tmp_path, smtp):
+    """SQLite in a file (several connections see the same data), or PostgreSQL."""
+    overrides = mail_settings(smtp, OUTBOX_SEND_AFTER_REQUEST=False)
+    if backend == "sqlite":
+        overrides["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'outbox.sqlite3'}"
+    return make_app(**overrides)
+
+
+def test_two_senders_at_once_never_send_twice(file_backed_app, smtp):
+    app = file_backed_app
+    count = 25
+    with app.app_context():
+        message_ids = [queue_test_email(number).message_id for number in range(count)]
+        db.session.commit()
+
+    barrier = threading.Barrier(2)
+    results: list[tuple[int, int]] = []
+    errors: list[BaseException] = []
+
+    def sender():
+        try:
+            with app.app_context():
+                barrier.wait(timeout=10)
+                results.append(send_due())
+        except BaseException as error:  # reported in the main thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=sender) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+
+    assert errors == []
+    received = Counter(message_id(message) for message in smtp.messages)
+    assert sorted(received) == sorted(message_ids)
+    assert set(received.values()) == {1}
+    assert sum(sent for sent, _ in results) == count
+    assert sum(failed for _, failed in results) == 0
+    with app.app_context():
+        rows = outbox_rows()
+        assert {row.status for row in rows} == {EmailStatus.SENT}
+        assert {row.attempts for row in rows} == {1}
+
+
+# 5. Back-off, giving up, stale claims -----------------------------------------------------
+
+
+def test_backoff_doubles_up_to_six_hours():
+    assert [backoff(n) for n in range(1, 6)] == [timedelta(minutes=m) for m in (1, 2, 4, 8, 16)]
+    assert backoff(9) == timedelta(minutes=256)
+    assert backoff(10) == timedelta(hours=6)
+    assert backoff(50) == timedelta(hours=6)
+
+
+def test_retries_with_growing_backoff_then_gives_up(make_app, smtp_server):
+    app = make_app(**mail_settings(smtp_server, OUTBOX_MAX_ATTEMPTS=4))
+    with app.app_context():
+        queued = queue_test_email()
+        db.session.commit()
+        delays = []
+
+        for attempt in range(1, 5):
+            before = now_utc()
+            assert send_due() == (0, 1)
+            after = now_utc()
+            [row] = outbox_rows()
+            assert row.attempts == attempt
+            assert row.last_error.startswith("ConnectionRefusedError")
+            if attempt < 4:
+                assert row.status == EmailStatus.PENDING
+                assert before + backoff(attempt) <= row.next_attempt_at <= after + backoff(attempt)
+                delays.append(row.next_attempt_at - after)
+                assert send_due() == (0, 0)  # not due before its time
+                row.next_attempt_at = now_utc() - timedelta(seconds=1)
+                db.session.commit()
+
+        assert delays == sorted(delays) and len(set(delays)) == 3
+        [row] = outbox_rows()
+        assert row.status == EmailStatus.FAILED
+        assert row.attempts == 4
+
+        # Given up for good: even with the server back and the time past, it stays.
+        smtp_server.start()
+        row.next_attempt_at = now_utc() - timedelta(hours=1)
+        db.session.commit()
+        assert send_due() == (0, 0)
+        assert deliver([queued.id]) == (0, 0)
+        assert smtp_server.messages == []
+        assert outbox_rows()[0].status == EmailStatus.FAILED
+
+
+def test_stale_claim_is_taken_over_but_not_a_fresh_one(app, smtp):
+    timeout = app.config["OUTBOX_CLAIM_TIMEOUT"]
+    stale, fresh = queue_test_email(1), queue_test_email(2)
+    db.session.commit()
+    stale_id, fresh_id = stale.id, fresh.id
+    now = now_utc()
+    stale.status = fresh.status = EmailStatus.SENDING
+    stale.claimed_at, stale.claim_token = now - timeout - timedelta(minutes=1), "sender-died"
+    fresh.claimed_at, fresh.claim_token = now - timeout + timedelta(minutes=1), "still-working"
+    db.session.commit()
+
+    assert send_due() == (1, 0)
+    assert deliver([fresh_id]) == (0, 0)  # even when asked for by its id
+
+    assert [message_id(message) for message in smtp.messages] == [stale.message_id]
+    rows = {row.id: row for row in outbox_rows()}
+    assert rows[stale_id].status == EmailStatus.SENT
+    assert rows[fresh_id].status == EmailStatus.SENDING
+    assert rows[fresh_id].claim_token == "still-working"
+    assert rows[fresh_id].attempts == 0
+
+
+# 6. Password reset ------------------------------------------------------------------------
+
+
+def test_password_reset_link_works_once(app, client, make_org, make_user, login, smtp):
+    user = make_user(make_org(), full_name="Anne Oubli", email="anne.oubli@exemple.fr")
+
+    response = client.post("/password/forgot", data={"email": "Anne.Oubli@exemple.fr"})
+
+    assert response.status_code == 302
+    assert len(smtp.messages) == 1
+    message = smtp.messages[0]
+    assert message["To"] == user.email
+    assert message["Subject"] == "Réinitialisation de votre mot de passe"
+    text, html = parts(message)
+    assert "Bonjour Anne Oubli," in text
+    assert "utilisable une seule fois" in text
+    assert "Choisir un nouveau mot de passe" in html
+    link = RESET_LINK.search(text).group(0)
+    assert link.startswith(app.config["PUBLIC_URL"] + "/password/reset/")
+    assert f'href="{link}"' in html
+    path = urlsplit(link).path
+
+    assert client.get(path).status_code == 200
+    response = client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert response.status_code == 302
+    assert urlsplit(response.headers["Location"]).path == "/login"
+
+    # Used once: the same link is refused now.
+    assert client.get(path).status_code == 400
+    again = client.post(path, data={"password": NEW_PASSWORD + " bis", "confirm": "x"})
+    assert again.status_code == 400
+    assert login(user, NEW_PASSWORD).status_code == 302
+    assert [row.status for row in outbox_rows()] == [EmailStatus.SENT]
+
+
+def test_password_reset_for_unknown_address_sends_nothing(app, client, smtp):
+    response = client.post("/password/forgot", data={"email": "personne@inconnu.fr"})
+
+    assert response.status_code == 302
+    assert smtp.messages == []
+    assert outbox_rows() == []
+
+
+def test_reset_link_points_to_the_portal_whatever_the_host_header(
+    app, client, make_org, make_user, smtp
+):
+    """A forged Host header must not put the attacker's site in the reset link."""
+    user = make_user(make_org())
+
+    response = client.post(
+        "/password/forgot", data={"email": user.email}, base_url="http://attaquant.example"
+    )
+
+    assert response.status_code == 302
+    text, html = parts(smtp.messages[0])
+    link = RESET_LINK.search(text).group(0)
+    assert link.startswith(app.config["PUBLIC_URL"] + "/password/reset/")
+    assert "attaquant.example" not in text + html
