@@ -15,7 +15,9 @@ retention_cli = AppGroup("retention", help="Durée de conservation des données 
 
 
 @demo_cli.command("load")
-@click.option("--if-empty", is_flag=True, help="Ne rien faire si la base contient déjà des comptes.")
+@click.option(
+    "--if-empty", is_flag=True, help="Ne rien faire si la base contient déjà des comptes."
+)
 def demo_load(if_empty: bool) -> None:
     """Load the Concarneau territory of the field report, with its demo accounts."""
     from portal.demo import load_demo_data
@@ -27,10 +29,15 @@ def demo_load(if_empty: bool) -> None:
         if if_empty:
             click.echo("La base contient déjà des comptes : données de démonstration non chargées.")
             return
-        raise click.ClickException("La base n'est pas vide : les données de démonstration ne sont chargées que dans une base vide.")
+        raise click.ClickException(
+            "La base n'est pas vide : les données de démonstration ne sont chargées que "
+            "dans une base vide."
+        )
     load_demo_data()
     db.session.commit()
-    click.echo("Données de démonstration chargées. Mot de passe de tous les comptes : portail-demo-2026")
+    click.echo(
+        "Données de démonstration chargées. Mot de passe de tous les comptes : portail-demo-2026"
+    )
 
 
 @outbox_cli.command("send")
@@ -76,7 +83,9 @@ def create_coordinator(email, full_name, organisation_name, territory, password)
         sa.select(Organisation).where(Organisation.name == organisation_name)
     )
     if organisation is None:
-        organisation = Organisation(name=organisation_name, kind=OrganisationKind.CCAS, territory=place)
+        organisation = Organisation(
+            name=organisation_name, kind=OrganisationKind.CCAS, territory=place
+        )
     elif organisation.kind != OrganisationKind.CCAS:
         raise click.ClickException("Le rôle de coordination est réservé au personnel d'un CCAS.")
     user = User(email=email, full_name=full_name, is_coordinator=True, email_confirmed_at=now_utc())

@@ -7,13 +7,27 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from portal.extensions import db
 
 MESSAGES = {
-    400: ("Requête incorrecte", "La demande n'a pas pu être comprise. Vérifiez le lien ou le formulaire."),
-    403: ("Accès refusé", "Vous n'avez pas accès à cette page. Si vous pensez que c'est une erreur, adressez-vous à l'administrateur de votre organisation."),
+    400: (
+        "Requête incorrecte",
+        "La demande n'a pas pu être comprise. Vérifiez le lien ou le formulaire.",
+    ),
+    403: (
+        "Accès refusé",
+        "Vous n'avez pas accès à cette page. Si vous pensez que c'est une erreur, "
+        "adressez-vous à l'administrateur de votre organisation.",
+    ),
     404: ("Page introuvable", "Cette page n'existe pas ou n'est pas accessible avec votre compte."),
     405: ("Action non autorisée", "Cette action n'est pas possible ici."),
     413: ("Fichier trop volumineux", "Le fichier envoyé dépasse la taille autorisée."),
-    429: ("Trop de tentatives", "Vous avez fait trop de tentatives en peu de temps. Patientez quelques minutes avant de réessayer."),
-    500: ("Erreur du serveur", "Une erreur inattendue s'est produite. Elle a été enregistrée ; réessayez dans un instant."),
+    429: (
+        "Trop de tentatives",
+        "Vous avez fait trop de tentatives en peu de temps. "
+        "Patientez quelques minutes avant de réessayer.",
+    ),
+    500: (
+        "Erreur du serveur",
+        "Une erreur inattendue s'est produite. Elle a été enregistrée ; réessayez dans un instant.",
+    ),
 }
 
 
@@ -21,7 +35,9 @@ def render_error(code: int, message: str | None = None):
     title, default_message = MESSAGES.get(code, MESSAGES[500])
     if request.path.startswith("/healthz") or request.accept_mimetypes.best == "application/json":
         return jsonify(error=title), code
-    return render_template("errors.html", code=code, title=title, message=message or default_message), code
+    return render_template(
+        "errors.html", code=code, title=title, message=message or default_message
+    ), code
 
 
 def register(app: Flask) -> None:

@@ -1,9 +1,9 @@
 """Form pieces shared by every feature: trimmed text and messages in French."""
 
-from flask_wtf import FlaskForm
 import enum
 from collections.abc import Iterable
 
+from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectChoice, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional
 

@@ -23,6 +23,7 @@ from portal.models import (
     UserKind,
     now_utc,
 )
+from tests.support import FreshRequestClient
 
 PASSWORD = "une phrase de passe bien longue"
 PASSWORD_HASH = hash_password(PASSWORD)
@@ -63,6 +64,7 @@ def make_app(backend, tmp_path):
         global _postgres_schema_ready
         overrides.setdefault("UPLOAD_FOLDER", str(tmp_path / "uploads"))
         app = create_app(config_for(backend, **overrides))
+        app.test_client_class = FreshRequestClient
         with app.app_context():
             if backend == "postgresql" and not _postgres_schema_ready:
                 db.drop_all()
@@ -218,7 +220,9 @@ def world(make_org, make_user, make_committee):
         siao=siao,
         outsider_org=outsider_org,
         committee=committee,
-        coordinator=make_user(ccas, MembershipRole.ADMIN, coordinator=True, full_name="Claire Coord"),
+        coordinator=make_user(
+            ccas, MembershipRole.ADMIN, coordinator=True, full_name="Claire Coord"
+        ),
         ccas_worker=make_user(ccas, full_name="Yann Social"),
         partner_admin=make_user(mission_locale, MembershipRole.ADMIN, full_name="Léa Admin"),
         partner_member=make_user(mission_locale, full_name="Paul Membre"),

@@ -90,9 +90,7 @@ MATRIX: dict[tuple[str, str], Route] = {
         lambda w, e: "/organisations/territories/new", COORDINATOR_ONLY
     ),
     # Members: the organisation's admins, and the coordinator.
-    ("organisations.invite", "GET"): Route(
-        lambda w, e: ml(w, e) + "/invite", MEMBER_MANAGER_PAGES
-    ),
+    ("organisations.invite", "GET"): Route(lambda w, e: ml(w, e) + "/invite", MEMBER_MANAGER_PAGES),
     ("organisations.invite", "POST"): Route(
         lambda w, e: ml(w, e) + "/invite", MEMBER_MANAGER_PAGES
     ),
@@ -115,9 +113,7 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("committees.new", "POST"): Route(lambda w, e: "/committees/new", COORDINATOR_ONLY),
     ("committees.show", "GET"): Route(committee, answers(200, landlord=403, outsider=403)),
     ("committees.edit", "GET"): Route(lambda w, e: committee(w, e) + "/edit", COORDINATOR_ONLY),
-    ("committees.edit", "POST"): Route(
-        lambda w, e: committee(w, e) + "/edit", COORDINATOR_SAVES
-    ),
+    ("committees.edit", "POST"): Route(lambda w, e: committee(w, e) + "/edit", COORDINATOR_SAVES),
 }
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}

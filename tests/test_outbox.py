@@ -49,6 +49,12 @@ class Inbox:
         self.messages: list[email.message.EmailMessage] = []
         self.recipients: list[list[str]] = []
 
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("inconnu@"):
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(
             email.message_from_bytes(envelope.content, policy=email.policy.default)
@@ -92,15 +98,6 @@ def smtp(smtp_server):
     """The SMTP server, up and listening."""
     smtp_server.start()
     return smtp_server
-
-
-@pytest.fixture(autouse=True)
-def restore_socket_timeout():
-    """Sending sets the process-wide default socket timeout for a moment; two senders in
-    threads can leave it changed. Keep it from leaking into other tests."""
-    previous = socket.getdefaulttimeout()
-    yield
-    socket.setdefaulttimeout(previous)
 
 
 def mail_settings(smtp_server: SmtpServer, **overrides) -> dict:
@@ -472,3 +469,41 @@ def test_reset_link_points_to_the_portal_whatever_the_host_header(
     link = RESET_LINK.search(text).group(0)
     assert link.startswith(app.config["PUBLIC_URL"] + "/password/reset/")
     assert "attaquant.example" not in text + html
+
+
+def test_a_permanent_refusal_is_not_retried(app, smtp):
+    """A 5xx answer (unknown mailbox) will not change: the message fails at once, and the
+    next message is still sent."""
+    refused = queue_email("inconnu@exemple.fr", "password_reset", "Test", user=None, link="x")
+    accepted = queue_email("connu@exemple.fr", "password_reset", "Test", user=None, link="x")
+    db.session.commit()
+
+    assert deliver([refused.id, accepted.id]) == (1, 1)
+
+    db.session.expire_all()
+    assert refused.status == EmailStatus.FAILED
+    assert refused.attempts == 1
+    assert "550" in refused.last_error
+    assert accepted.status == EmailStatus.SENT
+    assert [m["To"] for m in smtp.messages] == ["connu@exemple.fr"]
+
+
+def test_a_silent_server_does_not_hang_the_sender(make_app, smtp_server):
+    """A server that accepts the connection but never answers: the attempt times out and
+    the message stays pending for the next run."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    try:
+        app = make_app(
+            MAIL_SERVER="127.0.0.1", MAIL_PORT=silent.getsockname()[1], MAIL_TIMEOUT_SECONDS=1
+        )
+        with app.app_context():
+            message = queue_email("a@exemple.fr", "password_reset", "Test", user=None, link="x")
+            db.session.commit()
+            assert deliver([message.id]) == (0, 1)
+            db.session.expire_all()
+            assert message.status == EmailStatus.PENDING
+            assert "timed out" in message.last_error.lower()
+    finally:
+        silent.close()

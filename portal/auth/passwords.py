@@ -38,7 +38,10 @@ def password_problem(password: str, user_inputs: list[str] = ()) -> str | None:
     if len(password) > MAX_LENGTH:
         return f"Le mot de passe doit contenir au plus {MAX_LENGTH} caractères."
     if password.lower() in COMMON_PASSWORDS:
-        return "Ce mot de passe fait partie des mots de passe les plus courants : choisissez-en un autre."
+        return (
+            "Ce mot de passe fait partie des mots de passe les plus courants : "
+            "choisissez-en un autre."
+        )
     inputs = [value for value in [*user_inputs, *DOMAIN_WORDS] if value]
     if zxcvbn(password, user_inputs=inputs)["score"] < 3:
         return (

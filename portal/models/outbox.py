@@ -25,9 +25,7 @@ class OutgoingEmail(db.Model):
     text_body: Mapped[str] = mapped_column(sa.Text)
     html_body: Mapped[str] = mapped_column(sa.Text)
     message_id: Mapped[str] = mapped_column(sa.String(255), unique=True)
-    status: Mapped[EmailStatus] = mapped_column(
-        str_enum(EmailStatus), default=EmailStatus.PENDING
-    )
+    status: Mapped[EmailStatus] = mapped_column(str_enum(EmailStatus), default=EmailStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

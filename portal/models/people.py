@@ -82,7 +82,9 @@ class User(UserMixin, db.Model):
 
     @property
     def admin_organisation_ids(self) -> set[int]:
-        return {m.organisation_id for m in self.active_memberships if m.role == MembershipRole.ADMIN}
+        return {
+            m.organisation_id for m in self.active_memberships if m.role == MembershipRole.ADMIN
+        }
 
     def membership_of(self, organisation_id: int) -> "Membership | None":
         return next((m for m in self.memberships if m.organisation_id == organisation_id), None)
@@ -96,7 +98,9 @@ class User(UserMixin, db.Model):
 
 class Membership(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
     organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
     role: Mapped[MembershipRole] = mapped_column(
         str_enum(MembershipRole), default=MembershipRole.MEMBER
@@ -124,7 +128,9 @@ class Invitation(db.Model):
     full_name: Mapped[str] = mapped_column(sa.String(120))
     organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
     role: Mapped[MembershipRole] = mapped_column(str_enum(MembershipRole))
-    invited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    invited_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
     # Random value carried in the signed link, so that a link cannot be guessed from an id.
     nonce: Mapped[str] = mapped_column(sa.String(32), default=new_session_token)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)

@@ -25,7 +25,8 @@ class TerritoryForm(BaseForm):
     submit = SubmitField("Créer le territoire")
 
     def validate_name(self, field):
-        if db.session.scalar(sa.select(Territory.id).where(Territory.name == field.data)):
+        same_name = sa.func.lower(Territory.name) == field.data.lower()
+        if db.session.scalar(sa.select(Territory.id).where(same_name)):
             raise ValidationError("Ce territoire existe déjà.")
 
 
@@ -49,7 +50,9 @@ class OrganisationForm(BaseForm):
         self.territory_id.choices = territory_choices()
 
     def validate_name(self, field):
-        query = sa.select(Organisation.id).where(sa.func.lower(Organisation.name) == field.data.lower())
+        query = sa.select(Organisation.id).where(
+            sa.func.lower(Organisation.name) == field.data.lower()
+        )
         if self.organisation is not None:
             query = query.where(Organisation.id != self.organisation.id)
         if db.session.scalar(query):
@@ -93,7 +96,5 @@ class InvitationForm(BaseForm):
 
 
 class RoleForm(BaseForm):
-    role = SelectField(
-        "Rôle", choices=enum_choices(MembershipRole), validators=[required()]
-    )
+    role = SelectField("Rôle", choices=enum_choices(MembershipRole), validators=[required()])
     submit = SubmitField("Changer le rôle")

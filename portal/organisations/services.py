@@ -99,6 +99,10 @@ def set_membership_active(membership: Membership, active: bool) -> None:
     since every request checks the membership."""
     membership.active = active
     membership.ended_on = None if active else date.today()
+    if not membership.user.is_active:
+        # Signed out everywhere: old session cookies must not come back to life if the
+        # membership is restored later.
+        membership.user.rotate_session_token()
     db.session.flush()
     record_event(
         AuditAction.CHANGE,
@@ -122,4 +126,3 @@ def set_membership_role(membership: Membership, role: MembershipRole) -> None:
         f"{previous.label} → {role.label}",
         organisation_id=membership.organisation_id,
     )
-

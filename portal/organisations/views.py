@@ -47,9 +47,7 @@ def require(allowed: bool) -> None:
 def index():
     """The directory of partner organisations."""
     require(permissions.is_staff(current_user))
-    organisations = db.session.scalars(
-        sa.select(Organisation).order_by(Organisation.name)
-    ).all()
+    organisations = db.session.scalars(sa.select(Organisation).order_by(Organisation.name)).all()
     return render_template("organisations/index.html", organisations=organisations)
 
 
@@ -167,7 +165,9 @@ def deactivate(organisation_id, membership_id):
     if ConfirmForm().validate_on_submit() and membership.active:
         set_membership_active(membership, False)
         db.session.commit()
-        flash(f"{membership.user.full_name} n'a plus accès au nom de {organisation.name}.", "success")
+        flash(
+            f"{membership.user.full_name} n'a plus accès au nom de {organisation.name}.", "success"
+        )
     return redirect(url_for("organisations.show", organisation_id=organisation.id))
 
 

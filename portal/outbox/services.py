@@ -7,17 +7,15 @@ SMTP: two senders running at once can never both send the same message.
 
 import secrets
 import smtplib
-import socket
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import make_msgid
 
 import sqlalchemy as sa
 from flask import current_app, g, render_template, url_for
-from flask_mail import Message
+from flask_mail import Connection, Message
 
-from portal.extensions import db, mail
+from portal.extensions import db
 from portal.models import EmailStatus, OutgoingEmail, OutgoingEmailAttachment, now_utc
 
 MAX_BACKOFF = timedelta(hours=6)
@@ -122,16 +120,27 @@ def due_email_ids(limit: int) -> list[int]:
     )
 
 
-@contextmanager
-def smtp_timeout(seconds: float):
-    """Flask-Mail opens its SMTP socket without a timeout; bound the conversation so that a
-    silent server cannot hang a worker. Sync workers send from one thread at a time."""
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(seconds)
-    try:
-        yield
-    finally:
-        socket.setdefaulttimeout(previous)
+class BoundedConnection(Connection):
+    """Flask-Mail's SMTP connection with a timeout on its socket (Flask-Mail sets none), so
+    that a silent server cannot hang a worker."""
+
+    def configure_host(self) -> smtplib.SMTP:
+        smtp_class = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
+        host = smtp_class(
+            self.mail.server, self.mail.port, timeout=current_app.config["MAIL_TIMEOUT_SECONDS"]
+        )
+        if self.mail.use_tls:
+            host.starttls()
+        if self.mail.username and self.mail.password:
+            host.login(self.mail.username, self.mail.password)
+        return host
+
+
+def is_permanent(error: Exception) -> bool:
+    """A 5xx answer (unknown recipient, refused message) will not change by retrying."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    return isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500
 
 
 def to_message(email: OutgoingEmail) -> Message:
@@ -160,14 +169,16 @@ def deliver(email_ids: list[int]) -> tuple[int, int]:
             continue
         email = db.session.get(OutgoingEmail, email_id, populate_existing=True)
         try:
-            with smtp_timeout(current_app.config["MAIL_TIMEOUT_SECONDS"]):
-                mail.send(to_message(email))
-        except (OSError, smtplib.SMTPException) as error:
+            with BoundedConnection(current_app.extensions["mail"]) as connection:
+                to_message(email).send(connection)
+        except Exception as error:  # whatever happened, the row must not stay claimed
             failed += 1
             email.attempts += 1
             email.last_error = f"{type(error).__name__}: {error}"[:500]
             email.claim_token = None
-            if email.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+            if not isinstance(error, OSError | smtplib.SMTPException):
+                current_app.logger.exception("Unexpected error sending e-mail %s", email.id)
+            if is_permanent(error) or email.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
                 email.status = EmailStatus.FAILED
                 current_app.logger.error("E-mail %s abandoned: %s", email.id, email.last_error)
             else:
