@@ -34,13 +34,43 @@ ORGANISATIONS = [
 
 # e-mail, name, organisation, role, coordinator
 ACCOUNTS = [
-    ("coordination@ccas-concarneau.demo", "Claire Le Goff", "CCAS de Concarneau", MembershipRole.ADMIN, True),
-    ("social@ccas-concarneau.demo", "Yann Kerlan", "CCAS de Concarneau", MembershipRole.MEMBER, False),
+    (
+        "coordination@ccas-concarneau.demo",
+        "Claire Le Goff",
+        "CCAS de Concarneau",
+        MembershipRole.ADMIN,
+        True,
+    ),
+    (
+        "social@ccas-concarneau.demo",
+        "Yann Kerlan",
+        "CCAS de Concarneau",
+        MembershipRole.MEMBER,
+        False,
+    ),
     ("siao@siao29.demo", "Sophie Le Bihan", "SIAO du Finistère", MembershipRole.ADMIN, False),
-    ("bailleur@finistere-habitat.demo", "Marc Guillou", "Finistère Habitat", MembershipRole.ADMIN, False),
-    ("conseil@mission-locale.demo", "Léa Morvan", "Mission Locale du Pays de Cornouaille", MembershipRole.ADMIN, False),
+    (
+        "bailleur@finistere-habitat.demo",
+        "Marc Guillou",
+        "Finistère Habitat",
+        MembershipRole.ADMIN,
+        False,
+    ),
+    (
+        "conseil@mission-locale.demo",
+        "Léa Morvan",
+        "Mission Locale du Pays de Cornouaille",
+        MembershipRole.ADMIN,
+        False,
+    ),
     ("cdas@finistere.demo", "Anne Quéré", "CDAS de Concarneau", MembershipRole.ADMIN, False),
-    ("asso@abricotier.demo", "Nolwenn Tanguy", "Abricôtier Urgence Femmes", MembershipRole.ADMIN, False),
+    (
+        "asso@abricotier.demo",
+        "Nolwenn Tanguy",
+        "Abricôtier Urgence Femmes",
+        MembershipRole.ADMIN,
+        False,
+    ),
     ("etat@ddets29.demo", "Pierre Cariou", "DDETS du Finistère", MembershipRole.ADMIN, False),
 ]
 

@@ -23,9 +23,7 @@ def is_landlord(user: Actor) -> bool:
 
 def is_coordinator(user: Actor) -> bool:
     """The coordinator role only counts while its holder works for a CCAS."""
-    return (
-        is_staff(user) and user.is_coordinator and user.belongs_to_kind(OrganisationKind.CCAS)
-    )
+    return is_staff(user) and user.is_coordinator and user.belongs_to_kind(OrganisationKind.CCAS)
 
 
 def is_org_admin(user: Actor, organisation: Organisation) -> bool:
