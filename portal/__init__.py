@@ -83,11 +83,12 @@ def load_user(session_id: str):
 
 def register_blueprints(app: Flask) -> None:
     from portal.auth import bp as auth_bp
+    from portal.cases import bp as cases_bp
     from portal.committees import bp as committees_bp
     from portal.dashboard import bp as dashboard_bp
     from portal.organisations import bp as organisations_bp
 
-    for blueprint in (auth_bp, committees_bp, dashboard_bp, organisations_bp):
+    for blueprint in (auth_bp, cases_bp, committees_bp, dashboard_bp, organisations_bp):
         app.register_blueprint(blueprint)
 
 
@@ -111,8 +112,11 @@ def register_request_hooks(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from portal import permissions
+    from portal.formatting import stay_length
 
     app.jinja_env.globals["permissions"] = permissions
+    app.jinja_env.globals["max_upload_mb"] = app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
+    app.jinja_env.filters["stay_length"] = stay_length
     app.jinja_env.filters["datetime"] = lambda value, fmt="d MMMM yyyy 'à' HH:mm": (
         format_datetime(value, fmt) if value else ""
     )

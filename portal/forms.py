@@ -4,7 +4,7 @@ import enum
 from collections.abc import Iterable
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectChoice, StringField, SubmitField
+from wtforms import EmailField, FieldList, FormField, SelectChoice, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 
@@ -23,7 +23,8 @@ class BaseForm(FlaskForm):
     class Meta:
         def bind_field(self, form, unbound_field, options):
             filters = unbound_field.kwargs.get("filters", [])
-            if strip not in filters:
+            takes_filters = not issubclass(unbound_field.field_class, FieldList | FormField)
+            if takes_filters and strip not in filters:
                 unbound_field.kwargs["filters"] = [strip, *filters]
             return unbound_field.bind(form=form, **options)
 

@@ -1,13 +1,28 @@
 """Who may do what: pure predicates, shared by views, queries and templates.
 
 Each function takes the acting user (possibly anonymous) and the object, reads only
-what is already loaded, and returns a bool. Admin rights never imply reading household
-data: the rules for household data live beside the household features.
+what is already loaded, and returns a bool. Where lists are filtered in SQL, the SQL twin
+of a predicate sits right beside it. Admin rights never imply reading household data.
 """
 
+import enum
+
+import sqlalchemy as sa
 from flask_login import AnonymousUserMixin
 
-from portal.models import Committee, Organisation, OrganisationKind, User
+from portal.models import (
+    AccessLevel,
+    Case,
+    CaseNote,
+    CaseParticipant,
+    CaseStatus,
+    Committee,
+    Household,
+    Organisation,
+    OrganisationKind,
+    User,
+    committee_organisation,
+)
 
 Actor = User | AnonymousUserMixin
 
@@ -62,3 +77,118 @@ def can_view_committee(user: Actor, committee: Committee) -> bool:
     if is_coordinator(user):
         return True
     return is_staff(user) and any(o.id in user.organisation_ids for o in committee.organisations)
+
+
+# Households and complex cases ------------------------------------------------------------
+
+
+class CaseAccess(enum.IntEnum):
+    """How much of a case a person sees, from nothing to everything."""
+
+    NONE = 0
+    COMMITTEE = 1  # member of the committee: the pseudonymised situation and the question
+    SITUATION = 2  # participant at level "situation": plus the discussion
+    FULL = 3  # participant at level "full": plus identity and attachments
+    OWNER = 4  # the organisation that posted it
+
+    @property
+    def label(self) -> str:
+        return CASE_ACCESS_LABELS[self]
+
+
+CASE_ACCESS_LABELS = {
+    CaseAccess.NONE: "Aucun accès",
+    CaseAccess.COMMITTEE: "Membre de l'instance : situation pseudonymisée",
+    CaseAccess.SITUATION: "Partenaire : situation et discussion",
+    CaseAccess.FULL: "Partenaire : accès complet, identité comprise",
+    CaseAccess.OWNER: "Votre organisation",
+}
+
+
+# While a case is before the committee, its member organisations may prepare it.
+COMMITTEE_VISIBLE_STATUSES = (CaseStatus.SUBMITTED, CaseStatus.ON_AGENDA, CaseStatus.DECIDED)
+
+
+def owns_household(user: Actor, household: Household) -> bool:
+    return is_staff(user) and household.organisation_id in user.organisation_ids
+
+
+def can_manage_household_privacy(user: Actor, household: Household) -> bool:
+    """The owning organisation's admins read the access log and export the file."""
+    return is_staff(user) and household.organisation_id in user.admin_organisation_ids
+
+
+def case_access(user: Actor, case: Case) -> CaseAccess:
+    if not is_staff(user):
+        return CaseAccess.NONE
+    organisation_ids = user.organisation_ids
+    if case.organisation_id in organisation_ids:
+        return CaseAccess.OWNER
+    levels = [p.level for p in case.participants if p.organisation_id in organisation_ids]
+    if AccessLevel.FULL in levels:
+        return CaseAccess.FULL
+    if levels:
+        return CaseAccess.SITUATION
+    if case.status in COMMITTEE_VISIBLE_STATUSES and any(
+        o.id in organisation_ids for o in case.committee.organisations
+    ):
+        return CaseAccess.COMMITTEE
+    return CaseAccess.NONE
+
+
+def can_view_case(user: Actor, case: Case) -> bool:
+    return case_access(user, case) > CaseAccess.NONE
+
+
+def can_view_discussion(user: Actor, case: Case) -> bool:
+    return case_access(user, case) >= CaseAccess.SITUATION
+
+
+def can_view_identity(user: Actor, case: Case) -> bool:
+    return case_access(user, case) >= CaseAccess.FULL
+
+
+def can_view_attachments(user: Actor, case: Case) -> bool:
+    """Documents usually name the household: full access only."""
+    return case_access(user, case) >= CaseAccess.FULL
+
+
+def can_post_note(user: Actor, case: Case) -> bool:
+    return case.status != CaseStatus.CLOSED and can_view_discussion(user, case)
+
+
+def can_add_attachment(user: Actor, case: Case) -> bool:
+    return case.status != CaseStatus.CLOSED and can_view_attachments(user, case)
+
+
+def can_manage_case(user: Actor, case: Case) -> bool:
+    """Edit, share, move through statuses, remove files: the posting organisation."""
+    return case_access(user, case) == CaseAccess.OWNER
+
+
+def can_read_note(user: Actor, note: CaseNote) -> bool:
+    """An internal note stays inside the organisation that wrote it."""
+    return not note.internal or (is_staff(user) and note.organisation_id in user.organisation_ids)
+
+
+def visible_cases_clause(user: Actor) -> sa.ColumnElement[bool]:
+    """The SQL twin of ``can_view_case``, for lists and searches."""
+    if not is_staff(user):
+        return sa.false()
+    organisation_ids = list(user.organisation_ids)
+    return sa.or_(
+        Case.organisation_id.in_(organisation_ids),
+        Case.id.in_(
+            sa.select(CaseParticipant.case_id).where(
+                CaseParticipant.organisation_id.in_(organisation_ids)
+            )
+        ),
+        sa.and_(
+            Case.status.in_(COMMITTEE_VISIBLE_STATUSES),
+            Case.committee_id.in_(
+                sa.select(committee_organisation.c.committee_id).where(
+                    committee_organisation.c.organisation_id.in_(organisation_ids)
+                )
+            ),
+        ),
+    )

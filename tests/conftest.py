@@ -3,6 +3,7 @@ on PostgreSQL too; callable factories for organisations and people."""
 
 import os
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -230,3 +231,92 @@ def world(make_org, make_user, make_committee):
         outsider=make_user(outsider_org, MembershipRole.ADMIN, full_name="Olivier Dehors"),
         landlord=make_user(landlord=True, full_name="Jean Propriétaire"),
     )
+
+
+# Households and cases ------------------------------------------------------------------------
+
+CANARY_NAME = "Zéphyrine Canardeau"
+PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+@pytest.fixture
+def make_household(app):
+    """A household file with a named person, informed unless told otherwise."""
+    from portal.cases.services import create_household, record_information
+    from portal.models import Accommodation, HouseholdPublic, PersonRole
+
+    def factory(organisation, author, *, informed=True, first="Zéphyrine", last="Canardeau"):
+        household = create_household(
+            organisation,
+            author,
+            {
+                "adults": 1,
+                "children": 0,
+                "public": HouseholdPublic.FEMME_SEULE,
+                "accommodation": Accommodation.CHRS_URGENCE,
+                "accommodation_since": date(2026, 1, 15),
+                "situation_notes": "Travaille à mi-temps, budget suivi.",
+                "persons": [
+                    {
+                        "role": PersonRole.DEMANDEUR,
+                        "first_name": first,
+                        "last_name": last,
+                        "birth_date": date(1990, 5, 4),
+                    }
+                ],
+                "phone": "06 11 22 33 44",
+                "email": "zephyrine@exemple.fr",
+            },
+        )
+        if informed:
+            record_information(
+                household,
+                author,
+                {
+                    "informed_on": date(2026, 2, 1),
+                    "what_is_shared": "Situation sans identité",
+                    "shared_with": "Comité technique",
+                },
+            )
+        db.session.commit()
+        return household
+
+    return factory
+
+
+@dataclass
+class CaseWorld:
+    """A CCAS case before the comité technique, shared two ways, with one attachment."""
+
+    household: object
+    case: object
+    attachment: object
+    cdas: Organisation
+    cdas_worker: User  # participant at level "situation"
+
+
+@pytest.fixture
+def case_world(world, make_org, make_user, make_household):
+    from portal.cases.services import add_attachment, change_status, create_case, share_case
+    from portal.models import AccessLevel
+
+    cdas = make_org(OrganisationKind.DEPARTEMENT, "CDAS de Concarneau")
+    cdas_worker = make_user(cdas, full_name="Anne CDAS")
+    household = make_household(world.ccas, world.ccas_worker)
+    case = create_case(
+        household,
+        world.ccas_worker,
+        {
+            "committee_id": world.committee.id,
+            "title": "Relogement bloqué",
+            "question": "Quel bailleur pour un T2 ?",
+        },
+    )
+    change_status(case, "submit", world.ccas_worker)
+    share_case(
+        case, world.mission_locale, AccessLevel.FULL, "Suivi", world.ccas_worker, notify=False
+    )
+    share_case(case, cdas, AccessLevel.SITUATION, "FSL", world.ccas_worker, notify=False)
+    attachment = add_attachment(case, world.ccas_worker, "bilan.pdf", PDF_BYTES)
+    db.session.commit()
+    return CaseWorld(household, case, attachment, cdas, cdas_worker)

@@ -16,12 +16,14 @@ from tests.conftest import World, sign_in
 
 ROLES = (
     "anonymous",
-    "landlord",
+    "landlord",  # private landlord
     "outsider",  # member of an organisation with no link to the object
-    "partner_member",  # member of the Mission Locale, which sits on the committee
+    "partner_member",  # Mission Locale (on the committee); case shared with it: full
     "partner_admin",  # admin of the Mission Locale
-    "ccas_worker",
-    "coordinator",
+    "siao_officer",  # SIAO: on the committee, case not shared with it
+    "cdas_worker",  # CDAS: not on the committee; case shared with it: situation only
+    "ccas_worker",  # the CCAS owns the household and its case
+    "coordinator",  # CCAS admin and coordinator
 )
 
 
@@ -39,6 +41,27 @@ def answers(default: int, anonymous: int = 302, **overrides: int) -> dict[str, i
 
 
 STAFF_ONLY = answers(200, landlord=403)
+# Household files: only the owning organisation knows they exist.
+OWNER_ONLY = answers(404, ccas_worker=200, coordinator=200)
+OWNER_ADMIN_ONLY = answers(404, ccas_worker=403, coordinator=200)
+# A case: seen by the owner, its participants and (pseudonymised) the committee.
+CASE_READERS = answers(
+    404,
+    partner_member=200,
+    partner_admin=200,
+    siao_officer=200,
+    cdas_worker=200,
+    ccas_worker=200,
+    coordinator=200,
+)
+
+
+def case_answers(owner: int, others: int = 403) -> dict[str, int]:
+    """Owner-only actions on a case: those who may read it get a 403, the others a 404."""
+    readers = ("partner_member", "partner_admin", "siao_officer", "cdas_worker")
+    return answers(404, ccas_worker=owner, coordinator=owner, **dict.fromkeys(readers, others))
+
+
 COORDINATOR_ONLY = answers(403, coordinator=200)
 # An empty POST to an edit form re-saves the object as it is, then redirects.
 COORDINATOR_SAVES = answers(403, coordinator=302)
@@ -59,6 +82,23 @@ def membership(w: World, extra: dict) -> str:
 
 def committee(w: World, extra: dict) -> str:
     return f"/committees/{w.committee.id}"
+
+
+def household(w: World, e: dict) -> str:
+    return f"/cases/households/{e['cases'].household.id}"
+
+
+def case(w: World, e: dict) -> str:
+    return f"/cases/{e['cases'].case.id}"
+
+
+def attachment(w: World, e: dict) -> str:
+    return f"{case(w, e)}/attachments/{e['cases'].attachment.id}"
+
+
+def cdas_participant(w: World, e: dict) -> str:
+    cases = e["cases"]
+    return f"{case(w, e)}/participants/{cases.case.participant(cases.cdas.id).id}/remove"
 
 
 MATRIX: dict[tuple[str, str], Route] = {
@@ -111,9 +151,79 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("committees.index", "GET"): Route(lambda w, e: "/committees/", STAFF_ONLY),
     ("committees.new", "GET"): Route(lambda w, e: "/committees/new", COORDINATOR_ONLY),
     ("committees.new", "POST"): Route(lambda w, e: "/committees/new", COORDINATOR_ONLY),
-    ("committees.show", "GET"): Route(committee, answers(200, landlord=403, outsider=403)),
+    ("committees.show", "GET"): Route(
+        committee, answers(200, landlord=403, outsider=403, cdas_worker=403)
+    ),
     ("committees.edit", "GET"): Route(lambda w, e: committee(w, e) + "/edit", COORDINATOR_ONLY),
     ("committees.edit", "POST"): Route(lambda w, e: committee(w, e) + "/edit", COORDINATOR_SAVES),
+    # Household files.
+    ("cases.households", "GET"): Route(lambda w, e: "/cases/households/", STAFF_ONLY),
+    ("cases.new_household", "GET"): Route(lambda w, e: "/cases/households/new", STAFF_ONLY),
+    ("cases.new_household", "POST"): Route(lambda w, e: "/cases/households/new", STAFF_ONLY),
+    ("cases.household", "GET"): Route(household, OWNER_ONLY),
+    ("cases.edit_household", "GET"): Route(lambda w, e: household(w, e) + "/edit", OWNER_ONLY),
+    ("cases.edit_household", "POST"): Route(lambda w, e: household(w, e) + "/edit", OWNER_ONLY),
+    ("cases.information", "GET"): Route(lambda w, e: household(w, e) + "/information", OWNER_ONLY),
+    ("cases.information", "POST"): Route(lambda w, e: household(w, e) + "/information", OWNER_ONLY),
+    ("cases.access_log_page", "GET"): Route(
+        lambda w, e: household(w, e) + "/access-log", OWNER_ADMIN_ONLY
+    ),
+    ("cases.export", "GET"): Route(lambda w, e: household(w, e) + "/export", OWNER_ADMIN_ONLY),
+    # Cases.
+    ("cases.index", "GET"): Route(lambda w, e: "/cases/", STAFF_ONLY),
+    ("cases.new", "GET"): Route(
+        lambda w, e: f"/cases/new?household={e['cases'].household.id}", OWNER_ONLY
+    ),
+    ("cases.new", "POST"): Route(
+        lambda w, e: f"/cases/new?household={e['cases'].household.id}", OWNER_ONLY
+    ),
+    ("cases.show", "GET"): Route(case, CASE_READERS),
+    ("cases.edit", "GET"): Route(lambda w, e: case(w, e) + "/edit", case_answers(200)),
+    ("cases.edit", "POST"): Route(lambda w, e: case(w, e) + "/edit", case_answers(302)),
+    ("cases.status", "POST"): Route(lambda w, e: case(w, e) + "/status", case_answers(302)),
+    ("cases.share", "POST"): Route(lambda w, e: case(w, e) + "/participants", case_answers(400)),
+    ("cases.unshare", "POST"): Route(cdas_participant, case_answers(302)),
+    # An empty message is refused (400) to those who may write; the committee may not.
+    ("cases.note", "POST"): Route(
+        lambda w, e: case(w, e) + "/notes",
+        answers(
+            404,
+            partner_member=400,
+            partner_admin=400,
+            cdas_worker=400,
+            siao_officer=403,
+            ccas_worker=400,
+            coordinator=400,
+        ),
+    ),
+    # Files: full access only.
+    ("cases.upload", "POST"): Route(
+        lambda w, e: case(w, e) + "/attachments",
+        answers(
+            404,
+            partner_member=400,
+            partner_admin=400,
+            cdas_worker=403,
+            siao_officer=403,
+            ccas_worker=400,
+            coordinator=400,
+        ),
+    ),
+    ("cases.download", "GET"): Route(
+        attachment,
+        answers(
+            404,
+            partner_member=200,
+            partner_admin=200,
+            cdas_worker=403,
+            siao_officer=403,
+            ccas_worker=200,
+            coordinator=200,
+        ),
+    ),
+    ("cases.delete_attachment", "POST"): Route(
+        lambda w, e: attachment(w, e) + "/delete", case_answers(302)
+    ),
 }
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -133,7 +243,7 @@ def test_every_route_is_in_the_matrix(app):
 
 
 @pytest.fixture
-def extra(world):
+def extra(world, case_world):
     invitation = Invitation(
         email="nouvelle@exemple.fr",
         full_name="Nouvelle Personne",
@@ -143,7 +253,7 @@ def extra(world):
     )
     db.session.add(invitation)
     db.session.commit()
-    return {"invitation": invitation}
+    return {"invitation": invitation, "cases": case_world, "cdas_worker": case_world.cdas_worker}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -154,8 +264,8 @@ def test_access(app, client, world, extra, endpoint, method, role):
     route = MATRIX[(endpoint, method)]
     url = route.url(world, extra)
     if role != "anonymous":
-        sign_in(client, getattr(world, role))
-    response = client.open(url, method=method)
+        sign_in(client, extra[role] if role in extra else getattr(world, role))
+    response = client.open(url, method=method, buffered=True)
     expected = route.expected[role]
     assert response.status_code == expected, f"{role} {method} {url}"
     if role == "anonymous" and expected == 302:

@@ -2,9 +2,35 @@
 
 from portal.models.audit import AuditAction, AuditEvent
 from portal.models.base import now_utc
+from portal.models.cases import (
+    AccessLevel,
+    Case,
+    CaseAttachment,
+    CaseEvent,
+    CaseEventKind,
+    CaseNote,
+    CaseParticipant,
+    CaseStatus,
+)
+from portal.models.households import (
+    Accommodation,
+    Household,
+    HouseholdIdentity,
+    HouseholdObstacle,
+    HouseholdPerson,
+    HouseholdPublic,
+    InformationRecord,
+    Obstacle,
+    PersonRole,
+    ResourceBracket,
+    ResourceType,
+    Typology,
+    household_commune,
+)
 from portal.models.organisations import (
     Committee,
     CommitteeKind,
+    Commune,
     Organisation,
     OrganisationKind,
     Territory,
@@ -14,6 +40,28 @@ from portal.models.outbox import EmailStatus, OutgoingEmail, OutgoingEmailAttach
 from portal.models.people import Invitation, Membership, MembershipRole, User, UserKind
 
 __all__ = [
+    "AccessLevel",
+    "Accommodation",
+    "Case",
+    "CaseAttachment",
+    "CaseEvent",
+    "CaseEventKind",
+    "CaseNote",
+    "CaseParticipant",
+    "CaseStatus",
+    "Commune",
+    "Household",
+    "HouseholdIdentity",
+    "HouseholdObstacle",
+    "HouseholdPerson",
+    "HouseholdPublic",
+    "InformationRecord",
+    "Obstacle",
+    "PersonRole",
+    "ResourceBracket",
+    "ResourceType",
+    "Typology",
+    "household_commune",
     "AuditAction",
     "AuditEvent",
     "Committee",

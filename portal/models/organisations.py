@@ -31,6 +31,25 @@ class Territory(db.Model):
     name: Mapped[str] = mapped_column(sa.String(120), unique=True)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
+    communes: Mapped[list["Commune"]] = relationship(
+        back_populates="territory", order_by="Commune.name"
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Commune(db.Model):
+    """A commune of a territory, where households look for housing."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(sa.ForeignKey("territory.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+
+    territory: Mapped[Territory] = relationship(back_populates="communes")
+
+    __table_args__ = (sa.UniqueConstraint("territory_id", "name"),)
+
     def __str__(self) -> str:
         return self.name
 

@@ -1,0 +1,7 @@
+"""Household files and the complex cases partners discuss in committee."""
+
+from flask import Blueprint
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+from portal.cases import views  # noqa: E402, F401

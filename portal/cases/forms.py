@@ -1,0 +1,292 @@
+import re
+from datetime import date
+
+import sqlalchemy as sa
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
+
+from portal.committees.forms import CheckboxListField
+from portal.extensions import db
+from portal.forms import (
+    BaseForm,
+    choices,
+    email_field,
+    enum_choices,
+    max_length,
+    required,
+    strip,
+    text_field,
+)
+from portal.models import (
+    AccessLevel,
+    Accommodation,
+    CaseStatus,
+    Committee,
+    Commune,
+    HouseholdPublic,
+    Obstacle,
+    Organisation,
+    PersonRole,
+    ResourceBracket,
+    ResourceType,
+    Typology,
+    committee_organisation,
+)
+
+NO_SENSITIVE_DETAILS = (
+    "Quelques lignes factuelles. Aucune information de santé ni judiciaire : "
+    "seulement ce qui aide les partenaires à trouver une solution de logement."
+)
+BAD_DATE = "Indiquez une date valide (jj/mm/aaaa)."
+
+
+def not_in_future(form, field):
+    if field.data and field.data > date.today():
+        raise ValidationError("Cette date ne peut pas être dans le futur.")
+
+
+def optional_choice(enum_class, empty_label: str = "— Non renseigné —") -> list:
+    return choices([("", empty_label), *((m.value, m.label) for m in enum_class)])
+
+
+class PersonForm(Form):
+    """One named member of the household (identity: seen by the owning organisation only)."""
+
+    role = SelectField("Lien", choices=enum_choices(PersonRole), filters=[strip])
+    first_name = StringField("Prénom", validators=[max_length(80)], filters=[strip])
+    last_name = StringField("Nom", validators=[max_length(80)], filters=[strip])
+    birth_date = DateField(
+        "Date de naissance", validators=[Optional(), not_in_future], format="%Y-%m-%d"
+    )
+
+    def validate_last_name(self, field):
+        if bool(self.first_name.data) != bool(field.data):
+            raise ValidationError("Indiquez le prénom et le nom, ou aucun des deux.")
+
+
+class HouseholdForm(BaseForm):
+    # Situation: what partners may see, pseudonymised.
+    public = SelectField(
+        "Public",
+        choices=enum_choices(HouseholdPublic),
+        validators=[required("Choisissez le public.")],
+    )
+    victim_of_violence = BooleanField("Victime de violences")
+    adults = IntegerField(
+        "Nombre d'adultes",
+        default=1,
+        validators=[
+            InputRequired("Indiquez le nombre d'adultes."),
+            NumberRange(1, 10, "Entre 1 et 10 adultes."),
+        ],
+    )
+    children = IntegerField(
+        "Nombre d'enfants",
+        default=0,
+        validators=[
+            InputRequired("Indiquez le nombre d'enfants (0 s'il n'y en a pas)."),
+            NumberRange(0, 15, "Entre 0 et 15 enfants."),
+        ],
+    )
+    children_ages = StringField(
+        "Âge des enfants",
+        validators=[max_length(60)],
+        description="Séparés par des virgules, par exemple : 3, 7, 12",
+    )
+    accommodation = SelectField(
+        "Hébergement actuel",
+        choices=enum_choices(Accommodation),
+        validators=[required("Choisissez l'hébergement actuel.")],
+    )
+    accommodation_since = DateField(
+        "Entrée dans l'hébergement le",
+        validators=[Optional(), not_in_future],
+        format="%Y-%m-%d",
+        description="La durée de séjour en est déduite.",
+    )
+    resource_type = SelectField("Ressources principales", choices=optional_choice(ResourceType))
+    resource_bracket = SelectField(
+        "Ressources mensuelles du ménage", choices=optional_choice(ResourceBracket)
+    )
+    typology = SelectField("Typologie recherchée", choices=optional_choice(Typology))
+    commune_ids = CheckboxListField("Communes souhaitées", coerce=int)
+    obstacles = CheckboxListField("Freins au relogement", choices=enum_choices(Obstacle))
+    situation_notes = TextAreaField(
+        "Observations", validators=[max_length(500)], description=NO_SENSITIVE_DETAILS
+    )
+    # Identity: stored apart, seen by the owning organisation only.
+    persons = FieldList(FormField(PersonForm), min_entries=4, max_entries=8)
+    phone = StringField("Téléphone", validators=[max_length(30)])
+    email = email_field("E-mail", optional=True)
+    address = StringField("Adresse ou lieu de contact", validators=[max_length(250)])
+    submit = SubmitField("Enregistrer le dossier")
+
+    def __init__(self, *args, territory_id: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        communes = db.session.scalars(
+            sa.select(Commune).where(Commune.territory_id == territory_id).order_by(Commune.name)
+        )
+        self.commune_ids.choices = choices((c.id, c.name) for c in communes)
+
+    def validate_children_ages(self, field):
+        if not field.data:
+            return
+        if not re.fullmatch(r"\d{1,2}(\s*,\s*\d{1,2})*", field.data):
+            raise ValidationError("Indiquez des âges en années, séparés par des virgules.")
+        if self.children.data is not None and len(field.data.split(",")) != self.children.data:
+            raise ValidationError("Indiquez un âge par enfant.")
+
+    def validate_persons(self, field):
+        if not any(entry.form.last_name.data for entry in field.entries):
+            raise ValidationError("Indiquez au moins le demandeur principal (prénom et nom).")
+
+    @property
+    def situation_data(self) -> dict:
+        data = self.data
+        data["public"] = HouseholdPublic(data["public"])
+        data["accommodation"] = Accommodation(data["accommodation"])
+        data["resource_type"] = (
+            ResourceType(data["resource_type"]) if data["resource_type"] else None
+        )
+        data["resource_bracket"] = (
+            ResourceBracket(data["resource_bracket"]) if data["resource_bracket"] else None
+        )
+        data["typology"] = Typology(data["typology"]) if data["typology"] else None
+        data["persons"] = [
+            {**person, "role": PersonRole(person["role"])} for person in data["persons"]
+        ]
+        return data
+
+
+class InformationForm(BaseForm):
+    informed_on = DateField(
+        "Date de l'information",
+        validators=[InputRequired(BAD_DATE), not_in_future],
+        format="%Y-%m-%d",
+        default=date.today,
+    )
+    what_is_shared = text_field(
+        "Ce qui est partagé",
+        300,
+        default="La situation du ménage (sans son identité) et la question posée au comité.",
+    )
+    shared_with = text_field(
+        "Avec qui", 300, default="Les partenaires du comité technique du parcours logement."
+    )
+    submit = SubmitField("Enregistrer l'information")
+
+
+def committees_of(organisation_ids) -> list[Committee]:
+    return list(
+        db.session.scalars(
+            sa.select(Committee)
+            .where(
+                Committee.active,
+                Committee.id.in_(
+                    sa.select(committee_organisation.c.committee_id).where(
+                        committee_organisation.c.organisation_id.in_(organisation_ids)
+                    )
+                ),
+            )
+            .order_by(Committee.name)
+        )
+    )
+
+
+class CaseForm(BaseForm):
+    committee_id = SelectField(
+        "Instance", coerce=int, validators=[required("Choisissez l'instance.")]
+    )
+    title = text_field(
+        "Titre",
+        160,
+        description="Une ligne, sans nom : par exemple « Relogement T2 bloqué par une dette ».",
+    )
+    question = TextAreaField(
+        "Question posée aux partenaires",
+        validators=[required("Posez la question aux partenaires."), max_length(2000)],
+        description=NO_SENSITIVE_DETAILS,
+    )
+    submit = SubmitField("Enregistrer")
+
+    def __init__(self, *args, organisation_ids, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.committee_id.choices = choices(
+            (c.id, f"{c.name} ({c.territory.name})") for c in committees_of(organisation_ids)
+        )
+
+
+class ShareForm(BaseForm):
+    organisation_id = SelectField(
+        "Organisation", coerce=int, validators=[required("Choisissez une organisation.")]
+    )
+    level = RadioField(
+        "Niveau d'accès",
+        choices=enum_choices(AccessLevel),
+        default=AccessLevel.SITUATION.value,
+        validators=[required("Choisissez un niveau d'accès.")],
+    )
+    reason = text_field("Motif du partage", 300)
+    submit = SubmitField("Partager")
+
+    def __init__(self, *args, owner_id: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        organisations = db.session.scalars(
+            sa.select(Organisation)
+            .where(Organisation.active, Organisation.id != owner_id)
+            .order_by(Organisation.name)
+        )
+        self.organisation_id.choices = choices((o.id, o.name) for o in organisations)
+
+
+class NoteForm(BaseForm):
+    body = TextAreaField(
+        "Votre message",
+        validators=[required("Écrivez votre message."), max_length(5000)],
+        description=NO_SENSITIVE_DETAILS,
+    )
+    internal = BooleanField("Note interne : visible seulement par mon organisation")
+    submit = SubmitField("Publier")
+
+
+class AttachmentForm(BaseForm):
+    file = FileField("Fichier", validators=[FileRequired("Choisissez un fichier.")])
+    submit = SubmitField("Joindre le fichier")
+
+
+class CaseFilterForm(BaseForm):
+    """The list's search and filters (GET, no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Rechercher", validators=[max_length(100)])
+    status = SelectField("Statut", choices=optional_choice(CaseStatus, "Tous"))
+    committee = SelectField("Instance", coerce=lambda v: int(v) if v else None)
+    public = SelectField("Public", choices=optional_choice(HouseholdPublic, "Tous"))
+    organisation = SelectField("Organisation", coerce=lambda v: int(v) if v else None)
+    date_from = DateField("Créée depuis le", validators=[Optional()], format="%Y-%m-%d")
+    date_to = DateField("Jusqu'au", validators=[Optional()], format="%Y-%m-%d")
+
+    def __init__(self, *args, organisation_ids, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.committee.choices = choices(
+            [("", "Toutes"), *((c.id, c.name) for c in committees_of(organisation_ids))]
+        )
+        organisations = db.session.scalars(sa.select(Organisation).order_by(Organisation.name))
+        self.organisation.choices = choices(
+            [("", "Toutes"), *((o.id, o.name) for o in organisations)]
+        )

@@ -1,0 +1,653 @@
+"""Households, information records, cases, sharing, notes, files, retention.
+
+Every function flushes and never commits: the view (or the CLI command) commits once.
+Timeline events and audit events are written here, beside the change they describe.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from dateutil.relativedelta import relativedelta
+from flask import url_for
+
+from portal.audit import record_event
+from portal.cases import storage
+from portal.extensions import db
+from portal.models import (
+    AccessLevel,
+    AuditAction,
+    AuditEvent,
+    Case,
+    CaseAttachment,
+    CaseEvent,
+    CaseEventKind,
+    CaseNote,
+    CaseParticipant,
+    CaseStatus,
+    Commune,
+    Household,
+    HouseholdIdentity,
+    HouseholdObstacle,
+    HouseholdPerson,
+    InformationRecord,
+    Membership,
+    Obstacle,
+    Organisation,
+    OrganisationKind,
+    User,
+    now_utc,
+)
+from portal.outbox.services import queue_email
+
+# References say which kind of organisation holds the file, never who the household is.
+REFERENCE_PREFIX = {
+    OrganisationKind.CCAS: "CCAS",
+    OrganisationKind.BAILLEUR_SOCIAL: "BAIL",
+    OrganisationKind.SIAO: "SIAO",
+    OrganisationKind.MISSION_LOCALE: "ML",
+    OrganisationKind.DEPARTEMENT: "CD",
+    OrganisationKind.ASSOCIATION: "ASSO",
+    OrganisationKind.AGGLOMERATION: "AGGLO",
+    OrganisationKind.ETAT: "ETAT",
+}
+
+
+class WorkflowError(ValueError):
+    """A change the rules refuse; the message says why, in French."""
+
+
+# Households ------------------------------------------------------------------------------
+
+
+def next_reference(organisation: Organisation, year: int | None = None) -> str:
+    """A pseudonymous reference such as CCAS-2026-014, numbered per organisation and year."""
+    prefix = f"{REFERENCE_PREFIX[organisation.kind]}-{year or date.today().year}-"
+    last = db.session.scalar(
+        sa.select(sa.func.max(Household.reference)).where(Household.reference.like(f"{prefix}%"))
+    )
+    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}{number:03d}"
+
+
+def apply_situation(household: Household, data: dict) -> None:
+    household.adults = data["adults"]
+    household.children = data["children"]
+    household.children_ages = data.get("children_ages") or ""
+    household.public = data["public"]
+    household.victim_of_violence = bool(data.get("victim_of_violence"))
+    household.accommodation = data["accommodation"]
+    household.accommodation_since = data.get("accommodation_since")
+    household.resource_type = data.get("resource_type") or None
+    household.resource_bracket = data.get("resource_bracket") or None
+    household.typology = data.get("typology") or None
+    household.situation_notes = data.get("situation_notes") or ""
+    household.communes = list(
+        db.session.scalars(sa.select(Commune).where(Commune.id.in_(data.get("commune_ids") or [])))
+    )
+    wanted = {Obstacle(value) for value in data.get("obstacles") or []}
+    household.obstacles = [o for o in household.obstacles if o.obstacle in wanted] + [
+        HouseholdObstacle(obstacle=value)
+        for value in sorted(wanted - set(household.obstacle_values))
+    ]
+
+
+def apply_identity(household: Household, data: dict) -> None:
+    if household.identity is None:
+        household.identity = HouseholdIdentity()
+    household.identity.phone = data.get("phone") or ""
+    household.identity.email = data.get("email") or ""
+    household.identity.address = data.get("address") or ""
+    persons = [p for p in data.get("persons") or [] if p.get("first_name") or p.get("last_name")]
+    existing = list(household.persons)
+    for index, values in enumerate(persons):
+        person = existing[index] if index < len(existing) else HouseholdPerson()
+        person.role = values["role"]
+        person.first_name = values["first_name"]
+        person.last_name = values["last_name"]
+        person.birth_date = values.get("birth_date")
+        if index >= len(existing):
+            household.persons.append(person)
+    for person in existing[len(persons) :]:
+        household.persons.remove(person)
+
+
+def create_household(organisation: Organisation, author: User, data: dict) -> Household:
+    household = Household(
+        organisation=organisation,
+        created_by=author,
+        public=data["public"],
+        accommodation=data["accommodation"],
+    )
+    apply_situation(household, data)
+    apply_identity(household, data)
+    # Two people may create a file at the same moment: the unique reference decides, and
+    # the slower one takes the next number.
+    for _attempt in range(5):
+        household.reference = next_reference(organisation)
+        try:
+            with db.session.begin_nested():
+                db.session.add(household)
+                db.session.flush()
+            break
+        except sa.exc.IntegrityError:
+            continue
+    else:
+        raise WorkflowError("Impossible d'attribuer une référence au dossier : réessayez.")
+    record_event(
+        AuditAction.CREATE,
+        "household",
+        household.id,
+        f"Dossier {household.reference} créé",
+        user=author,
+        organisation_id=organisation.id,
+    )
+    return household
+
+
+def update_household(household: Household, data: dict, actor: User) -> None:
+    apply_situation(household, data)
+    apply_identity(household, data)
+    household.updated = now_utc()
+    db.session.flush()
+    record_event(
+        AuditAction.CHANGE,
+        "household",
+        household.id,
+        f"Dossier {household.reference} modifié",
+        user=actor,
+        organisation_id=household.organisation_id,
+    )
+    for case in household_cases(household):
+        add_event(case, CaseEventKind.EDITED, "Situation du ménage mise à jour", actor)
+
+
+def household_cases(household: Household) -> list[Case]:
+    return list(
+        db.session.scalars(
+            sa.select(Case).where(Case.household_id == household.id).order_by(Case.created)
+        )
+    )
+
+
+def record_information(household: Household, author: User, data: dict) -> InformationRecord:
+    record = InformationRecord(
+        household=household,
+        informed_on=data["informed_on"],
+        informed_by=author,
+        what_is_shared=data["what_is_shared"],
+        shared_with=data["shared_with"],
+    )
+    db.session.add(record)
+    db.session.flush()
+    record_event(
+        AuditAction.CREATE,
+        "household",
+        household.id,
+        f"Information du ménage {household.reference} enregistrée",
+        user=author,
+        organisation_id=household.organisation_id,
+    )
+    for case in household_cases(household):
+        add_event(case, CaseEventKind.INFORMED, "Information du ménage enregistrée", author)
+    return record
+
+
+def audit_household_read(household: Household, what: str) -> None:
+    """Every read of household data is written to the audit trail."""
+    record_event(AuditAction.VIEW, "household", household.id, f"{what} — {household.reference}")
+
+
+# Cases -----------------------------------------------------------------------------------
+
+
+def acting_organisation_id(case: Case, actor: User | None) -> int | None:
+    """The organisation a person acts for on this case: the owner if they belong to it,
+    else the participant organisation they belong to."""
+    if actor is None or not actor.organisation_ids:
+        return None
+    ids = actor.organisation_ids
+    if case.organisation_id in ids:
+        return case.organisation_id
+    participant_ids = {p.organisation_id for p in case.participants} & ids
+    return min(participant_ids or ids)
+
+
+def add_event(
+    case: Case, kind: CaseEventKind, summary: str, actor: User | None, *, internal: bool = False
+) -> CaseEvent:
+    event = CaseEvent(
+        case_id=case.id,
+        kind=kind,
+        summary=summary[:500],
+        internal=internal,
+        user=actor,
+        organisation_id=acting_organisation_id(case, actor),
+    )
+    db.session.add(event)
+    return event
+
+
+def create_case(household: Household, author: User, data: dict) -> Case:
+    case = Case(
+        household=household,
+        organisation_id=household.organisation_id,
+        committee_id=data["committee_id"],
+        created_by=author,
+        title=data["title"],
+        question=data["question"],
+    )
+    db.session.add(case)
+    db.session.flush()
+    add_event(case, CaseEventKind.CREATED, "Situation créée (brouillon)", author)
+    record_event(
+        AuditAction.CREATE,
+        "case",
+        case.id,
+        f"Situation créée pour {household.reference}",
+        user=author,
+        organisation_id=household.organisation_id,
+    )
+    return case
+
+
+def update_case(case: Case, data: dict, actor: User) -> None:
+    if case.status not in (CaseStatus.DRAFT, CaseStatus.SUBMITTED):
+        raise WorkflowError("Une situation inscrite à l'ordre du jour ne se modifie plus.")
+    case.title = data["title"]
+    case.question = data["question"]
+    case.committee_id = data["committee_id"]
+    db.session.flush()
+    add_event(case, CaseEventKind.EDITED, "Question au comité modifiée", actor)
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    label: str
+    sources: tuple[CaseStatus, ...]
+    target: CaseStatus
+
+
+TRANSITIONS = {
+    t.name: t
+    for t in (
+        Transition("submit", "Soumettre au comité", (CaseStatus.DRAFT,), CaseStatus.SUBMITTED),
+        Transition(
+            "put_on_agenda",
+            "Inscrire à l'ordre du jour",
+            (CaseStatus.SUBMITTED,),
+            CaseStatus.ON_AGENDA,
+        ),
+        Transition(
+            "withdraw_from_agenda",
+            "Retirer de l'ordre du jour",
+            (CaseStatus.ON_AGENDA,),
+            CaseStatus.SUBMITTED,
+        ),
+        Transition("mark_decided", "Décision prise", (CaseStatus.ON_AGENDA,), CaseStatus.DECIDED),
+        Transition(
+            "close",
+            "Clore la situation",
+            (CaseStatus.DRAFT, CaseStatus.SUBMITTED, CaseStatus.ON_AGENDA, CaseStatus.DECIDED),
+            CaseStatus.CLOSED,
+        ),
+        Transition(
+            "reopen", "Rouvrir", (CaseStatus.CLOSED, CaseStatus.DECIDED), CaseStatus.SUBMITTED
+        ),
+    )
+}
+
+
+def available_transitions(case: Case) -> list[Transition]:
+    return [t for t in TRANSITIONS.values() if case.status in t.sources]
+
+
+def change_status(case: Case, transition_name: str, actor: User) -> None:
+    """Move a case along its workflow; anything not in the table is refused."""
+    transition = TRANSITIONS.get(transition_name)
+    if transition is None or case.status not in transition.sources:
+        raise WorkflowError(
+            f"Cette action n'est pas possible pour une situation « {case.status.label} »."
+        )
+    if transition.target == CaseStatus.SUBMITTED and not case.household.is_informed:
+        raise WorkflowError(
+            "Enregistrez d'abord l'information du ménage : une situation n'est partagée "
+            "qu'avec son accord éclairé."
+        )
+    previous = case.status
+    case.status = transition.target
+    if transition.target == CaseStatus.SUBMITTED and case.submitted_at is None:
+        case.submitted_at = now_utc()
+    case.closed_at = now_utc() if transition.target == CaseStatus.CLOSED else None
+    db.session.flush()
+    add_event(case, CaseEventKind.STATUS, f"{previous.label} → {case.status.label}", actor)
+    record_event(
+        AuditAction.CHANGE,
+        "case",
+        case.id,
+        f"Statut : {previous.label} → {case.status.label}",
+        user=actor,
+        organisation_id=case.organisation_id,
+    )
+
+
+def share_case(
+    case: Case,
+    organisation: Organisation,
+    level: AccessLevel,
+    reason: str,
+    actor: User,
+    *,
+    notify: bool = True,
+) -> None:
+    """Share with a partner organisation, or change its level; needs the household informed."""
+    if not case.household.is_informed:
+        raise WorkflowError(
+            "Enregistrez d'abord l'information du ménage : le partage est refusé tant que le "
+            "ménage n'a pas été informé."
+        )
+    if organisation.id == case.organisation_id:
+        raise WorkflowError("La situation appartient déjà à cette organisation.")
+    participant = case.participant(organisation.id)
+    if participant is None:
+        participant = CaseParticipant(case=case, organisation=organisation)
+        db.session.add(participant)
+    participant.level = level
+    participant.reason = reason
+    participant.added_by = actor
+    db.session.flush()
+    add_event(
+        case, CaseEventKind.SHARED, f"Partagée avec {organisation.name} ({level.label})", actor
+    )
+    record_event(
+        AuditAction.CHANGE,
+        "case",
+        case.id,
+        f"Partage avec {organisation.name} : {level.label}",
+        user=actor,
+        organisation_id=case.organisation_id,
+    )
+    if notify:
+        notify_shared(case, organisation)
+
+
+def notify_shared(case: Case, organisation: Organisation) -> None:
+    """Tell the partner's members; the e-mail carries the reference, never the identity."""
+    recipients = db.session.scalars(
+        sa.select(User.email)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.organisation_id == organisation.id, Membership.active, User.active)
+    ).all()
+    link = url_for("cases.show", case_id=case.id, _external=True)
+    for email in recipients:
+        queue_email(
+            email,
+            "case_shared",
+            f"Situation {case.household.reference} partagée avec {organisation.name}",
+            case=case,
+            organisation=organisation,
+            link=link,
+        )
+
+
+def unshare_case(case: Case, participant: CaseParticipant, actor: User) -> None:
+    name = participant.organisation.name
+    case.participants.remove(participant)
+    db.session.flush()
+    add_event(case, CaseEventKind.UNSHARED, f"Partage avec {name} retiré", actor)
+    record_event(
+        AuditAction.CHANGE,
+        "case",
+        case.id,
+        f"Partage avec {name} retiré",
+        user=actor,
+        organisation_id=case.organisation_id,
+    )
+
+
+def add_note(case: Case, author: User, body: str, internal: bool) -> CaseNote:
+    note = CaseNote(
+        case_id=case.id,
+        author=author,
+        organisation_id=acting_organisation_id(case, author),
+        body=body,
+        internal=internal,
+    )
+    db.session.add(note)
+    db.session.flush()
+    add_event(
+        case,
+        CaseEventKind.NOTE,
+        "Note interne ajoutée" if internal else "Note ajoutée à la discussion",
+        author,
+        internal=internal,
+    )
+    return note
+
+
+def add_attachment(case: Case, author: User, raw_name: str, data: bytes) -> CaseAttachment:
+    checked = storage.check_upload(raw_name, data)
+    attachment = CaseAttachment(
+        case_id=case.id,
+        uploaded_by=author,
+        organisation_id=acting_organisation_id(case, author),
+        filename=checked.filename,
+        stored_name=storage.store(checked.data),
+        content_type=checked.content_type,
+        size=len(checked.data),
+        sha256=checked.sha256,
+    )
+    db.session.add(attachment)
+    db.session.flush()
+    add_event(case, CaseEventKind.ATTACHMENT, f"Pièce jointe ajoutée : {checked.filename}", author)
+    return attachment
+
+
+def remove_attachment(case: Case, attachment: CaseAttachment, actor: User) -> str:
+    """Forget the attachment; returns the stored file's name, to delete once committed."""
+    db.session.delete(attachment)
+    db.session.flush()
+    add_event(
+        case,
+        CaseEventKind.ATTACHMENT_REMOVED,
+        f"Pièce jointe retirée : {attachment.filename}",
+        actor,
+    )
+    return attachment.stored_name
+
+
+# Privacy: access log, right of access, retention -----------------------------------------
+
+
+def access_log(household: Household) -> list[AuditEvent]:
+    case_ids = [c.id for c in household_cases(household)]
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent)
+            .where(
+                sa.or_(
+                    sa.and_(
+                        AuditEvent.object_type == "household",
+                        AuditEvent.object_id == household.id,
+                    ),
+                    sa.and_(AuditEvent.object_type == "case", AuditEvent.object_id.in_(case_ids)),
+                )
+            )
+            .order_by(AuditEvent.created.desc(), AuditEvent.id.desc())
+        )
+    )
+
+
+def iso(value) -> str | None:
+    return value.isoformat() if isinstance(value, date | datetime) else value
+
+
+def export_household(household: Household) -> dict:
+    """Everything held on one household, for its right of access (RGPD art. 15)."""
+    cases = household_cases(household)
+    export = {
+        "reference": household.reference,
+        "organisation": household.organisation.name,
+        "exported_at": iso(now_utc()),
+        "identite": {
+            "telephone": household.identity.phone if household.identity else "",
+            "email": household.identity.email if household.identity else "",
+            "adresse": household.identity.address if household.identity else "",
+            "personnes": [
+                {
+                    "role": p.role.label,
+                    "prenom": p.first_name,
+                    "nom": p.last_name,
+                    "date_de_naissance": iso(p.birth_date),
+                }
+                for p in household.persons
+            ],
+        },
+        "situation": {
+            "adultes": household.adults,
+            "enfants": household.children,
+            "ages_des_enfants": household.children_ages,
+            "public": household.public.label,
+            "victime_de_violences": household.victim_of_violence,
+            "hebergement": household.accommodation.label,
+            "hebergement_depuis": iso(household.accommodation_since),
+            "ressources": household.resource_type.label if household.resource_type else None,
+            "tranche_de_ressources": (
+                household.resource_bracket.label if household.resource_bracket else None
+            ),
+            "typologie_recherchee": household.typology.label if household.typology else None,
+            "communes": [c.name for c in household.communes],
+            "freins": [o.label for o in household.obstacle_values],
+            "observations": household.situation_notes,
+        },
+        "informations_du_menage": [
+            {
+                "date": iso(r.informed_on),
+                "par": r.informed_by.full_name if r.informed_by else None,
+                "ce_qui_est_partage": r.what_is_shared,
+                "avec_qui": r.shared_with,
+            }
+            for r in household.information_records
+        ],
+        "situations_complexes": [export_case(case) for case in cases],
+        "journal_des_acces": [
+            {
+                "date": iso(e.created),
+                "personne": e.user.full_name if e.user else None,
+                "organisation": e.organisation.name if e.organisation else None,
+                "action": e.action.label,
+                "detail": e.summary,
+            }
+            for e in access_log(household)
+        ],
+    }
+    record_event(
+        AuditAction.EXPORT,
+        "household",
+        household.id,
+        f"Export de toutes les données de {household.reference} (droit d'accès)",
+    )
+    return export
+
+
+def export_case(case: Case) -> dict:
+    notes = db.session.scalars(
+        sa.select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.created)
+    )
+    attachments = db.session.scalars(
+        sa.select(CaseAttachment).where(CaseAttachment.case_id == case.id)
+    )
+    events = db.session.scalars(
+        sa.select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.created)
+    )
+    return {
+        "titre": case.title,
+        "question": case.question,
+        "instance": case.committee.name,
+        "statut": case.status.label,
+        "creee_le": iso(case.created),
+        "partages": [
+            {"organisation": p.organisation.name, "niveau": p.level.label, "motif": p.reason}
+            for p in case.participants
+        ],
+        "notes": [
+            {
+                "date": iso(n.created),
+                "auteur": n.author.full_name if n.author else None,
+                "organisation": n.organisation.name,
+                "interne": n.internal,
+                "texte": n.body,
+            }
+            for n in notes
+        ],
+        "pieces_jointes": [
+            {"nom": a.filename, "type": a.content_type, "taille": a.size, "date": iso(a.created)}
+            for a in attachments
+        ],
+        "historique": [
+            {"date": iso(e.created), "evenement": e.kind.label, "detail": e.summary} for e in events
+        ],
+    }
+
+
+def households_due_for_anonymisation(months: int, today: date | None = None) -> list[Household]:
+    """Households whose cases are all closed, the last one for longer than ``months``."""
+    cutoff = datetime.combine(
+        (today or date.today()) - relativedelta(months=months), datetime.min.time()
+    ).astimezone()
+    open_case = sa.select(Case.id).where(
+        Case.household_id == Household.id,
+        sa.or_(Case.status != CaseStatus.CLOSED, Case.closed_at >= cutoff),
+    )
+    any_case = sa.select(Case.id).where(Case.household_id == Household.id)
+    return list(
+        db.session.scalars(
+            sa.select(Household).where(
+                Household.anonymised_at.is_(None),
+                any_case.exists(),
+                ~open_case.exists(),
+            )
+        )
+    )
+
+
+def anonymise_household(household: Household) -> list[str]:
+    """Erase identity, free text and files; keep the fields statistics are made of.
+
+    Returns the stored files to delete once the transaction has committed."""
+    stored_names = []
+    household.identity = None
+    household.persons = []
+    household.situation_notes = ""
+    household.children_ages = ""
+    for record in household.information_records:
+        record.what_is_shared = ""
+        record.shared_with = ""
+    for case in household_cases(household):
+        case.title = "Situation anonymisée"
+        case.question = ""
+        for participant in case.participants:
+            participant.reason = ""
+        db.session.execute(sa.delete(CaseNote).where(CaseNote.case_id == case.id))
+        attachments = db.session.scalars(
+            sa.select(CaseAttachment).where(CaseAttachment.case_id == case.id)
+        ).all()
+        for attachment in attachments:
+            stored_names.append(attachment.stored_name)
+            db.session.delete(attachment)
+        db.session.execute(
+            sa.update(CaseEvent)
+            .where(CaseEvent.case_id == case.id, CaseEvent.kind == CaseEventKind.ATTACHMENT)
+            .values(summary="Pièce jointe (supprimée à l'anonymisation)")
+        )
+    household.anonymised_at = now_utc()
+    db.session.flush()
+    record_event(
+        AuditAction.DELETE,
+        "household",
+        household.id,
+        f"Dossier {household.reference} anonymisé (durée de conservation écoulée)",
+        organisation_id=household.organisation_id,
+    )
+    return stored_names

@@ -1,0 +1,106 @@
+"""Attachments on disk: checked from their content, stored under a random name outside
+``static/``, read back only through a permission check."""
+
+import contextlib
+import hashlib
+import os
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import filetype
+from flask import current_app
+
+# Extension → content types the file's bytes may reveal. Office files are ZIP or OLE
+# containers: the detected type must be the one the extension promises.
+ALLOWED_TYPES = {
+    "pdf": {"application/pdf"},
+    "jpg": {"image/jpeg"},
+    "jpeg": {"image/jpeg"},
+    "png": {"image/png"},
+    "webp": {"image/webp"},
+    "docx": {"application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
+    "xlsx": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+    "pptx": {"application/vnd.openxmlformats-officedocument.presentationml.presentation"},
+    "odt": {"application/vnd.oasis.opendocument.text"},
+    "ods": {"application/vnd.oasis.opendocument.spreadsheet"},
+    "doc": {"application/msword"},
+    "xls": {"application/vnd.ms-excel"},
+}
+ALLOWED_LABEL = "PDF, images (JPEG, PNG, WebP), documents Word, Excel, PowerPoint ou OpenDocument"
+
+
+class UploadRefused(ValueError):
+    """The file cannot be accepted; the message says why, in French."""
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    filename: str
+    content_type: str
+    data: bytes
+    sha256: str
+
+
+def upload_folder() -> Path:
+    folder = Path(current_app.config["UPLOAD_FOLDER"])
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def clean_filename(raw: str | None) -> str:
+    """The name people will see. Names that try to be paths are refused outright."""
+    name = unicodedata.normalize("NFC", (raw or "").strip())
+    if not name:
+        raise UploadRefused("Le fichier n'a pas de nom.")
+    if "/" in name or "\\" in name or ".." in name or name.startswith(".") or ":" in name:
+        raise UploadRefused("Le nom du fichier n'est pas valable : renommez-le puis recommencez.")
+    if any(unicodedata.category(c).startswith("C") for c in name):
+        raise UploadRefused("Le nom du fichier contient des caractères non autorisés.")
+    if len(name) > 200:
+        raise UploadRefused("Le nom du fichier est trop long (200 caractères au plus).")
+    return name
+
+
+def check_upload(raw_name: str | None, data: bytes) -> CheckedFile:
+    name = clean_filename(raw_name)
+    if not data:
+        raise UploadRefused("Le fichier est vide.")
+    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    if len(data) > limit:
+        raise UploadRefused(
+            f"Le fichier dépasse la taille autorisée ({limit // (1024 * 1024)} Mo)."
+        )
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in ALLOWED_TYPES:
+        raise UploadRefused(
+            f"Ce type de fichier n'est pas accepté. Types acceptés : {ALLOWED_LABEL}."
+        )
+    detected = filetype.guess_mime(data)
+    if detected not in ALLOWED_TYPES[extension]:
+        raise UploadRefused(
+            "Le contenu du fichier ne correspond pas à son extension "
+            f"« .{extension} » : le fichier est refusé."
+        )
+    return CheckedFile(name, detected, data, hashlib.sha256(data).hexdigest())
+
+
+def store(data: bytes) -> str:
+    """Write the bytes under a new random name and return that name."""
+    stored_name = secrets.token_hex(24)
+    path = upload_folder() / stored_name
+    with open(path, "xb") as handle:
+        handle.write(data)
+    return stored_name
+
+
+def path_of(stored_name: str) -> Path:
+    if not stored_name.isalnum():  # our names are hex: anything else is not ours
+        raise FileNotFoundError(stored_name)
+    return upload_folder() / stored_name
+
+
+def delete(stored_name: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(path_of(stored_name))

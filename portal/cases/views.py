@@ -1,0 +1,488 @@
+import json
+
+import sqlalchemy as sa
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from portal import permissions
+from portal.cases import bp, storage
+from portal.cases.forms import (
+    AttachmentForm,
+    CaseFilterForm,
+    CaseForm,
+    HouseholdForm,
+    InformationForm,
+    NoteForm,
+    ShareForm,
+)
+from portal.cases.services import (
+    WorkflowError,
+    access_log,
+    add_attachment,
+    add_note,
+    audit_household_read,
+    available_transitions,
+    change_status,
+    create_case,
+    create_household,
+    export_household,
+    household_cases,
+    record_information,
+    remove_attachment,
+    share_case,
+    unshare_case,
+    update_case,
+    update_household,
+)
+from portal.extensions import db
+from portal.models import (
+    AccessLevel,
+    Case,
+    CaseAttachment,
+    CaseEvent,
+    CaseNote,
+    CaseStatus,
+    Household,
+    HouseholdPerson,
+    Organisation,
+)
+from portal.permissions import CaseAccess
+
+# Loading: an object the reader may not know about is simply not found ---------------------
+
+
+def load_household(household_id: int) -> Household:
+    household = db.get_or_404(Household, household_id)
+    if not permissions.owns_household(current_user, household):
+        abort(404)
+    return household
+
+
+def load_case(case_id: int) -> Case:
+    case = db.get_or_404(Case, case_id)
+    if not permissions.can_view_case(current_user, case):
+        abort(404)
+    return case
+
+
+def require(allowed: bool) -> None:
+    if not allowed:
+        abort(403)
+
+
+def owner_organisation() -> Organisation:
+    """New household files belong to the person's first organisation."""
+    return current_user.active_memberships[0].organisation
+
+
+# Household files ---------------------------------------------------------------------------
+
+
+@bp.route("/households/")
+@login_required
+def households():
+    """The household files of the reader's organisations."""
+    require(permissions.is_staff(current_user))
+    rows = db.session.scalars(
+        sa.select(Household)
+        .where(Household.organisation_id.in_(current_user.organisation_ids))
+        .order_by(Household.created.desc())
+    ).all()
+    return render_template("cases/households.html", households=rows)
+
+
+@bp.route("/households/new", methods=["GET", "POST"])
+@login_required
+def new_household():
+    require(permissions.is_staff(current_user))
+    organisation = owner_organisation()
+    form = HouseholdForm(territory_id=organisation.territory_id)
+    if form.validate_on_submit():
+        household = create_household(
+            organisation, current_user._get_current_object(), form.situation_data
+        )
+        db.session.commit()
+        flash(
+            f"Le dossier {household.reference} est créé. Enregistrez l'information du ménage "
+            "avant de partager sa situation.",
+            "success",
+        )
+        return redirect(url_for("cases.household", household_id=household.id))
+    return render_template("cases/household_form.html", form=form, household=None)
+
+
+@bp.route("/households/<int:household_id>")
+@login_required
+def household(household_id):
+    household = load_household(household_id)
+    audit_household_read(household, "Consultation du dossier (identité et situation)")
+    db.session.commit()
+    return render_template(
+        "cases/household.html",
+        household=household,
+        cases=household_cases(household),
+        can_manage_privacy=permissions.can_manage_household_privacy(current_user, household),
+    )
+
+
+@bp.route("/households/<int:household_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_household(household_id):
+    household = load_household(household_id)
+    require(household.anonymised_at is None)
+    form = HouseholdForm(obj=household, territory_id=household.organisation.territory_id)
+    if not form.is_submitted():
+        form.commune_ids.data = [c.id for c in household.communes]
+        form.obstacles.data = [o.value for o in household.obstacle_values]
+        if household.identity:
+            form.phone.data = household.identity.phone
+            form.email.data = household.identity.email
+            form.address.data = household.identity.address
+        for entry, person in zip(form.persons.entries, household.persons, strict=False):
+            entry.form.process(None, obj=person)
+    if form.validate_on_submit():
+        update_household(household, form.situation_data, current_user._get_current_object())
+        db.session.commit()
+        flash("Le dossier est enregistré.", "success")
+        return redirect(url_for("cases.household", household_id=household.id))
+    return render_template("cases/household_form.html", form=form, household=household)
+
+
+@bp.route("/households/<int:household_id>/information", methods=["GET", "POST"])
+@login_required
+def information(household_id):
+    """Record that the household was told what is shared, and with whom."""
+    household = load_household(household_id)
+    form = InformationForm()
+    if form.validate_on_submit():
+        record_information(household, current_user._get_current_object(), form.data)
+        db.session.commit()
+        flash(
+            "L'information du ménage est enregistrée : sa situation peut être partagée.", "success"
+        )
+        return redirect(url_for("cases.household", household_id=household.id))
+    return render_template("cases/information_form.html", form=form, household=household)
+
+
+@bp.route("/households/<int:household_id>/access-log")
+@login_required
+def access_log_page(household_id):
+    household = load_household(household_id)
+    require(permissions.can_manage_household_privacy(current_user, household))
+    return render_template(
+        "cases/access_log.html", household=household, events=access_log(household)
+    )
+
+
+@bp.route("/households/<int:household_id>/export")
+@login_required
+def export(household_id):
+    """Everything held on the household, as one JSON file (right of access)."""
+    household = load_household(household_id)
+    require(permissions.can_manage_household_privacy(current_user, household))
+    data = export_household(household)
+    db.session.commit()
+    return Response(
+        json.dumps(data, ensure_ascii=False, indent=2),
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="donnees-{household.reference}.json"'
+        },
+    )
+
+
+# Cases -------------------------------------------------------------------------------------
+
+
+def filtered_cases(form: CaseFilterForm):
+    query = sa.select(Case).join(Household, Case.household_id == Household.id)
+    query = query.where(permissions.visible_cases_clause(current_user))
+    if form.validate():
+        if form.q.data:
+            pattern = f"%{form.q.data}%"
+            own = list(current_user.organisation_ids)
+            query = query.where(
+                sa.or_(
+                    Household.reference.ilike(pattern),
+                    Case.title.ilike(pattern),
+                    # Names are searched only in the reader's own households.
+                    sa.and_(
+                        Household.organisation_id.in_(own),
+                        sa.select(HouseholdPerson.id)
+                        .where(
+                            HouseholdPerson.household_id == Household.id,
+                            sa.or_(
+                                HouseholdPerson.last_name.ilike(pattern),
+                                HouseholdPerson.first_name.ilike(pattern),
+                            ),
+                        )
+                        .exists(),
+                    ),
+                )
+            )
+        if form.status.data:
+            query = query.where(Case.status == CaseStatus(form.status.data))
+        if form.committee.data:
+            query = query.where(Case.committee_id == form.committee.data)
+        if form.public.data:
+            query = query.where(Household.public == form.public.data)
+        if form.organisation.data:
+            query = query.where(Case.organisation_id == form.organisation.data)
+        if form.date_from.data:
+            query = query.where(sa.func.date(Case.created) >= form.date_from.data)
+        if form.date_to.data:
+            query = query.where(sa.func.date(Case.created) <= form.date_to.data)
+    return query.order_by(Case.updated.desc(), Case.id.desc())
+
+
+@bp.route("/")
+@login_required
+def index():
+    """Cases the reader may see, searched and filtered in SQL by the detail page's rules."""
+    require(permissions.is_staff(current_user))
+    form = CaseFilterForm(formdata=request.args, organisation_ids=current_user.organisation_ids)
+    page = db.paginate(
+        filtered_cases(form), per_page=current_app.config["PER_PAGE"], error_out=False
+    )
+    access = {case.id: permissions.case_access(current_user, case) for case in page.items}
+    return render_template("cases/index.html", page=page, form=form, access=access)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    household = load_household(request.args.get("household", type=int) or 0)
+    require(household.anonymised_at is None)
+    form = CaseForm(organisation_ids={household.organisation_id})
+    if form.validate_on_submit():
+        case = create_case(household, current_user._get_current_object(), form.data)
+        db.session.commit()
+        flash("La situation est enregistrée en brouillon.", "success")
+        return redirect(url_for("cases.show", case_id=case.id))
+    return render_template("cases/case_form.html", form=form, household=household, case=None)
+
+
+@bp.route("/<int:case_id>")
+@login_required
+def show(case_id):
+    case = load_case(case_id)
+    access = permissions.case_access(current_user, case)
+    own = current_user.organisation_ids
+    notes = attachments = []
+    if access >= CaseAccess.SITUATION:
+        notes = db.session.scalars(
+            sa.select(CaseNote)
+            .where(
+                CaseNote.case_id == case.id,
+                sa.or_(CaseNote.internal.is_(False), CaseNote.organisation_id.in_(own)),
+            )
+            .order_by(CaseNote.created)
+        ).all()
+    if access >= CaseAccess.FULL:
+        attachments = db.session.scalars(
+            sa.select(CaseAttachment)
+            .where(CaseAttachment.case_id == case.id)
+            .order_by(CaseAttachment.created)
+        ).all()
+    events = db.session.scalars(
+        sa.select(CaseEvent)
+        .where(
+            CaseEvent.case_id == case.id,
+            sa.or_(CaseEvent.internal.is_(False), CaseEvent.organisation_id.in_(own)),
+        )
+        .order_by(CaseEvent.created, CaseEvent.id)
+    ).all()
+    audit_household_read(
+        case.household,
+        "Consultation de la situation et de l'identité"
+        if access >= CaseAccess.FULL
+        else "Consultation de la situation (pseudonymisée)",
+    )
+    db.session.commit()
+    can_manage = permissions.can_manage_case(current_user, case)
+    return render_template(
+        "cases/show.html",
+        case=case,
+        access=access,
+        CaseAccess=CaseAccess,
+        notes=notes,
+        attachments=attachments,
+        events=events,
+        can_manage=can_manage,
+        transitions=available_transitions(case) if can_manage else [],
+        note_form=NoteForm(),
+        attachment_form=AttachmentForm(),
+        share_form=ShareForm(owner_id=case.organisation_id) if can_manage else None,
+    )
+
+
+@bp.route("/<int:case_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(case_id):
+    case = load_case(case_id)
+    require(permissions.can_manage_case(current_user, case))
+    form = CaseForm(obj=case, organisation_ids={case.organisation_id})
+    if form.validate_on_submit():
+        try:
+            update_case(case, form.data, current_user._get_current_object())
+        except WorkflowError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return redirect(url_for("cases.show", case_id=case.id))
+        db.session.commit()
+        flash("La situation est enregistrée.", "success")
+        return redirect(url_for("cases.show", case_id=case.id))
+    return render_template("cases/case_form.html", form=form, household=case.household, case=case)
+
+
+def back_to(case: Case, anchor: str = ""):
+    return redirect(url_for("cases.show", case_id=case.id) + anchor)
+
+
+@bp.route("/<int:case_id>/status", methods=["POST"])
+@login_required
+def status(case_id):
+    case = load_case(case_id)
+    require(permissions.can_manage_case(current_user, case))
+    try:
+        change_status(case, request.form.get("transition", ""), current_user._get_current_object())
+    except WorkflowError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return back_to(case)
+    db.session.commit()
+    flash(f"Statut de la situation : {case.status.label}.", "success")
+    return back_to(case)
+
+
+@bp.route("/<int:case_id>/participants", methods=["POST"])
+@login_required
+def share(case_id):
+    case = load_case(case_id)
+    require(permissions.can_manage_case(current_user, case))
+    form = ShareForm(owner_id=case.organisation_id)
+    if not form.validate_on_submit():
+        return render_template("cases/share_form.html", form=form, case=case), 400
+    organisation = db.session.get(Organisation, form.organisation_id.data)
+    try:
+        share_case(
+            case,
+            organisation,
+            AccessLevel(form.level.data),
+            form.reason.data,
+            current_user._get_current_object(),
+        )
+    except WorkflowError as error:
+        db.session.rollback()
+        form.organisation_id.errors.append(str(error))
+        return render_template("cases/share_form.html", form=form, case=case), 400
+    db.session.commit()
+    flash(f"La situation est partagée avec {organisation.name}.", "success")
+    return back_to(case, "#partages")
+
+
+@bp.route("/<int:case_id>/participants/<int:participant_id>/remove", methods=["POST"])
+@login_required
+def unshare(case_id, participant_id):
+    case = load_case(case_id)
+    require(permissions.can_manage_case(current_user, case))
+    participant = next((p for p in case.participants if p.id == participant_id), None)
+    if participant is None:
+        abort(404)
+    unshare_case(case, participant, current_user._get_current_object())
+    db.session.commit()
+    flash("Le partage est retiré.", "success")
+    return back_to(case, "#partages")
+
+
+@bp.route("/<int:case_id>/notes", methods=["POST"])
+@login_required
+def note(case_id):
+    case = load_case(case_id)
+    require(permissions.can_post_note(current_user, case))
+    form = NoteForm()
+    if not form.validate_on_submit():
+        return render_template("cases/note_form.html", form=form, case=case), 400
+    add_note(case, current_user._get_current_object(), form.body.data, form.internal.data)
+    db.session.commit()
+    flash("Votre message est publié.", "success")
+    return back_to(case, "#discussion")
+
+
+@bp.route("/<int:case_id>/attachments", methods=["POST"])
+@login_required
+def upload(case_id):
+    case = load_case(case_id)
+    require(permissions.can_add_attachment(current_user, case))
+    form = AttachmentForm()
+    if form.validate_on_submit():
+        try:
+            add_attachment(
+                case,
+                current_user._get_current_object(),
+                form.file.data.filename,
+                form.file.data.read(current_app.config["MAX_UPLOAD_BYTES"] + 1),
+            )
+        except storage.UploadRefused as error:
+            db.session.rollback()
+            form.file.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash("Le fichier est joint à la situation.", "success")
+            return back_to(case, "#pieces")
+    return render_template("cases/attachment_form.html", form=form, case=case), 400
+
+
+def load_attachment(case: Case, attachment_id: int) -> CaseAttachment:
+    attachment = db.session.scalar(
+        sa.select(CaseAttachment).where(
+            CaseAttachment.id == attachment_id, CaseAttachment.case_id == case.id
+        )
+    )
+    if attachment is None:
+        abort(404)
+    return attachment
+
+
+@bp.route("/<int:case_id>/attachments/<int:attachment_id>")
+@login_required
+def download(case_id, attachment_id):
+    case = load_case(case_id)
+    require(permissions.can_view_attachments(current_user, case))
+    attachment = load_attachment(case, attachment_id)
+    path = storage.path_of(attachment.stored_name)
+    if not path.is_file():
+        abort(404)
+    audit_household_read(
+        case.household, f"Téléchargement de la pièce jointe « {attachment.filename} »"
+    )
+    db.session.commit()
+    return send_file(
+        path,
+        mimetype=attachment.content_type,
+        as_attachment=True,
+        download_name=attachment.filename,
+    )
+
+
+@bp.route("/<int:case_id>/attachments/<int:attachment_id>/delete", methods=["POST"])
+@login_required
+def delete_attachment(case_id, attachment_id):
+    case = load_case(case_id)
+    require(permissions.can_manage_case(current_user, case))
+    attachment = load_attachment(case, attachment_id)
+    stored_name = remove_attachment(case, attachment, current_user._get_current_object())
+    db.session.commit()
+    storage.delete(stored_name)
+    flash("La pièce jointe est supprimée.", "success")
+    return back_to(case, "#pieces")

@@ -1,0 +1,155 @@
+"""Complex cases (situations complexes) posted to a committee, and everything around them."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.base import LabelledEnum, UTCDateTime, now_utc, str_enum
+from portal.models.households import Household
+from portal.models.organisations import Committee, Organisation
+from portal.models.people import User
+
+
+class CaseStatus(LabelledEnum):
+    DRAFT = "draft", "Brouillon"
+    SUBMITTED = "submitted", "Soumise au comité"
+    ON_AGENDA = "on_agenda", "À l'ordre du jour"
+    DECIDED = "decided", "Décision prise"
+    CLOSED = "closed", "Close"
+
+
+class AccessLevel(LabelledEnum):
+    SITUATION = "situation", "Situation seulement"
+    FULL = "full", "Situation et identité"
+
+
+class CaseEventKind(LabelledEnum):
+    CREATED = "created", "Création"
+    STATUS = "status", "Changement de statut"
+    EDITED = "edited", "Modification"
+    NOTE = "note", "Note"
+    ATTACHMENT = "attachment", "Pièce jointe"
+    ATTACHMENT_REMOVED = "attachment_removed", "Pièce jointe retirée"
+    SHARED = "shared", "Partage"
+    UNSHARED = "unshared", "Fin de partage"
+    INFORMED = "informed", "Information du ménage"
+    MEETING = "meeting", "Réunion"
+    DECISION = "decision", "Décision"
+    ACTION = "action", "Action de suivi"
+
+
+class Case(db.Model):
+    __tablename__ = "complex_case"  # "case" is a reserved word in SQL
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(sa.ForeignKey("household.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
+    committee_id: Mapped[int] = mapped_column(sa.ForeignKey("committee.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    title: Mapped[str] = mapped_column(sa.String(160))
+    question: Mapped[str] = mapped_column(sa.String(2000))
+    status: Mapped[CaseStatus] = mapped_column(
+        str_enum(CaseStatus), default=CaseStatus.DRAFT, index=True
+    )
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
+
+    household: Mapped[Household] = relationship(lazy="joined")
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+    committee: Mapped[Committee] = relationship(lazy="joined")
+    created_by: Mapped[User | None] = relationship()
+    participants: Mapped[list["CaseParticipant"]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.household.reference} — {self.title}"
+
+    def participant(self, organisation_id: int) -> "CaseParticipant | None":
+        return next((p for p in self.participants if p.organisation_id == organisation_id), None)
+
+
+class CaseParticipant(db.Model):
+    """An organisation the case is shared with, at a level, for a stated reason."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("complex_case.id", ondelete="CASCADE"), index=True
+    )
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
+    level: Mapped[AccessLevel] = mapped_column(str_enum(AccessLevel))
+    reason: Mapped[str] = mapped_column(sa.String(300))
+    added_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    case: Mapped[Case] = relationship(back_populates="participants")
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+    added_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("case_id", "organisation_id"),)
+
+
+class CaseNote(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("complex_case.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"))
+    body: Mapped[str] = mapped_column(sa.Text)
+    # Internal notes are read by the author's organisation only.
+    internal: Mapped[bool] = mapped_column(default=False)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    author: Mapped[User | None] = relationship(lazy="joined")
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+
+class CaseAttachment(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("complex_case.id", ondelete="CASCADE"), index=True
+    )
+    uploaded_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"))
+    filename: Mapped[str] = mapped_column(sa.String(200))  # cleaned name shown to people
+    stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)  # random, on disk
+    content_type: Mapped[str] = mapped_column(sa.String(120))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    uploaded_by: Mapped[User | None] = relationship(lazy="joined")
+
+
+class CaseEvent(db.Model):
+    """One line of the case's timeline."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("complex_case.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[CaseEventKind] = mapped_column(str_enum(CaseEventKind))
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    organisation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id"))
+    summary: Mapped[str] = mapped_column(sa.String(500))
+    # Events about internal notes are shown to the author's organisation only.
+    internal: Mapped[bool] = mapped_column(default=False)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
+
+    user: Mapped[User | None] = relationship(lazy="joined")
+    organisation: Mapped[Organisation | None] = relationship(lazy="joined")

@@ -1,0 +1,211 @@
+"""Households (ménages): a pseudonymous situation, and an identity stored apart.
+
+The situation is what partners discuss; the identity (names, birth dates, contact) stays
+with the owning organisation. Free text is kept short and must hold no health or judicial
+detail.
+"""
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.base import LabelledEnum, UTCDateTime, now_utc, str_enum
+from portal.models.organisations import Commune, Organisation
+from portal.models.people import User
+
+
+class HouseholdPublic(LabelledEnum):
+    JEUNE_18_25 = "jeune_18_25", "Jeune de 18 à 25 ans"
+    HOMME_SEUL = "homme_seul", "Homme seul"
+    FEMME_SEULE = "femme_seule", "Femme seule"
+    FAMILLE_MONOPARENTALE = "famille_monoparentale", "Famille monoparentale"
+    COUPLE = "couple", "Couple sans enfant"
+    FAMILLE = "famille", "Famille"
+
+
+class Accommodation(LabelledEnum):
+    CHRS_URGENCE = "chrs_urgence", "CHRS urgence"
+    ALT = "alt", "Logement temporaire (ALT)"
+    PENSION_DE_FAMILLE = "pension_de_famille", "Pension de famille / maison relais"
+    URGENCE_FEMMES = "urgence_femmes", "Logement d'urgence femmes victimes de violences"
+    HOTEL = "hotel", "Hôtel"
+    SANS_SOLUTION = "sans_solution", "Sans solution"
+    AUTRE = "autre", "Autre"
+
+
+class ResourceType(LabelledEnum):
+    SALAIRE = "salaire", "Salaire"
+    CHOMAGE = "chomage", "Allocations chômage"
+    RSA = "rsa", "RSA"
+    AAH = "aah", "AAH"
+    CEJ = "cej", "Contrat d'engagement jeune"
+    RETRAITE = "retraite", "Retraite"
+    PRESTATIONS_FAMILIALES = "prestations_familiales", "Prestations familiales"
+    SANS_RESSOURCES = "sans_ressources", "Sans ressources"
+    AUTRE = "autre", "Autre"
+
+
+class ResourceBracket(LabelledEnum):
+    LT_500 = "lt_500", "Moins de 500 €"
+    FROM_500 = "500_800", "De 500 à 800 €"
+    FROM_800 = "800_1100", "De 800 à 1 100 €"
+    FROM_1100 = "1100_1500", "De 1 100 à 1 500 €"
+    GTE_1500 = "gte_1500", "1 500 € ou plus"
+
+
+class Typology(LabelledEnum):
+    T1 = "T1", "T1 / studio"
+    T2 = "T2", "T2"
+    T3 = "T3", "T3"
+    T4 = "T4", "T4"
+    T5 = "T5", "T5 et plus"
+
+
+class Obstacle(LabelledEnum):
+    DETTES = "dettes", "Dettes, impayés"
+    BUDGET = "budget", "Gestion du budget"
+    SANTE = "sante", "Santé"
+    MOBILITE = "mobilite", "Mobilité"
+    DEMARCHES = "demarches", "Démarches administratives"
+    EMPLOI = "emploi", "Emploi, formation"
+    ISOLEMENT = "isolement", "Isolement"
+    SAVOIR_HABITER = "savoir_habiter", "Savoir-habiter"
+    AUTRE = "autre", "Autre"
+
+
+class PersonRole(LabelledEnum):
+    DEMANDEUR = "demandeur", "Demandeur principal"
+    CONJOINT = "conjoint", "Conjoint(e)"
+    ENFANT = "enfant", "Enfant"
+    AUTRE = "autre", "Autre membre"
+
+
+household_commune = sa.Table(
+    "household_commune",
+    db.Model.metadata,
+    sa.Column("household_id", sa.ForeignKey("household.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("commune_id", sa.ForeignKey("commune.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Household(db.Model):
+    """The situation part: pseudonymous, shareable once the household is informed."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(sa.String(30), unique=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    adults: Mapped[int] = mapped_column(default=1)
+    children: Mapped[int] = mapped_column(default=0)
+    children_ages: Mapped[str] = mapped_column(sa.String(60), default="")
+    public: Mapped[HouseholdPublic] = mapped_column(str_enum(HouseholdPublic))
+    victim_of_violence: Mapped[bool] = mapped_column(default=False)
+    accommodation: Mapped[Accommodation] = mapped_column(str_enum(Accommodation))
+    accommodation_since: Mapped[date | None]
+    resource_type: Mapped[ResourceType | None] = mapped_column(str_enum(ResourceType))
+    resource_bracket: Mapped[ResourceBracket | None] = mapped_column(str_enum(ResourceBracket))
+    typology: Mapped[Typology | None] = mapped_column(str_enum(Typology))
+    situation_notes: Mapped[str] = mapped_column(sa.String(500), default="")
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
+    # Set by the retention job: identity, free text and files are gone, statistics stay.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+    created_by: Mapped[User | None] = relationship()
+    communes: Mapped[list[Commune]] = relationship(
+        secondary=household_commune, order_by=Commune.name
+    )
+    obstacles: Mapped[list["HouseholdObstacle"]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="HouseholdObstacle.obstacle"
+    )
+    identity: Mapped["HouseholdIdentity | None"] = relationship(
+        back_populates="household", cascade="all, delete-orphan", uselist=False
+    )
+    persons: Mapped[list["HouseholdPerson"]] = relationship(
+        back_populates="household", cascade="all, delete-orphan", order_by="HouseholdPerson.id"
+    )
+    information_records: Mapped[list["InformationRecord"]] = relationship(
+        back_populates="household",
+        cascade="all, delete-orphan",
+        order_by="InformationRecord.informed_on.desc()",
+    )
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def obstacle_values(self) -> list["Obstacle"]:
+        return [o.obstacle for o in self.obstacles]
+
+    def length_of_stay_days(self, today: date | None = None) -> int | None:
+        """Days spent in the current accommodation, derived from its entry date."""
+        if self.accommodation_since is None:
+            return None
+        return ((today or date.today()) - self.accommodation_since).days
+
+    @property
+    def is_informed(self) -> bool:
+        return bool(self.information_records)
+
+
+class HouseholdObstacle(db.Model):
+    household_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("household.id", ondelete="CASCADE"), primary_key=True
+    )
+    obstacle: Mapped[Obstacle] = mapped_column(str_enum(Obstacle), primary_key=True)
+
+
+class HouseholdIdentity(db.Model):
+    """Contact details, stored apart from the situation and seen by the owner only."""
+
+    household_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("household.id", ondelete="CASCADE"), primary_key=True
+    )
+    phone: Mapped[str] = mapped_column(sa.String(30), default="")
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
+    address: Mapped[str] = mapped_column(sa.String(250), default="")
+
+    household: Mapped[Household] = relationship(back_populates="identity")
+
+
+class HouseholdPerson(db.Model):
+    """A named member of the household (identity part)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("household.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[PersonRole] = mapped_column(str_enum(PersonRole), default=PersonRole.DEMANDEUR)
+    first_name: Mapped[str] = mapped_column(sa.String(80))
+    last_name: Mapped[str] = mapped_column(sa.String(80))
+    birth_date: Mapped[date | None]
+
+    household: Mapped[Household] = relationship(back_populates="persons")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class InformationRecord(db.Model):
+    """The household was told what is shared and with whom (required before any sharing)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("household.id", ondelete="CASCADE"), index=True
+    )
+    informed_on: Mapped[date]
+    informed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    what_is_shared: Mapped[str] = mapped_column(sa.String(300))
+    shared_with: Mapped[str] = mapped_column(sa.String(300))
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    household: Mapped[Household] = relationship(back_populates="information_records")
+    informed_by: Mapped[User | None] = relationship()
