@@ -82,13 +82,25 @@ def load_user(session_id: str):
 
 
 def register_blueprints(app: Flask) -> None:
+    from portal.actions import bp as actions_bp
     from portal.auth import bp as auth_bp
     from portal.cases import bp as cases_bp
     from portal.committees import bp as committees_bp
     from portal.dashboard import bp as dashboard_bp
+    from portal.meetings import bp as meetings_bp
+    from portal.minutes import bp as minutes_bp
     from portal.organisations import bp as organisations_bp
 
-    for blueprint in (auth_bp, cases_bp, committees_bp, dashboard_bp, organisations_bp):
+    for blueprint in (
+        actions_bp,
+        auth_bp,
+        cases_bp,
+        committees_bp,
+        dashboard_bp,
+        meetings_bp,
+        minutes_bp,
+        organisations_bp,
+    ):
         app.register_blueprint(blueprint)
 
 

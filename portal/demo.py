@@ -5,6 +5,7 @@ from datetime import date
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 
+from portal.actions.demo import load_demo_actions
 from portal.auth.passwords import hash_password
 from portal.cases.services import (
     add_note,
@@ -15,6 +16,8 @@ from portal.cases.services import (
     share_case,
 )
 from portal.extensions import db
+from portal.meetings.demo import load_demo_meetings
+from portal.minutes.demo import load_demo_minutes
 from portal.models import (
     AccessLevel,
     Accommodation,
@@ -163,7 +166,12 @@ def load_demo_data() -> dict[str, object]:
         )
     db.session.flush()
     cases = load_demo_cases(organisations, users, territory)
-    return {"territory": territory, "organisations": organisations, "users": users, "cases": cases}
+    data = {"territory": territory, "organisations": organisations, "users": users, "cases": cases}
+    # Meetings come first; their minutes, then the decisions and actions they gave.
+    load_demo_meetings(data)
+    load_demo_minutes(data)
+    load_demo_actions(data)
+    return data
 
 
 # Households and complex cases ------------------------------------------------------------

@@ -17,7 +17,10 @@ from portal.models import (
     CaseParticipant,
     CaseStatus,
     Committee,
+    FollowUpAction,
     Household,
+    Meeting,
+    MeetingInvitee,
     Organisation,
     OrganisationKind,
     User,
@@ -191,4 +194,87 @@ def visible_cases_clause(user: Actor) -> sa.ColumnElement[bool]:
                 )
             ),
         ),
+    )
+
+
+# Meetings, minutes, decisions and actions --------------------------------------------------
+
+
+def can_schedule_meeting(user: Actor, committee: Committee) -> bool:
+    """The coordinator, or an admin of one of the committee's member organisations."""
+    if is_coordinator(user):
+        return True
+    return is_staff(user) and any(
+        o.id in user.admin_organisation_ids for o in committee.organisations
+    )
+
+
+def can_manage_meeting(user: Actor, meeting: Meeting) -> bool:
+    """Edit, cancel, build the agenda, keep the register, write and approve the minutes."""
+    if not is_staff(user):
+        return False
+    return meeting.organiser_id == user.id or can_schedule_meeting(user, meeting.committee)
+
+
+def is_invited(user: Actor, meeting: Meeting) -> bool:
+    """Invited in person, or through one's organisation."""
+    if not is_staff(user):
+        return False
+    organisation_ids = user.organisation_ids
+    return any(
+        i.user_id == user.id or i.organisation_id in organisation_ids for i in meeting.invitees
+    )
+
+
+def can_view_meeting(user: Actor, meeting: Meeting) -> bool:
+    return can_manage_meeting(user, meeting) or is_invited(user, meeting)
+
+
+def can_answer_invitation(user: Actor, meeting: Meeting) -> bool:
+    return is_staff(user) and not meeting.is_cancelled and meeting.invitee(user.id) is not None
+
+
+def visible_meetings_clause(user: Actor) -> sa.ColumnElement[bool]:
+    """The SQL twin of ``can_view_meeting``."""
+    if not is_staff(user):
+        return sa.false()
+    if is_coordinator(user):
+        return sa.true()
+    organisation_ids = list(user.organisation_ids)
+    return sa.or_(
+        Meeting.organiser_id == user.id,
+        Meeting.id.in_(
+            sa.select(MeetingInvitee.meeting_id).where(
+                sa.or_(
+                    MeetingInvitee.user_id == user.id,
+                    MeetingInvitee.organisation_id.in_(organisation_ids),
+                )
+            )
+        ),
+        Meeting.committee_id.in_(
+            sa.select(committee_organisation.c.committee_id).where(
+                committee_organisation.c.organisation_id.in_(list(user.admin_organisation_ids))
+            )
+        ),
+    )
+
+
+def can_view_action(user: Actor, action: FollowUpAction) -> bool:
+    if not is_staff(user):
+        return False
+    return (
+        action.organisation_id in user.organisation_ids
+        or action.user_id == user.id
+        or can_view_meeting(user, action.meeting)
+    )
+
+
+def can_update_action(user: Actor, action: FollowUpAction) -> bool:
+    """The responsible organisation or person marks it done; the organisers may too."""
+    if not is_staff(user):
+        return False
+    return (
+        action.organisation_id in user.organisation_ids
+        or action.user_id == user.id
+        or can_manage_meeting(user, action.meeting)
     )

@@ -4,72 +4,35 @@ A route that is added to the application without a line here fails
 ``test_every_route_is_in_the_matrix``: deciding who may reach it is part of adding it.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
 
 from portal.extensions import db
 from portal.models import Invitation, MembershipRole, now_utc
+from tests.access_rules import (
+    BAD_LINK,
+    CASE_READERS,
+    COORDINATOR_ONLY,
+    COORDINATOR_SAVES,
+    MEMBER_MANAGER_PAGES,
+    MEMBER_MANAGERS,
+    OWNER_ADMIN_ONLY,
+    OWNER_ONLY,
+    PUBLIC,
+    ROLES,
+    SIGNED_IN,
+    STAFF_ONLY,
+    Route,
+    answers,
+    case_answers,
+)
+from tests.access_rules import actions as actions_rules
+from tests.access_rules import meetings as meetings_rules
+from tests.access_rules import minutes as minutes_rules
 from tests.conftest import World, sign_in
 
-ROLES = (
-    "anonymous",
-    "landlord",  # private landlord
-    "outsider",  # member of an organisation with no link to the object
-    "partner_member",  # Mission Locale (on the committee); case shared with it: full
-    "partner_admin",  # admin of the Mission Locale
-    "siao_officer",  # SIAO: on the committee, case not shared with it
-    "cdas_worker",  # CDAS: not on the committee; case shared with it: situation only
-    "ccas_worker",  # the CCAS owns the household and its case
-    "coordinator",  # CCAS admin and coordinator
-)
-
-
-@dataclass(frozen=True)
-class Route:
-    url: Callable[[World, dict], str]
-    expected: dict[str, int]
-
-
-def answers(default: int, anonymous: int = 302, **overrides: int) -> dict[str, int]:
-    expected = {role: default for role in ROLES}
-    expected["anonymous"] = anonymous
-    expected.update(overrides)
-    return expected
-
-
-STAFF_ONLY = answers(200, landlord=403)
-# Household files: only the owning organisation knows they exist.
-OWNER_ONLY = answers(404, ccas_worker=200, coordinator=200)
-OWNER_ADMIN_ONLY = answers(404, ccas_worker=403, coordinator=200)
-# A case: seen by the owner, its participants and (pseudonymised) the committee.
-CASE_READERS = answers(
-    404,
-    partner_member=200,
-    partner_admin=200,
-    siao_officer=200,
-    cdas_worker=200,
-    ccas_worker=200,
-    coordinator=200,
-)
-
-
-def case_answers(owner: int, others: int = 403) -> dict[str, int]:
-    """Owner-only actions on a case: those who may read it get a 403, the others a 404."""
-    readers = ("partner_member", "partner_admin", "siao_officer", "cdas_worker")
-    return answers(404, ccas_worker=owner, coordinator=owner, **dict.fromkeys(readers, others))
-
-
-COORDINATOR_ONLY = answers(403, coordinator=200)
-# An empty POST to an edit form re-saves the object as it is, then redirects.
-COORDINATOR_SAVES = answers(403, coordinator=302)
-MEMBER_MANAGERS = answers(403, partner_admin=302, coordinator=302)
-MEMBER_MANAGER_PAGES = answers(403, partner_admin=200, coordinator=200)
-SIGNED_IN = answers(200)
-PUBLIC = answers(200, anonymous=200)
-BAD_LINK = answers(400, anonymous=400)
+FEATURES = (meetings_rules, minutes_rules, actions_rules)
 
 
 def ml(w: World, extra: dict) -> str:
@@ -226,6 +189,9 @@ MATRIX: dict[tuple[str, str], Route] = {
     ),
 }
 
+for feature in FEATURES:
+    MATRIX.update(feature.ROUTES)
+
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
 
@@ -253,7 +219,10 @@ def extra(world, case_world):
     )
     db.session.add(invitation)
     db.session.commit()
-    return {"invitation": invitation, "cases": case_world, "cdas_worker": case_world.cdas_worker}
+    objects = {"invitation": invitation, "cases": case_world, "cdas_worker": case_world.cdas_worker}
+    for feature in FEATURES:
+        objects.update(feature.build(world, case_world))
+    return objects
 
 
 @pytest.mark.parametrize("role", ROLES)

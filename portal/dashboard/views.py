@@ -5,7 +5,15 @@ from flask_login import current_user
 from portal import permissions
 from portal.dashboard import bp
 from portal.extensions import db
-from portal.models import Committee, Invitation, Membership, committee_organisation, now_utc
+from portal.models import (
+    Case,
+    CaseStatus,
+    Committee,
+    Invitation,
+    Membership,
+    committee_organisation,
+    now_utc,
+)
 
 
 @bp.route("/")
@@ -48,8 +56,25 @@ def index():
                 .group_by(Membership.organisation_id)
             ).all()
         )
+    own_ids = list(organisation_ids)
+    recent_cases = db.session.scalars(
+        sa.select(Case)
+        .where(permissions.visible_cases_clause(current_user), Case.status != CaseStatus.CLOSED)
+        .where(Case.organisation_id.not_in(own_ids))
+        .order_by(Case.updated.desc())
+        .limit(5)
+    ).all()
+    own_case_counts = dict(
+        db.session.execute(
+            sa.select(Case.status, sa.func.count(Case.id))
+            .where(Case.organisation_id.in_(own_ids), Case.status != CaseStatus.CLOSED)
+            .group_by(Case.status)
+        ).all()
+    )
     return render_template(
         "dashboard/index.html",
+        recent_cases=recent_cases,
+        own_case_counts=own_case_counts,
         committees=committees,
         pending_invitations=pending_invitations,
         member_counts=member_counts,

@@ -27,6 +27,24 @@ from portal.models.households import (
     Typology,
     household_commune,
 )
+from portal.models.meetings import (
+    ActionStatus,
+    AgendaItem,
+    Attendance,
+    Decision,
+    DecisionKind,
+    DecisionPosition,
+    FollowUpAction,
+    InvitationResponse,
+    Meeting,
+    MeetingInvitee,
+    MeetingKind,
+    MeetingStatus,
+    Minutes,
+    MinutesRevision,
+    MinutesStatus,
+    decision_organisation,
+)
 from portal.models.organisations import (
     Committee,
     CommitteeKind,
@@ -40,6 +58,22 @@ from portal.models.outbox import EmailStatus, OutgoingEmail, OutgoingEmailAttach
 from portal.models.people import Invitation, Membership, MembershipRole, User, UserKind
 
 __all__ = [
+    "ActionStatus",
+    "AgendaItem",
+    "Attendance",
+    "Decision",
+    "DecisionKind",
+    "DecisionPosition",
+    "FollowUpAction",
+    "InvitationResponse",
+    "Meeting",
+    "MeetingInvitee",
+    "MeetingKind",
+    "MeetingStatus",
+    "Minutes",
+    "MinutesRevision",
+    "MinutesStatus",
+    "decision_organisation",
     "AccessLevel",
     "Accommodation",
     "Case",

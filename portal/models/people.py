@@ -40,6 +40,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Part of the session cookie: changing it signs the person out everywhere.
     session_token: Mapped[str] = mapped_column(sa.String(32), default=new_session_token)
+    # Secret of the personal calendar feed URL; revoked by replacing it.
+    calendar_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)

@@ -1,0 +1,7 @@
+"""Joint decisions and the follow-up actions they give, carried from meeting to meeting."""
+
+from flask import Blueprint
+
+bp = Blueprint("actions", __name__, url_prefix="/actions")
+
+from portal.actions import views  # noqa: E402, F401

@@ -1,0 +1,7 @@
+"""Committee meetings: scheduling, invitations and answers, agenda, register, calendar."""
+
+from flask import Blueprint
+
+bp = Blueprint("meetings", __name__, url_prefix="/meetings")
+
+from portal.meetings import views  # noqa: E402, F401

@@ -1,0 +1,7 @@
+"""Minutes (comptes rendus) of meetings: writing, approval, re-opening, PDF."""
+
+from flask import Blueprint
+
+bp = Blueprint("minutes", __name__, url_prefix="/meetings")
+
+from portal.minutes import views  # noqa: E402, F401

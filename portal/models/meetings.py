@@ -1,0 +1,310 @@
+"""Committee meetings: invitations, agenda, minutes, joint decisions and follow-up actions."""
+
+import uuid
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.base import LabelledEnum, UTCDateTime, now_utc, str_enum
+from portal.models.cases import Case
+from portal.models.organisations import Committee, Organisation
+from portal.models.people import User
+
+
+class MeetingKind(LabelledEnum):
+    COMITE_TECHNIQUE = "comite_technique", "Comité technique"
+    COMITE_PILOTAGE = "comite_pilotage", "Comité de pilotage"
+    COMMISSION_SIAO = "commission_siao", "Commission SIAO"
+    POINT_DE_SITUATION = "point_de_situation", "Point de situation (bailleur et ménage)"
+
+
+class MeetingStatus(LabelledEnum):
+    PLANNED = "planned", "Prévue"
+    CANCELLED = "cancelled", "Annulée"
+
+
+class InvitationResponse(LabelledEnum):
+    PENDING = "pending", "Sans réponse"
+    ACCEPTED = "accepted", "Présent"
+    DECLINED = "declined", "Absent"
+    EXCUSED = "excused", "Excusé"
+
+
+class Attendance(LabelledEnum):
+    PRESENT = "present", "Présent"
+    ABSENT = "absent", "Absent"
+    EXCUSED = "excused", "Excusé"
+
+
+class MinutesStatus(LabelledEnum):
+    DRAFT = "draft", "Brouillon"
+    SUBMITTED = "submitted", "Soumis pour approbation"
+    APPROVED = "approved", "Approuvé"
+
+
+class DecisionKind(LabelledEnum):
+    ORIENTATION_IML = "orientation_iml", "Orientation vers l'intermédiation locative"
+    HOUSING_PROPOSAL = "housing_proposal", "Proposition de logement"
+    REINFORCED_SUPPORT = "reinforced_support", "Accompagnement renforcé"
+    PARTNER_MOBILISATION = "partner_mobilisation", "Mobilisation d'un partenaire"
+    ADJOURNED = "adjourned", "Ajournement / informations complémentaires"
+    EXTENSION = "extension", "Prolongation"
+    LEASE_SLIDE = "lease_slide", "Glissement du bail"
+    CLOSURE = "closure", "Clôture"
+    OTHER = "other", "Autre"
+
+
+class ActionStatus(LabelledEnum):
+    OPEN = "open", "À faire"
+    DONE = "done", "Faite"
+    CANCELLED = "cancelled", "Annulée"
+
+
+def new_uid() -> str:
+    return f"{uuid.uuid4()}@portail-partenaires"
+
+
+class Meeting(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    committee_id: Mapped[int] = mapped_column(sa.ForeignKey("committee.id"), index=True)
+    kind: Mapped[MeetingKind] = mapped_column(str_enum(MeetingKind))
+    title: Mapped[str] = mapped_column(sa.String(160))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    duration_minutes: Mapped[int] = mapped_column(default=120)
+    location: Mapped[str] = mapped_column(sa.String(250), default="")
+    video_link: Mapped[str] = mapped_column(sa.String(500), default="")
+    status: Mapped[MeetingStatus] = mapped_column(
+        str_enum(MeetingStatus), default=MeetingStatus.PLANNED
+    )
+    organiser_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    # iCalendar: the same UID for the life of the event, SEQUENCE raised at each change.
+    uid: Mapped[str] = mapped_column(sa.String(120), unique=True, default=new_uid)
+    sequence: Mapped[int] = mapped_column(default=0)
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
+
+    committee: Mapped[Committee] = relationship(lazy="joined")
+    organiser: Mapped[User | None] = relationship()
+    invitees: Mapped[list["MeetingInvitee"]] = relationship(
+        back_populates="meeting", cascade="all, delete-orphan", order_by="MeetingInvitee.id"
+    )
+    agenda_items: Mapped[list["AgendaItem"]] = relationship(
+        back_populates="meeting", cascade="all, delete-orphan", order_by="AgendaItem.position"
+    )
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == MeetingStatus.CANCELLED
+
+    def invitee(self, user_id: int) -> "MeetingInvitee | None":
+        return next((i for i in self.invitees if i.user_id == user_id), None)
+
+
+class MeetingInvitee(db.Model):
+    """A person invited, for the organisation they represent; their answer and presence."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("meeting.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
+    response: Mapped[InvitationResponse] = mapped_column(
+        str_enum(InvitationResponse), default=InvitationResponse.PENDING
+    )
+    # An excused partner may send a written opinion; it is attached to the agenda.
+    opinion: Mapped[str] = mapped_column(sa.String(2000), default="")
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attendance: Mapped[Attendance | None] = mapped_column(str_enum(Attendance))
+
+    meeting: Mapped[Meeting] = relationship(back_populates="invitees")
+    user: Mapped[User] = relationship(lazy="joined")
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+    __table_args__ = (sa.UniqueConstraint("meeting_id", "user_id"),)
+
+
+class AgendaItem(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("meeting.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    duration_minutes: Mapped[int] = mapped_column(default=15)
+    presenter_organisation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id"))
+    case_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("complex_case.id", ondelete="SET NULL"), index=True
+    )
+    # The minutes' notes on this item.
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+
+    meeting: Mapped[Meeting] = relationship(back_populates="agenda_items")
+    presenter: Mapped[Organisation | None] = relationship(lazy="joined")
+    case: Mapped[Case | None] = relationship(lazy="joined")
+
+
+class Minutes(db.Model):
+    """The compte rendu: general notes here, item notes on the agenda items."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("meeting.id", ondelete="CASCADE"), unique=True
+    )
+    general_notes: Mapped[str] = mapped_column(sa.Text, default="")
+    status: Mapped[MinutesStatus] = mapped_column(
+        str_enum(MinutesStatus), default=MinutesStatus.DRAFT
+    )
+    # Raised at each save: a save based on an older version is a conflict, never an overwrite.
+    version: Mapped[int] = mapped_column(default=1)
+    updated_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    updated: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    approved_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    content_hash: Mapped[str | None] = mapped_column(sa.String(64))
+
+    meeting: Mapped[Meeting] = relationship()
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class MinutesRevision(db.Model):
+    """A frozen copy of approved minutes, kept when they are re-opened."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    minutes_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("minutes.id", ondelete="CASCADE"), index=True
+    )
+    content: Mapped[str] = mapped_column(sa.Text)  # JSON of general and item notes
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    approved_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reopened_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    reopened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    reason: Mapped[str] = mapped_column(sa.String(500), default="")
+
+    reopened_by: Mapped[User | None] = relationship(foreign_keys=[reopened_by_id])
+
+
+decision_organisation = sa.Table(
+    "decision_organisation",
+    db.Model.metadata,
+    sa.Column("decision_id", sa.ForeignKey("decision.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "organisation_id", sa.ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True
+    ),
+)
+
+
+class Decision(db.Model):
+    """A joint decision, on an agenda item or a case."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("meeting.id", ondelete="CASCADE"), index=True
+    )
+    agenda_item_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("agenda_item.id", ondelete="SET NULL")
+    )
+    case_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("complex_case.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[DecisionKind] = mapped_column(str_enum(DecisionKind))
+    text: Mapped[str] = mapped_column(sa.String(2000))
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    meeting: Mapped[Meeting] = relationship(lazy="joined")
+    case: Mapped[Case | None] = relationship(lazy="joined")
+    agenda_item: Mapped[AgendaItem | None] = relationship()
+    organisations: Mapped[list[Organisation]] = relationship(
+        secondary=decision_organisation, order_by=Organisation.name
+    )
+    positions: Mapped[list["DecisionPosition"]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+    actions: Mapped[list["FollowUpAction"]] = relationship(back_populates="decision")
+
+
+class DecisionPosition(db.Model):
+    """A partner's position, when it differs from the joint decision."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("decision.id", ondelete="CASCADE"), index=True
+    )
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"))
+    position: Mapped[str] = mapped_column(sa.String(1000))
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+
+class FollowUpAction(db.Model):
+    """Something a partner must do, carried from meeting to meeting until done."""
+
+    __tablename__ = "follow_up_action"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("meeting.id", ondelete="CASCADE"), index=True
+    )
+    committee_id: Mapped[int] = mapped_column(sa.ForeignKey("committee.id"), index=True)
+    decision_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("decision.id", ondelete="SET NULL"), index=True
+    )
+    case_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("complex_case.id", ondelete="SET NULL"), index=True
+    )
+    description: Mapped[str] = mapped_column(sa.String(1000))
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    due_on: Mapped[date] = mapped_column(index=True)
+    status: Mapped[ActionStatus] = mapped_column(
+        str_enum(ActionStatus), default=ActionStatus.OPEN, index=True
+    )
+    closing_note: Mapped[str] = mapped_column(sa.String(1000), default="")
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    overdue_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    meeting: Mapped[Meeting] = relationship(lazy="joined")
+    decision: Mapped[Decision | None] = relationship(back_populates="actions")
+    case: Mapped[Case | None] = relationship(lazy="joined")
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+    user: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[user_id])
+    closed_by: Mapped[User | None] = relationship(foreign_keys=[closed_by_id])
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == ActionStatus.OPEN and self.due_on < date.today()
