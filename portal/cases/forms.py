@@ -19,6 +19,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
 from portal.committees.forms import CheckboxListField
+from portal.committees.services import committees_of
 from portal.extensions import db
 from portal.forms import (
     BaseForm,
@@ -34,7 +35,6 @@ from portal.models import (
     AccessLevel,
     Accommodation,
     CaseStatus,
-    Committee,
     Commune,
     HouseholdPublic,
     Obstacle,
@@ -43,7 +43,6 @@ from portal.models import (
     ResourceBracket,
     ResourceType,
     Typology,
-    committee_organisation,
 )
 
 NO_SENSITIVE_DETAILS = (
@@ -187,23 +186,6 @@ class InformationForm(BaseForm):
         "Avec qui", 300, default="Les partenaires du comité technique du parcours logement."
     )
     submit = SubmitField("Enregistrer l'information")
-
-
-def committees_of(organisation_ids) -> list[Committee]:
-    return list(
-        db.session.scalars(
-            sa.select(Committee)
-            .where(
-                Committee.active,
-                Committee.id.in_(
-                    sa.select(committee_organisation.c.committee_id).where(
-                        committee_organisation.c.organisation_id.in_(organisation_ids)
-                    )
-                ),
-            )
-            .order_by(Committee.name)
-        )
-    )
 
 
 class CaseForm(BaseForm):

@@ -4,7 +4,13 @@ import sqlalchemy as sa
 
 from portal.audit import record_event
 from portal.extensions import db
-from portal.models import AuditAction, Committee, CommitteeKind, Organisation
+from portal.models import (
+    AuditAction,
+    Committee,
+    CommitteeKind,
+    Organisation,
+    committee_organisation,
+)
 
 
 def save_committee(committee: Committee | None, data: dict) -> Committee:
@@ -31,3 +37,17 @@ def save_committee(committee: Committee | None, data: dict) -> Committee:
         f"({len(committee.organisations)} organisations)",
     )
     return committee
+
+
+def committees_of(organisation_ids, *, active_only: bool = True) -> list[Committee]:
+    """The committees on which any of these organisations sits."""
+    query = sa.select(Committee).where(
+        Committee.id.in_(
+            sa.select(committee_organisation.c.committee_id).where(
+                committee_organisation.c.organisation_id.in_(list(organisation_ids))
+            )
+        )
+    )
+    if active_only:
+        query = query.where(Committee.active)
+    return list(db.session.scalars(query.order_by(Committee.name)))

@@ -3,15 +3,14 @@ from flask import jsonify, render_template
 from flask_login import current_user
 
 from portal import permissions
+from portal.committees.services import committees_of
 from portal.dashboard import bp
 from portal.extensions import db
 from portal.models import (
     Case,
     CaseStatus,
-    Committee,
     Invitation,
     Membership,
-    committee_organisation,
     now_utc,
 )
 
@@ -24,18 +23,7 @@ def index():
     if permissions.is_landlord(current_user):
         return render_template("dashboard/landlord.html")
     organisation_ids = current_user.organisation_ids
-    committees = db.session.scalars(
-        sa.select(Committee)
-        .where(
-            Committee.active,
-            Committee.id.in_(
-                sa.select(committee_organisation.c.committee_id).where(
-                    committee_organisation.c.organisation_id.in_(organisation_ids)
-                )
-            ),
-        )
-        .order_by(Committee.name)
-    ).all()
+    committees = committees_of(organisation_ids)
     admin_ids = current_user.admin_organisation_ids
     pending_invitations = 0
     if admin_ids:
