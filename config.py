@@ -52,6 +52,9 @@ class Config:
     MAX_CONTENT_LENGTH = MAX_UPLOAD_BYTES + 256 * 1024
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
 
+    # Meeting reminders (`flask reminders send`) leave this many days before the meeting.
+    REMINDER_DAYS_BEFORE = env_int("REMINDER_DAYS_BEFORE", 2)
+
     # Household data is anonymised this long after the last case was closed.
     RETENTION_MONTHS = env_int("RETENTION_MONTHS", 24)
 

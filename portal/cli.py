@@ -12,6 +12,7 @@ demo_cli = AppGroup("demo", help="Données de démonstration.")
 outbox_cli = AppGroup("outbox", help="Envoi des e-mails en attente.")
 users_cli = AppGroup("users", help="Comptes.")
 retention_cli = AppGroup("retention", help="Durée de conservation des données des ménages.")
+reminders_cli = AppGroup("reminders", help="Rappels des réunions et des actions en retard.")
 
 
 @demo_cli.command("load")
@@ -118,7 +119,9 @@ def retention_run(months: int | None) -> None:
         household = db.session.scalar(
             sa.select(Household)
             .where(Household.id == household_id, Household.anonymised_at.is_(None))
-            .with_for_update(skip_locked=True)
+            # OF household: its joined organisation sits on the nullable side of an outer
+            # join, which PostgreSQL refuses to lock.
+            .with_for_update(skip_locked=True, of=Household)
         )
         if household is None:  # another run got there first
             db.session.rollback()
@@ -131,6 +134,26 @@ def retention_run(months: int | None) -> None:
     click.echo(f"{done} dossier(s) anonymisé(s) (conservation : {months} mois après clôture).")
 
 
+@reminders_cli.command("send")
+def reminders_send() -> None:
+    """Queue the meeting reminders that are due, then the overdue-action e-mails (run every
+    hour from cron; ``flask outbox send`` delivers them). Each meeting is claimed with a
+    conditional UPDATE: two runs at once never remind the same meeting twice."""
+    from datetime import date
+
+    from portal.actions.services import notify_overdue_actions
+    from portal.meetings.services import send_reminders
+
+    reminded = send_reminders()
+    overdue = notify_overdue_actions(date.today())
+    db.session.commit()
+    click.echo(
+        f"{reminded} réunion(s) rappelée(s) "
+        f"({current_app.config['REMINDER_DAYS_BEFORE']} jour(s) avant) ; "
+        f"{overdue} action(s) en retard signalée(s)."
+    )
+
+
 def register(app: Flask) -> None:
-    for group in (demo_cli, outbox_cli, users_cli, retention_cli):
+    for group in (demo_cli, outbox_cli, users_cli, retention_cli, reminders_cli):
         app.cli.add_command(group)

@@ -12,6 +12,7 @@ from flask_login import AnonymousUserMixin
 
 from portal.models import (
     AccessLevel,
+    AgendaItem,
     Case,
     CaseNote,
     CaseParticipant,
@@ -21,6 +22,8 @@ from portal.models import (
     Household,
     Meeting,
     MeetingInvitee,
+    Minutes,
+    MinutesStatus,
     Organisation,
     OrganisationKind,
     User,
@@ -234,6 +237,18 @@ def can_answer_invitation(user: Actor, meeting: Meeting) -> bool:
     return is_staff(user) and not meeting.is_cancelled and meeting.invitee(user.id) is not None
 
 
+def can_read_minutes(user: Actor, minutes: Minutes) -> bool:
+    """Readers of the meeting see submitted or approved minutes; organisers see the draft."""
+    if can_manage_meeting(user, minutes.meeting):
+        return True
+    return minutes.status != MinutesStatus.DRAFT and can_view_meeting(user, minutes.meeting)
+
+
+def can_read_item_notes(user: Actor, item: AgendaItem) -> bool:
+    """Notes on a case's agenda item belong to its discussion: situation access at least."""
+    return item.case is None or can_view_discussion(user, item.case)
+
+
 def visible_meetings_clause(user: Actor) -> sa.ColumnElement[bool]:
     """The SQL twin of ``can_view_meeting``."""
     if not is_staff(user):
@@ -257,6 +272,12 @@ def visible_meetings_clause(user: Actor) -> sa.ColumnElement[bool]:
             )
         ),
     )
+
+
+def can_record_decisions(user: Actor, meeting: Meeting) -> bool:
+    """Joint decisions and follow-up actions are recorded by the organisers of a meeting
+    that took place or is to take place (not of a cancelled one)."""
+    return can_manage_meeting(user, meeting) and not meeting.is_cancelled
 
 
 def can_view_action(user: Actor, action: FollowUpAction) -> bool:

@@ -1,9 +1,232 @@
-"""Joint decisions and follow-up actions. Functions flush; the view commits."""
+"""Joint decisions and follow-up actions. Functions flush; the view (or the job) commits.
+
+Audit events and case timeline entries are written here, beside the change they describe;
+e-mails are queued in the same transaction and leave once it has committed.
+"""
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import format_date, format_datetime
 
+from portal import permissions
+from portal.audit import record_event
+from portal.cases.services import WorkflowError, add_event, change_status
 from portal.extensions import db
-from portal.models import ActionStatus, FollowUpAction, Meeting
+from portal.models import (
+    ActionStatus,
+    AgendaItem,
+    AuditAction,
+    Case,
+    CaseEventKind,
+    CaseStatus,
+    Decision,
+    DecisionKind,
+    DecisionPosition,
+    FollowUpAction,
+    Meeting,
+    Membership,
+    Organisation,
+    User,
+    now_utc,
+)
+from portal.outbox.services import public_url_for, queue_email
+
+# Decisions ---------------------------------------------------------------------------------
+
+
+def meeting_label(meeting: Meeting) -> str:
+    return f"{meeting.title} du {format_date(meeting.starts_at, 'd MMMM yyyy')}"
+
+
+def record_decision(
+    meeting: Meeting,
+    actor: User | None,
+    *,
+    kind: DecisionKind,
+    text: str,
+    organisations: Iterable[Organisation],
+    positions: Iterable[tuple[Organisation, str]] = (),
+    agenda_item: AgendaItem | None = None,
+    case: Case | None = None,
+) -> Decision:
+    """Record a joint decision of a meeting, on one of its agenda items or cases.
+
+    A decision on a case goes on the case's timeline and moves a case on the agenda to
+    « décision prise » (or, when the committee adjourns it, back to « soumise » so that it
+    can be put on a later agenda).
+    """
+    if meeting.is_cancelled:
+        raise WorkflowError("La réunion est annulée : aucune décision ne peut y être prise.")
+    if agenda_item is not None and agenda_item.meeting_id != meeting.id:
+        raise WorkflowError("Ce point n'est pas à l'ordre du jour de cette réunion.")
+    if case is None and agenda_item is not None:
+        case = agenda_item.case
+    organisations = list(organisations)
+    if not organisations:
+        raise WorkflowError("Indiquez au moins une organisation qui a pris part à la décision.")
+    taking_part = {o.id for o in organisations}
+    positions = [(o, p) for o, p in positions if p]
+    if any(o.id not in taking_part for o, _ in positions):
+        raise WorkflowError(
+            "Une position ne peut être notée que pour une organisation qui a pris part."
+        )
+    decision = Decision(
+        meeting=meeting,
+        agenda_item=agenda_item,
+        case=case,
+        kind=kind,
+        text=text,
+        created_by_id=actor.id if actor else None,
+        organisations=organisations,
+        positions=[DecisionPosition(organisation=o, position=p) for o, p in positions],
+    )
+    db.session.add(decision)
+    db.session.flush()
+    record_event(
+        AuditAction.CREATE,
+        "decision",
+        decision.id,
+        f"Décision « {kind.label} » — {meeting_label(meeting)}",
+        user=actor,
+    )
+    if case is not None:
+        add_event(
+            case,
+            CaseEventKind.DECISION,
+            f"{kind.label} ({meeting_label(meeting)}) : {text}",
+            actor,
+        )
+        move_case_after_decision(case, kind, actor)
+    return decision
+
+
+def move_case_after_decision(case: Case, kind: DecisionKind, actor: User | None) -> None:
+    if case.status != CaseStatus.ON_AGENDA:
+        return
+    transition = "withdraw_from_agenda" if kind == DecisionKind.ADJOURNED else "mark_decided"
+    change_status(case, transition, actor)
+
+
+def meeting_decisions(meeting: Meeting) -> list[Decision]:
+    return list(
+        db.session.scalars(
+            sa.select(Decision).where(Decision.meeting_id == meeting.id).order_by(Decision.id)
+        )
+    )
+
+
+# Follow-up actions -------------------------------------------------------------------------
+
+
+def create_action(
+    meeting: Meeting,
+    actor: User | None,
+    *,
+    description: str,
+    organisation: Organisation,
+    due_on: date,
+    user: User | None = None,
+    decision: Decision | None = None,
+    notify: bool = True,
+) -> FollowUpAction:
+    """Give a follow-up action to a partner organisation (and, optionally, one of its
+    active members); they are told by e-mail."""
+    if meeting.is_cancelled:
+        raise WorkflowError("La réunion est annulée : aucune action ne peut y être décidée.")
+    if decision is not None and decision.meeting_id != meeting.id:
+        raise WorkflowError("Cette décision n'a pas été prise lors de cette réunion.")
+    if user is not None and not is_active_member(user, organisation):
+        raise WorkflowError(f"{user.full_name} n'est pas membre actif de {organisation.name}.")
+    action = FollowUpAction(
+        meeting=meeting,
+        committee_id=meeting.committee_id,
+        decision=decision,
+        case=decision.case if decision is not None else None,
+        description=description,
+        organisation=organisation,
+        user=user,
+        due_on=due_on,
+    )
+    db.session.add(action)
+    db.session.flush()
+    responsible = responsible_label(action)
+    record_event(
+        AuditAction.CREATE,
+        "follow_up_action",
+        action.id,
+        f"Action confiée à {responsible} — {meeting_label(meeting)}",
+        user=actor,
+    )
+    if action.case is not None:
+        add_event(
+            action.case,
+            CaseEventKind.ACTION,
+            f"Action confiée à {responsible}, pour le "
+            f"{format_date(due_on, 'd MMMM yyyy')} : {description}",
+            actor,
+        )
+    if notify:
+        notify_assigned(action)
+    return action
+
+
+def is_active_member(user: User, organisation: Organisation) -> bool:
+    return user.active and organisation.id in user.organisation_ids
+
+
+def responsible_label(action: FollowUpAction) -> str:
+    if action.user is not None:
+        return f"{action.user.full_name} ({action.organisation.name})"
+    return action.organisation.name
+
+
+def close_action(
+    action: FollowUpAction, actor: User | None, status: ActionStatus, note: str
+) -> None:
+    """Mark an open action done (with an optional note) or cancelled (with a reason)."""
+    note = (note or "").strip()
+    if action.status != ActionStatus.OPEN:
+        raise WorkflowError(f"Cette action est déjà « {action.status.label} ».")
+    if status == ActionStatus.CANCELLED and not note:
+        raise WorkflowError("Indiquez le motif de l'annulation.")
+    if status not in (ActionStatus.DONE, ActionStatus.CANCELLED):
+        raise WorkflowError("Une action se termine faite ou annulée.")
+    action.status = status
+    action.closing_note = note
+    action.closed_at = now_utc()
+    action.closed_by = actor
+    db.session.flush()
+    what = "faite" if status == ActionStatus.DONE else "annulée"
+    record_event(
+        AuditAction.CHANGE,
+        "follow_up_action",
+        action.id,
+        f"Action {what} ({responsible_label(action)})",
+        user=actor,
+    )
+    if action.case is not None:
+        summary = f"Action {what} : {action.description}"
+        add_event(
+            action.case,
+            CaseEventKind.ACTION,
+            f"{summary} — {note}" if note else summary,
+            actor,
+        )
+
+
+def meeting_actions(meeting: Meeting) -> list[FollowUpAction]:
+    return list(
+        db.session.scalars(
+            sa.select(FollowUpAction)
+            .where(FollowUpAction.meeting_id == meeting.id)
+            .order_by(FollowUpAction.due_on, FollowUpAction.id)
+        )
+    )
 
 
 def open_actions_before(meeting: Meeting) -> list[FollowUpAction]:
@@ -22,3 +245,194 @@ def open_actions_before(meeting: Meeting) -> list[FollowUpAction]:
             .order_by(FollowUpAction.due_on, FollowUpAction.id)
         )
     )
+
+
+def responsible_clause(user: User) -> sa.ColumnElement[bool]:
+    """Actions given to the person, or to one of their organisations."""
+    return sa.or_(
+        FollowUpAction.user_id == user.id,
+        FollowUpAction.organisation_id.in_(list(user.organisation_ids)),
+    )
+
+
+def open_actions_for(user: User) -> list[FollowUpAction]:
+    """The open actions a person or their organisations must do, soonest due first (for
+    « Mes actions » and the personal calendar feed)."""
+    if not permissions.is_staff(user):
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(FollowUpAction)
+            .where(FollowUpAction.status == ActionStatus.OPEN, responsible_clause(user))
+            .order_by(FollowUpAction.due_on, FollowUpAction.id)
+        )
+    )
+
+
+# E-mails -----------------------------------------------------------------------------------
+
+
+def action_recipients(action: FollowUpAction) -> list[str]:
+    """The responsible person, or else every active member of the responsible organisation."""
+    if action.user is not None and is_active_member(action.user, action.organisation):
+        return [action.user.email]
+    return list(
+        db.session.scalars(
+            sa.select(User.email)
+            .join(Membership, Membership.user_id == User.id)
+            .where(
+                Membership.organisation_id == action.organisation_id,
+                Membership.active,
+                User.active,
+            )
+            .order_by(User.email)
+        )
+    )
+
+
+def notify_assigned(action: FollowUpAction) -> None:
+    link = public_url_for("actions.show", action_id=action.id)
+    for email in action_recipients(action):
+        queue_email(
+            email,
+            "action_assigned",
+            f"Action de suivi confiée à {action.organisation.name} — "
+            f"échéance le {format_date(action.due_on, 'd MMMM yyyy')}",
+            action=action,
+            meeting_when=format_datetime(action.meeting.starts_at, "d MMMM yyyy"),
+            due=format_date(action.due_on, "d MMMM yyyy"),
+            link=link,
+        )
+
+
+def claim_overdue(action_id: int, today: date) -> bool:
+    """Mark one overdue action as notified; false when another sender got there first.
+
+    On PostgreSQL a second sender's UPDATE waits for the first transaction and then finds
+    ``overdue_notified_at`` set: the reminder goes out once even when two jobs run at once.
+    """
+    result = db.session.execute(
+        sa.update(FollowUpAction)
+        .where(
+            FollowUpAction.id == action_id,
+            FollowUpAction.status == ActionStatus.OPEN,
+            FollowUpAction.due_on < today,
+            FollowUpAction.overdue_notified_at.is_(None),
+        )
+        .values(overdue_notified_at=now_utc())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def notify_overdue_actions(today: date) -> int:
+    """E-mail the people responsible for each open action past its due date, once per
+    action; returns how many actions were notified.
+
+    Flushes only: the caller commits, and the claims and the e-mails are kept or lost
+    together.
+    """
+    action_ids = db.session.scalars(
+        sa.select(FollowUpAction.id)
+        .where(
+            FollowUpAction.status == ActionStatus.OPEN,
+            FollowUpAction.due_on < today,
+            FollowUpAction.overdue_notified_at.is_(None),
+        )
+        .order_by(FollowUpAction.due_on, FollowUpAction.id)
+    ).all()
+    notified = 0
+    for action_id in action_ids:
+        if not claim_overdue(action_id, today):
+            continue
+        action = db.session.get(FollowUpAction, action_id, populate_existing=True)
+        link = public_url_for("actions.show", action_id=action.id)
+        for email in action_recipients(action):
+            queue_email(
+                email,
+                "action_overdue",
+                f"Action de suivi en retard — échéance du "
+                f"{format_date(action.due_on, 'd MMMM yyyy')}",
+                action=action,
+                meeting_when=format_datetime(action.meeting.starts_at, "d MMMM yyyy"),
+                due=format_date(action.due_on, "d MMMM yyyy"),
+                days_late=(today - action.due_on).days,
+                link=link,
+            )
+        notified += 1
+    return notified
+
+
+# Decisions list and export -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    """What the decisions list and its CSV show of one decision: no identity, ever."""
+
+    decision: Decision
+    reference: str  # the household's pseudonymous reference, or ""
+
+
+def decision_rows(decisions: Iterable[Decision]) -> list[DecisionRow]:
+    return [DecisionRow(d, d.case.household.reference if d.case else "") for d in decisions]
+
+
+CSV_HEADERS = [
+    "Date de la réunion",
+    "Instance",
+    "Réunion",
+    "Point de l'ordre du jour",
+    "Situation (référence)",
+    "Type de décision",
+    "Décision",
+    "Organisations ayant pris part",
+    "Positions divergentes",
+    "Actions de suivi",
+]
+
+
+def spreadsheet_safe(value: str) -> str:
+    """A cell a spreadsheet will not run as a formula."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def decisions_csv(rows: Iterable[DecisionRow]) -> str:
+    """UTF-8 with a byte order mark and ';' separators, as French spreadsheets expect."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CSV_HEADERS)
+    for row in rows:
+        decision = row.decision
+        actions = " | ".join(
+            f"{a.description} — {a.organisation.name} — "
+            f"{format_date(a.due_on, 'dd/MM/yyyy')} — {a.status.label}"
+            for a in sorted(decision.actions, key=lambda a: (a.due_on, a.id))
+        )
+        values = [
+            format_datetime(decision.meeting.starts_at, "dd/MM/yyyy"),
+            decision.meeting.committee.name,
+            decision.meeting.title,
+            decision.agenda_item.title if decision.agenda_item else "",
+            row.reference,
+            decision.kind.label,
+            decision.text,
+            ", ".join(o.name for o in decision.organisations),
+            " | ".join(f"{p.organisation.name} : {p.position}" for p in decision.positions),
+            actions,
+        ]
+        writer.writerow([spreadsheet_safe(v) for v in values])
+    return buffer.getvalue()
+
+
+def export_decisions(rows: list[DecisionRow], actor: User | None, filters: str) -> str:
+    """The CSV of the decisions, with the audit event of the export."""
+    record_event(
+        AuditAction.EXPORT,
+        "decision",
+        None,
+        f"Export CSV de {len(rows)} décision(s){' — ' + filters if filters else ''}",
+        user=actor,
+    )
+    return decisions_csv(rows)

@@ -1,28 +1,378 @@
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 import sqlalchemy as sa
-from flask import abort, render_template
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from portal import permissions
 from portal.actions import bp
+from portal.actions.forms import (
+    ActionFilterForm,
+    ActionForm,
+    CloseActionForm,
+    DecisionFilterForm,
+    DecisionForm,
+)
+from portal.actions.services import (
+    close_action,
+    create_action,
+    decision_rows,
+    export_decisions,
+    meeting_actions,
+    meeting_decisions,
+    open_actions_before,
+    record_decision,
+    responsible_clause,
+)
+from portal.cases.forms import committees_of
+from portal.cases.services import WorkflowError
 from portal.extensions import db
-from portal.models import ActionStatus, FollowUpAction
+from portal.models import (
+    ActionStatus,
+    AgendaItem,
+    Attendance,
+    Committee,
+    Decision,
+    DecisionKind,
+    FollowUpAction,
+    Meeting,
+    Organisation,
+    User,
+)
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@bp.app_context_processor
+def meeting_helpers():
+    """What the meeting page's « Décisions et actions » part needs (actions/_meeting_links)."""
+    return {
+        "meeting_decisions": meeting_decisions,
+        "meeting_actions": meeting_actions,
+        "open_actions_before": open_actions_before,
+        "meeting_page": meeting_page,
+    }
+
+
+# Loading: an object the reader may not know about is simply not found ---------------------
+
+
+def load_meeting(meeting_id: int) -> Meeting:
+    meeting = db.get_or_404(Meeting, meeting_id)
+    if not permissions.can_view_meeting(current_user, meeting):
+        abort(404)
+    return meeting
+
+
+def load_decision(decision_id: int) -> Decision:
+    decision = db.get_or_404(Decision, decision_id)
+    if not permissions.can_view_meeting(current_user, decision.meeting):
+        abort(404)
+    return decision
+
+
+def load_action(action_id: int) -> FollowUpAction:
+    action = db.get_or_404(FollowUpAction, action_id)
+    if not permissions.can_view_action(current_user, action):
+        abort(404)
+    return action
+
+
+def require(allowed: bool) -> None:
+    if not allowed:
+        abort(403)
+
+
+def visible_committees() -> list[Committee]:
+    if permissions.is_coordinator(current_user):
+        return list(db.session.scalars(sa.select(Committee).order_by(Committee.name)))
+    return committees_of(current_user.organisation_ids)
+
+
+# « Mes actions » ---------------------------------------------------------------------------
+
+
+def filtered_actions(form: ActionFilterForm):
+    today = date.today()
+    overdue = sa.and_(FollowUpAction.status == ActionStatus.OPEN, FollowUpAction.due_on < today)
+    query = sa.select(FollowUpAction)
+    valid = form.validate()
+    scope = form.scope.data if valid else ""
+    if scope == "mine":
+        query = query.where(FollowUpAction.user_id == current_user.id)
+    elif scope == "organisation":
+        query = query.where(FollowUpAction.organisation_id.in_(list(current_user.organisation_ids)))
+    else:
+        query = query.where(responsible_clause(current_user))
+    status = (form.status.data or ActionStatus.OPEN.value) if valid else ActionStatus.OPEN.value
+    if status != "all":
+        query = query.where(FollowUpAction.status == ActionStatus(status))
+    if valid and form.committee.data:
+        query = query.where(FollowUpAction.committee_id == form.committee.data)
+    if valid and form.overdue.data:
+        query = query.where(overdue)
+    return query.order_by(
+        sa.case((overdue, 0), else_=1),
+        sa.case((FollowUpAction.status == ActionStatus.OPEN, 0), else_=1),
+        FollowUpAction.due_on,
+        FollowUpAction.id,
+    )
 
 
 @bp.route("/")
 @login_required
 def index():
     """« Mes actions »: what my organisation and I must do, overdue first."""
-    if not permissions.is_staff(current_user):
-        abort(403)
-    actions = db.session.scalars(
-        sa.select(FollowUpAction)
-        .where(
-            FollowUpAction.status == ActionStatus.OPEN,
-            sa.or_(
-                FollowUpAction.organisation_id.in_(current_user.organisation_ids),
-                FollowUpAction.user_id == current_user.id,
-            ),
-        )
-        .order_by(FollowUpAction.due_on, FollowUpAction.id)
-    ).all()
-    return render_template("actions/index.html", actions=actions)
+    require(permissions.is_staff(current_user))
+    form = ActionFilterForm(formdata=request.args, committees=visible_committees())
+    page = db.paginate(
+        filtered_actions(form), per_page=current_app.config["PER_PAGE"], error_out=False
+    )
+    updatable = {a.id for a in page.items if permissions.can_update_action(current_user, a)}
+    return render_template(
+        "actions/index.html", page=page, form=form, updatable=updatable, today=date.today()
+    )
+
+
+@bp.route("/<int:action_id>")
+@login_required
+def show(action_id):
+    action = load_action(action_id)
+    return render_template(
+        "actions/show.html",
+        action=action,
+        form=CloseActionForm(),
+        can_update=permissions.can_update_action(current_user, action),
+        can_view_case=action.case is not None
+        and permissions.can_view_case(current_user, action.case),
+    )
+
+
+def finish(action_id: int, status: ActionStatus):
+    action = load_action(action_id)
+    require(permissions.can_update_action(current_user, action))
+    form = CloseActionForm()
+    if form.validate_on_submit():
+        try:
+            close_action(action, current_user._get_current_object(), status, form.note.data)
+        except WorkflowError as error:
+            db.session.rollback()
+            if action.status != ActionStatus.OPEN:  # closed meanwhile, by someone else maybe
+                flash(str(error), "error")
+                return redirect(url_for("actions.show", action_id=action.id))
+            form.note.errors.append(str(error))
+        else:
+            db.session.commit()
+            label = "faite" if status == ActionStatus.DONE else "annulée"
+            flash(f"L'action est marquée comme {label}.", "success")
+            return redirect(safe_next() or url_for("actions.show", action_id=action.id))
+    return render_template(
+        "actions/show.html",
+        action=action,
+        form=form,
+        can_update=True,
+        can_view_case=action.case is not None
+        and permissions.can_view_case(current_user, action.case),
+    ), 400
+
+
+def safe_next() -> str | None:
+    """Back to the list the button was pressed on (a local path only)."""
+    target = request.form.get("next", "")
+    return target if target.startswith("/actions/") and "//" not in target else None
+
+
+@bp.route("/<int:action_id>/done", methods=["POST"])
+@login_required
+def done(action_id):
+    return finish(action_id, ActionStatus.DONE)
+
+
+@bp.route("/<int:action_id>/cancel", methods=["POST"])
+@login_required
+def cancel(action_id):
+    return finish(action_id, ActionStatus.CANCELLED)
+
+
+# Recording decisions and actions -----------------------------------------------------------
+
+
+def meeting_page(meeting: Meeting) -> str:
+    """The meeting's page when the meetings feature has one, else the decisions list."""
+    if "meetings.show" in current_app.view_functions:
+        return url_for("meetings.show", meeting_id=meeting.id)
+    return url_for("actions.decisions", committee=meeting.committee_id)
+
+
+@bp.route("/meetings/<int:meeting_id>/decisions/new", methods=["GET", "POST"])
+@login_required
+def new_decision(meeting_id):
+    """Record a joint decision, on an agenda item (and its case) or on the meeting."""
+    meeting = load_meeting(meeting_id)
+    require(permissions.can_record_decisions(current_user, meeting))
+    form = DecisionForm(meeting=meeting)
+    if not form.is_submitted():
+        form.agenda_item_id.data = request.args.get("item", type=int)
+        form.organisation_ids.data = default_participants(meeting)
+    if form.validate_on_submit():
+        organisations = db.session.scalars(
+            sa.select(Organisation).where(Organisation.id.in_(form.organisation_ids.data))
+        ).all()
+        by_id = {o.id: o for o in organisations}
+        item_id = form.agenda_item_id.data
+        try:
+            decision = record_decision(
+                meeting,
+                current_user._get_current_object(),
+                kind=DecisionKind(form.kind.data),
+                text=form.text.data,
+                organisations=organisations,
+                positions=[
+                    (by_id[e.form.organisation_id.data], e.form.position.data)
+                    for e in form.positions.entries
+                    if e.form.organisation_id.data
+                ],
+                agenda_item=db.session.get(AgendaItem, item_id) if item_id else None,
+            )
+        except WorkflowError as error:
+            db.session.rollback()
+            form.text.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash("La décision est enregistrée. Ajoutez-y les actions de suivi.", "success")
+            return redirect(url_for("actions.decision", decision_id=decision.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("actions/decision_form.html", form=form, meeting=meeting), status
+
+
+def default_participants(meeting: Meeting) -> list[int]:
+    """Organisations present (per the register), or else those invited."""
+    present = {i.organisation_id for i in meeting.invitees if i.attendance == Attendance.PRESENT}
+    return sorted(present or {i.organisation_id for i in meeting.invitees})
+
+
+@bp.route("/decisions/<int:decision_id>")
+@login_required
+def decision(decision_id):
+    decision = load_decision(decision_id)
+    return render_template(
+        "actions/decision.html",
+        decision=decision,
+        reference=decision.case.household.reference if decision.case else "",
+        can_view_case=decision.case is not None
+        and permissions.can_view_case(current_user, decision.case),
+        can_record=permissions.can_record_decisions(current_user, decision.meeting),
+    )
+
+
+@bp.route("/meetings/<int:meeting_id>/new", methods=["GET", "POST"])
+@login_required
+def new_action(meeting_id):
+    """Give a follow-up action to a partner: it is e-mailed to them and fills their
+    « Mes actions » until it is done."""
+    meeting = load_meeting(meeting_id)
+    require(permissions.can_record_decisions(current_user, meeting))
+    form = ActionForm(meeting=meeting)
+    if not form.is_submitted():
+        form.decision_id.data = request.args.get("decision", type=int)
+    if form.validate_on_submit():
+        try:
+            action = create_action(
+                meeting,
+                current_user._get_current_object(),
+                description=form.description.data,
+                organisation=db.session.get(Organisation, form.organisation_id.data),
+                due_on=form.due_on.data,
+                user=db.session.get(User, form.user_id.data) if form.user_id.data else None,
+                decision=form.decisions.get(form.decision_id.data),
+            )
+        except WorkflowError as error:
+            db.session.rollback()
+            form.user_id.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(
+                f"L'action est enregistrée ; {action.organisation.name} en est prévenue.",
+                "success",
+            )
+            if action.decision is not None:
+                return redirect(url_for("actions.decision", decision_id=action.decision.id))
+            return redirect(url_for("actions.show", action_id=action.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("actions/action_form.html", form=form, meeting=meeting), status
+
+
+# Decisions list and export -----------------------------------------------------------------
+
+
+def paris_midnight_utc(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=PARIS).astimezone(UTC)
+
+
+def filtered_decisions(form: DecisionFilterForm):
+    query = (
+        sa.select(Decision)
+        .join(Meeting, Decision.meeting_id == Meeting.id)
+        .where(permissions.visible_meetings_clause(current_user))
+    )
+    if form.validate():
+        if form.committee.data:
+            query = query.where(Meeting.committee_id == form.committee.data)
+        if form.kind.data:
+            query = query.where(Decision.kind == DecisionKind(form.kind.data))
+        if form.date_from.data:
+            query = query.where(Meeting.starts_at >= paris_midnight_utc(form.date_from.data))
+        if form.date_to.data:
+            end = paris_midnight_utc(form.date_to.data + timedelta(days=1))
+            query = query.where(Meeting.starts_at < end)
+    return query.order_by(Meeting.starts_at.desc(), Decision.id)
+
+
+@bp.route("/decisions")
+@login_required
+def decisions():
+    """Joint decisions of the meetings the reader may see, per committee and period."""
+    require(permissions.is_staff(current_user))
+    form = DecisionFilterForm(formdata=request.args, committees=visible_committees())
+    page = db.paginate(
+        filtered_decisions(form), per_page=current_app.config["PER_PAGE"], error_out=False
+    )
+    return render_template(
+        "actions/decisions.html", page=page, form=form, rows=decision_rows(page.items)
+    )
+
+
+def filters_summary(form: DecisionFilterForm) -> str:
+    parts = []
+    if form.committee.data:
+        committee = db.session.get(Committee, form.committee.data)
+        parts.append(f"instance {committee.name}" if committee else "")
+    if form.kind.data:
+        parts.append(DecisionKind(form.kind.data).label)
+    if form.date_from.data:
+        parts.append(f"depuis le {form.date_from.data:%d/%m/%Y}")
+    if form.date_to.data:
+        parts.append(f"jusqu'au {form.date_to.data:%d/%m/%Y}")
+    return ", ".join(p for p in parts if p)
+
+
+@bp.route("/decisions.csv")
+@login_required
+def export():
+    """The same list as a CSV file for a spreadsheet; the export is written to the audit
+    trail."""
+    require(permissions.is_staff(current_user))
+    form = DecisionFilterForm(formdata=request.args, committees=visible_committees())
+    rows = decision_rows(db.session.scalars(filtered_decisions(form)).unique())
+    content = export_decisions(
+        rows, current_user._get_current_object(), filters_summary(form) if form.validate() else ""
+    )
+    db.session.commit()
+    return Response(
+        content.encode("utf-8"),
+        content_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="decisions-{date.today():%Y-%m-%d}.csv"'
+        },
+    )

@@ -7,7 +7,6 @@ from wtforms import (
     BooleanField,
     DateField,
     FieldList,
-    Form,
     FormField,
     IntegerField,
     RadioField,
@@ -57,12 +56,22 @@ def not_in_future(form, field):
         raise ValidationError("Cette date ne peut pas être dans le futur.")
 
 
+def optional_int(value):
+    """Coerce a select's value to an id; the empty placeholder stays None."""
+    return int(value) if value not in (None, "") else None
+
+
 def optional_choice(enum_class, empty_label: str = "— Non renseigné —") -> list:
     return choices([("", empty_label), *((m.value, m.label) for m in enum_class)])
 
 
-class PersonForm(Form):
-    """One named member of the household (identity: seen by the owning organisation only)."""
+class PersonForm(BaseForm):
+    """One named member of the household (identity: seen by the owning organisation only).
+
+    A FlaskForm, without its own CSRF token, so that its messages are in French too."""
+
+    class Meta:
+        csrf = False
 
     role = SelectField("Lien", choices=enum_choices(PersonRole), filters=[strip])
     first_name = StringField("Prénom", validators=[max_length(80)], filters=[strip])
@@ -190,7 +199,7 @@ class InformationForm(BaseForm):
 
 class CaseForm(BaseForm):
     committee_id = SelectField(
-        "Instance", coerce=int, validators=[required("Choisissez l'instance.")]
+        "Instance", coerce=optional_int, validators=[required("Choisissez l'instance.")]
     )
     title = text_field(
         "Titre",
@@ -206,14 +215,16 @@ class CaseForm(BaseForm):
 
     def __init__(self, *args, organisation_ids, **kwargs):
         super().__init__(*args, **kwargs)
+        committees = committees_of(organisation_ids)
+        # No committee preselected (the first one, alphabetically, is rarely the right one).
         self.committee_id.choices = choices(
-            (c.id, f"{c.name} ({c.territory.name})") for c in committees_of(organisation_ids)
-        )
+            [("", "— Choisissez l'instance —")] if committees else []
+        ) + choices((c.id, f"{c.name} ({c.territory.name})") for c in committees)
 
 
 class ShareForm(BaseForm):
     organisation_id = SelectField(
-        "Organisation", coerce=int, validators=[required("Choisissez une organisation.")]
+        "Organisation", coerce=optional_int, validators=[required("Choisissez une organisation.")]
     )
     level = RadioField(
         "Niveau d'accès",
@@ -231,7 +242,10 @@ class ShareForm(BaseForm):
             .where(Organisation.active, Organisation.id != owner_id)
             .order_by(Organisation.name)
         )
-        self.organisation_id.choices = choices((o.id, o.name) for o in organisations)
+        # No organisation preselected: one click must not share with whoever comes first.
+        self.organisation_id.choices = choices(
+            [("", "— Choisissez une organisation —"), *((o.id, o.name) for o in organisations)]
+        )
 
 
 class NoteForm(BaseForm):
@@ -256,9 +270,11 @@ class CaseFilterForm(BaseForm):
         csrf = False
 
     q = StringField("Rechercher", validators=[max_length(100)])
-    status = SelectField("Statut", choices=optional_choice(CaseStatus, "Tous"))
+    # default="": without it, a list opened with no (or some) parameters shows "not a valid
+    # choice" on these two filters and silently ignores all the others.
+    status = SelectField("Statut", choices=optional_choice(CaseStatus, "Tous"), default="")
     committee = SelectField("Instance", coerce=lambda v: int(v) if v else None)
-    public = SelectField("Public", choices=optional_choice(HouseholdPublic, "Tous"))
+    public = SelectField("Public", choices=optional_choice(HouseholdPublic, "Tous"), default="")
     organisation = SelectField("Organisation", coerce=lambda v: int(v) if v else None)
     date_from = DateField("Créée depuis le", validators=[Optional()], format="%Y-%m-%d")
     date_to = DateField("Jusqu'au", validators=[Optional()], format="%Y-%m-%d")

@@ -63,8 +63,12 @@ class WorkflowError(ValueError):
 def next_reference(organisation: Organisation, year: int | None = None) -> str:
     """A pseudonymous reference such as CCAS-2026-014, numbered per organisation and year."""
     prefix = f"{REFERENCE_PREFIX[organisation.kind]}-{year or date.today().year}-"
+    # The longest, then the greatest: as text, "…-999" would sort after "…-1000".
     last = db.session.scalar(
-        sa.select(sa.func.max(Household.reference)).where(Household.reference.like(f"{prefix}%"))
+        sa.select(Household.reference)
+        .where(Household.reference.like(f"{prefix}%"))
+        .order_by(sa.func.length(Household.reference).desc(), Household.reference.desc())
+        .limit(1)
     )
     number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{prefix}{number:03d}"
@@ -306,6 +310,9 @@ def available_transitions(case: Case) -> list[Transition]:
 def change_status(case: Case, transition_name: str, actor: User) -> None:
     """Move a case along its workflow; anything not in the table is refused."""
     transition = TRANSITIONS.get(transition_name)
+    if case.household.anonymised_at is not None:
+        # Reopened, it would gather new notes and files that retention never erases again.
+        raise WorkflowError("Le dossier de ce ménage est anonymisé : la situation reste close.")
     if transition is None or case.status not in transition.sources:
         raise WorkflowError(
             f"Cette action n'est pas possible pour une situation « {case.status.label} »."
@@ -636,10 +643,19 @@ def anonymise_household(household: Household) -> list[str]:
         for attachment in attachments:
             stored_names.append(attachment.stored_name)
             db.session.delete(attachment)
+        # File names often name the household: the timeline forgets them too.
         db.session.execute(
             sa.update(CaseEvent)
             .where(CaseEvent.case_id == case.id, CaseEvent.kind == CaseEventKind.ATTACHMENT)
             .values(summary="Pièce jointe (supprimée à l'anonymisation)")
+        )
+        db.session.execute(
+            sa.update(CaseEvent)
+            .where(
+                CaseEvent.case_id == case.id,
+                CaseEvent.kind == CaseEventKind.ATTACHMENT_REMOVED,
+            )
+            .values(summary="Pièce jointe retirée (nom effacé à l'anonymisation)")
         )
     household.anonymised_at = now_utc()
     db.session.flush()

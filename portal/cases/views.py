@@ -150,6 +150,9 @@ def edit_household(household_id):
             form.address.data = household.identity.address
         for entry, person in zip(form.persons.entries, household.persons, strict=False):
             entry.form.process(None, obj=person)
+        # The form shows the identity and the situation: a read like any other.
+        audit_household_read(household, "Consultation du dossier pour modification")
+        db.session.commit()
     if form.validate_on_submit():
         update_household(household, form.situation_data, current_user._get_current_object())
         db.session.commit()

@@ -12,7 +12,7 @@ from datetime import timedelta
 from email.utils import make_msgid
 
 import sqlalchemy as sa
-from flask import current_app, g, render_template, url_for
+from flask import current_app, g, has_request_context, render_template, url_for
 from flask_mail import Connection, Message
 
 from portal.extensions import db
@@ -59,7 +59,11 @@ def public_url_for(endpoint: str, **values) -> str:
     """An absolute link for an e-mail, on the portal's public address (``PUBLIC_URL``),
     never on the request's Host header, which the client chooses: a forged Host would
     otherwise put a stranger's site in a password-reset link."""
-    return current_app.config["PUBLIC_URL"].rstrip("/") + url_for(endpoint, **values)
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    if has_request_context():
+        return base + url_for(endpoint, **values)
+    # Outside a request (cron jobs), build the path from the URL map alone.
+    return base + current_app.url_map.bind("localhost").build(endpoint, values)
 
 
 def backoff(attempts: int) -> timedelta:

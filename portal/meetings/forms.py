@@ -1,0 +1,234 @@
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from wtforms import (
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SubmitField,
+    TextAreaField,
+    TimeField,
+    URLField,
+)
+from wtforms.validators import NumberRange, Optional, ValidationError
+
+from portal import permissions
+from portal.committees.forms import CheckboxListField
+from portal.extensions import db
+from portal.forms import BaseForm, choices, enum_choices, max_length, required, text_field
+from portal.models import (
+    Committee,
+    InvitationResponse,
+    Meeting,
+    MeetingKind,
+    Membership,
+    Organisation,
+    User,
+    UserKind,
+    now_utc,
+)
+
+PARIS = ZoneInfo("Europe/Paris")
+ANSWERS = (InvitationResponse.ACCEPTED, InvitationResponse.DECLINED, InvitationResponse.EXCUSED)
+
+
+def schedulable_committees(user) -> list[Committee]:
+    committees = db.session.scalars(
+        sa.select(Committee).where(Committee.active).order_by(Committee.name)
+    )
+    return [c for c in committees if permissions.can_schedule_meeting(user, c)]
+
+
+def invitable_people() -> list[User]:
+    """Active staff of active organisations (private landlords have no meeting pages)."""
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(
+                User.active,
+                User.kind == UserKind.STAFF,
+                User.id.in_(
+                    sa.select(Membership.user_id)
+                    .join(Organisation, Membership.organisation_id == Organisation.id)
+                    .where(Membership.active, Organisation.active)
+                ),
+            )
+            .order_by(User.full_name)
+        )
+    )
+
+
+class MeetingForm(BaseForm):
+    committee_id = SelectField(
+        "Instance", coerce=int, validators=[required("Choisissez l'instance.")]
+    )
+    kind = SelectField(
+        "Type de réunion",
+        choices=enum_choices(MeetingKind),
+        validators=[required("Choisissez le type de réunion.")],
+    )
+    title = text_field("Titre", 160, description="Par exemple : « Comité technique de mars ».")
+    day = DateField(
+        "Date",
+        format="%Y-%m-%d",
+        validators=[required("Indiquez une date valide (jj/mm/aaaa).")],
+    )
+    time = TimeField(
+        "Heure de début",
+        format="%H:%M",
+        validators=[required("Indiquez une heure valide (hh:mm).")],
+        description="Heure de Paris.",
+    )
+    duration_minutes = IntegerField(
+        "Durée (minutes)",
+        default=120,
+        validators=[
+            required("Indiquez la durée en minutes."),
+            NumberRange(15, 600, "Entre 15 et 600 minutes."),
+        ],
+    )
+    location = text_field("Lieu", 250, optional=True)
+    video_link = URLField(
+        "Lien de visioconférence",
+        validators=[Optional(), max_length(500)],
+        description="Une adresse commençant par https://",
+    )
+    organisation_ids = CheckboxListField(
+        "Organisations invitées",
+        coerce=int,
+        description="Tous leurs membres actifs sont invités, pour leur organisation.",
+    )
+    user_ids = CheckboxListField("Personnes invitées individuellement", coerce=int)
+    submit = SubmitField("Enregistrer")
+
+    def __init__(self, *args, user, meeting: Meeting | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.meeting = meeting
+        if meeting is None:
+            self.committee_id.choices = choices(
+                (c.id, f"{c.name} ({c.territory.name})") for c in schedulable_committees(user)
+            )
+        else:
+            # A meeting stays with its committee.
+            self.committee_id.choices = choices([(meeting.committee_id, meeting.committee.name)])
+            self.committee_id.data = meeting.committee_id
+        organisations = db.session.scalars(
+            sa.select(Organisation).where(Organisation.active).order_by(Organisation.name)
+        )
+        self.organisation_ids.choices = choices(
+            (o.id, f"{o.name} ({o.kind.label})") for o in organisations
+        )
+        self.user_ids.choices = choices(
+            (u.id, f"{u.full_name} ({', '.join(o.name for o in u.organisations)})")
+            for u in invitable_people()
+        )
+
+    @property
+    def starts_at(self) -> datetime | None:
+        if self.day.data is None or self.time.data is None:
+            return None
+        return datetime.combine(self.day.data, self.time.data, tzinfo=PARIS)
+
+    def validate_time(self, field):
+        starts_at = self.starts_at
+        if starts_at is None:
+            return
+        unchanged = self.meeting is not None and self.meeting.starts_at == starts_at
+        if starts_at < now_utc() and not unchanged:
+            raise ValidationError("Cette date est passée : choisissez un moment à venir.")
+
+    def validate_video_link(self, field):
+        if field.data and not field.data.lower().startswith(("https://", "http://")):
+            raise ValidationError("Indiquez une adresse commençant par https://")
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        # Both fields are optional on their own: one of them is needed.
+        if not self.location.data and not self.video_link.data:
+            self.location.errors.append("Indiquez un lieu ou un lien de visioconférence.")
+            valid = False
+        return valid
+
+    def validate_organisation_ids(self, field):
+        if not field.data and not self.user_ids.data:
+            raise ValidationError("Invitez au moins une organisation ou une personne.")
+
+    @property
+    def meeting_data(self) -> dict:
+        return {
+            "committee_id": self.committee_id.data,
+            "kind": MeetingKind(self.kind.data),
+            "title": self.title.data,
+            "starts_at": self.starts_at,
+            "duration_minutes": self.duration_minutes.data,
+            "location": self.location.data or "",
+            "video_link": self.video_link.data or "",
+            "organisation_ids": self.organisation_ids.data or [],
+            "user_ids": self.user_ids.data or [],
+        }
+
+
+class AnswerForm(BaseForm):
+    response = RadioField(
+        "Votre réponse",
+        choices=choices((a.value, a.label) for a in ANSWERS),
+        validators=[required("Choisissez votre réponse.")],
+    )
+    opinion = TextAreaField(
+        "Avis écrit (si vous êtes excusé)",
+        validators=[max_length(2000)],
+        description="Il est joint à l'ordre du jour et lu en séance. Aucune information "
+        "de santé ni judiciaire.",
+    )
+    submit = SubmitField("Envoyer ma réponse")
+
+    def validate_opinion(self, field):
+        if field.data and self.response.data != InvitationResponse.EXCUSED.value:
+            raise ValidationError("Un avis écrit accompagne une réponse « Excusé ».")
+
+
+class AgendaItemForm(BaseForm):
+    case_id = SelectField(
+        "Situation présentée",
+        coerce=lambda v: int(v) if v else None,
+        validators=[Optional()],
+        description="Seules les situations soumises à cette instance peuvent être inscrites.",
+    )
+    title = text_field(
+        "Titre du point",
+        200,
+        optional=True,
+        description="Facultatif pour une situation : « Étude de situation » par défaut.",
+    )
+    duration_minutes = IntegerField(
+        "Durée (minutes)",
+        default=15,
+        validators=[
+            required("Indiquez la durée en minutes."),
+            NumberRange(5, 240, "Entre 5 et 240 minutes."),
+        ],
+    )
+    presenter_organisation_id = SelectField(
+        "Organisation qui présente", coerce=lambda v: int(v) if v else None
+    )
+    submit = SubmitField("Ajouter à l'ordre du jour")
+
+    def __init__(self, *args, cases, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.case_id.choices = choices(
+            [("", "— Aucune (point général) —")]
+            + [(c.id, f"{c.household.reference} — {c.title}") for c in cases]
+        )
+        self.presenter_organisation_id.choices = choices(
+            [("", "— Non précisé —")] + [(o.id, o.name) for o in organisations]
+        )
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        # The title is optional for a case only.
+        if not self.title.data and not self.case_id.data and not self.case_id.errors:
+            self.title.errors.append("Donnez un titre au point, ou choisissez une situation.")
+            valid = False
+        return valid

@@ -1,0 +1,77 @@
+from wtforms import HiddenField, SubmitField, TextAreaField
+from wtforms.validators import ValidationError
+
+from portal.forms import BaseForm, max_length, required
+from portal.minutes.services import GENERAL_NOTES_MAX, ITEM_NOTES_MAX, REASON_MAX, ItemView
+
+BAD_VERSION = (
+    "Le formulaire ne dit pas sur quelle version du compte rendu il a été rempli : "
+    "rechargez la page. Votre texte est conservé ci-dessous, copiez-le avant."
+)
+
+
+def parse_version(value) -> int | None:
+    """The version a form was loaded at: a whole number, or None when unreadable."""
+    text = str(value or "").strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 9:
+        return None
+    return int(text)
+
+
+class VersionField(HiddenField):
+    """The version of the minutes the form was based on (0: not written yet)."""
+
+    def pre_validate(self, form):
+        if parse_version(self.data) is None:
+            raise ValidationError(BAD_VERSION)
+
+    @property
+    def version(self) -> int | None:
+        return parse_version(self.data)
+
+
+class MinutesForm(BaseForm):
+    editable_items: list[ItemView] = []  # set by ``minutes_form``
+
+    version = VersionField()
+    general_notes = TextAreaField(
+        "Notes générales",
+        validators=[max_length(GENERAL_NOTES_MAX)],
+        description="Participants, points d'information, calendrier. Restez factuel : "
+        "aucune information de santé ni judiciaire.",
+    )
+    submit = SubmitField("Enregistrer")
+
+    @property
+    def item_notes(self) -> dict[int, str]:
+        return {
+            view.item.id: self[f"item_{view.item.id}"].data or "" for view in self.editable_items
+        }
+
+
+def minutes_form(items: list[ItemView], **kwargs) -> MinutesForm:
+    """The form, with one text area per agenda item the writer may read the notes of."""
+    editable = [view for view in items if view.shows_notes]
+
+    class Form(MinutesForm):
+        editable_items = editable
+
+    for view in editable:
+        setattr(
+            Form,
+            f"item_{view.item.id}",
+            TextAreaField(
+                f"Notes sur « {view.item.title} »", validators=[max_length(ITEM_NOTES_MAX)]
+            ),
+        )
+    return Form(**kwargs)
+
+
+class ReopenForm(BaseForm):
+    version = VersionField()
+    reason = TextAreaField(
+        "Motif de la réouverture",
+        validators=[required("Indiquez le motif de la réouverture."), max_length(REASON_MAX)],
+        description="Il est conservé avec la version approuvée et visible des lecteurs.",
+    )
+    submit = SubmitField("Rouvrir le compte rendu")
