@@ -77,6 +77,8 @@ class Config:
     OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 12)
     # A message claimed by a sender that died is offered again after this long.
     OUTBOX_CLAIM_TIMEOUT = timedelta(minutes=15)
+    # Sent messages are deleted by `flask retention run` after this many days.
+    OUTBOX_KEEP_DAYS = env_int("OUTBOX_KEEP_DAYS", 30)
     # Send right after the request's commit; the cron job retries what failed.
     OUTBOX_SEND_AFTER_REQUEST = True
 

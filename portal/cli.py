@@ -111,6 +111,7 @@ def retention_run(months: int | None) -> None:
     skipped, so the job can run twice, or on two machines at once."""
     from portal.cases import storage
     from portal.cases.services import anonymise_household, households_due_for_anonymisation
+    from portal.outbox.services import purge_sent_emails
     from portal.models import Household
 
     months = months or current_app.config["RETENTION_MONTHS"]
@@ -132,6 +133,10 @@ def retention_run(months: int | None) -> None:
             storage.delete(stored_name)
         done += 1
     click.echo(f"{done} dossier(s) anonymisé(s) (conservation : {months} mois après clôture).")
+    purged = purge_sent_emails(current_app.config["OUTBOX_KEEP_DAYS"])
+    db.session.commit()
+    if purged:
+        click.echo(f"{purged} e-mail(s) envoyé(s) supprimé(s) de la boîte d'envoi.")
 
 
 @reminders_cli.command("send")

@@ -652,3 +652,20 @@ def test_the_canary_does_reach_those_who_may_see_it(client, world, canary):
     # The partner reads the name, but cannot find the household by it.
     found = client.get("/cases/", query_string={"q": CANARY_LAST}).text
     assert listed_case_ids(found) == []
+
+
+def test_a_file_that_never_led_to_a_case_is_anonymised_once_untouched_for_the_period(
+    app, world, make_household
+):
+    forgotten = make_household(world.ccas, world.ccas_worker, first="Oublié", last="Dossier")
+    recent = make_household(world.ccas, world.ccas_worker, first="Récent", last="Dossier")
+    forgotten.updated = now_utc() - relativedelta(months=25)
+    db.session.commit()
+
+    output = run_retention(app)
+
+    assert output.startswith("1 dossier(s) anonymisé(s)")
+    assert forgotten.anonymised_at is not None
+    assert identity_of(forgotten) == ((), False)
+    assert recent.anonymised_at is None
+    assert identity_of(recent) == (("Dossier",), True)

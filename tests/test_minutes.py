@@ -21,6 +21,7 @@ from portal.minutes.demo import load_demo_minutes
 from portal.minutes.forms import BAD_VERSION
 from portal.minutes.services import (
     MinutesConflict,
+    WorkflowError,
     content_hash,
     is_intact,
     minutes_of,
@@ -526,6 +527,15 @@ def test_an_organiser_without_access_to_a_case_cannot_read_or_change_its_notes(c
     db.session.rollback()
     assert minutes_of(mw.meeting).general_notes == "Notes du SIAO"
     assert mw.case_item.notes == CASE_NOTES
+    with pytest.raises(WorkflowError, match="réservées à ses partenaires"):
+        save_minutes(
+            mw.meeting,
+            minutes_of(mw.meeting).version,
+            "",
+            {mw.case_item.id: "x"},
+            world.siao_officer,
+        )
+    db.session.rollback()
 
 
 # Bad input ----------------------------------------------------------------------------------------

@@ -18,8 +18,15 @@ from aiosmtpd.controller import Controller
 
 from portal.auth.tokens import load_invitation_token
 from portal.extensions import db
-from portal.models import EmailStatus, Invitation, OutgoingEmail, now_utc
+from portal.models import (
+    EmailStatus,
+    Invitation,
+    OutgoingEmail,
+    OutgoingEmailAttachment,
+    now_utc,
+)
 from portal.outbox.services import (
+    Attachment,
     backoff,
     deliver,
     queue_email,
@@ -507,3 +514,32 @@ def test_a_silent_server_does_not_hang_the_sender(make_app, smtp_server):
             assert "timed out" in message.last_error.lower()
     finally:
         silent.close()
+
+
+def test_sent_messages_are_purged_after_the_keeping_period(app, smtp):
+    """Sent messages hold names and links: `flask retention run` deletes them after
+    OUTBOX_KEEP_DAYS; pending ones, and recent ones, stay."""
+    old = queue_email(
+        "a@exemple.fr",
+        "password_reset",
+        "Ancien",
+        attachments=[Attachment("x.ics", "text/calendar", b"BEGIN:VCALENDAR")],
+        user=None,
+        link="x",
+    )
+    recent = queue_email("b@exemple.fr", "password_reset", "Récent", user=None, link="x")
+    db.session.commit()
+    deliver([old.id, recent.id])
+    pending = queue_email("c@exemple.fr", "password_reset", "En attente", user=None, link="x")
+    db.session.commit()
+    old.sent_at = now_utc() - timedelta(days=31)
+    db.session.commit()
+
+    result = app.test_cli_runner().invoke(args=["retention", "run"])
+
+    assert result.exit_code == 0, result.output
+    assert "1 e-mail(s) envoyé(s) supprimé(s)" in result.output
+    remaining = db.session.scalars(sa.select(OutgoingEmail.subject)).all()
+    assert sorted(remaining) == ["En attente", "Récent"]
+    assert db.session.scalar(sa.select(sa.func.count(OutgoingEmailAttachment.id))) == 0
+    assert pending.status == EmailStatus.PENDING

@@ -599,7 +599,8 @@ def export_case(case: Case) -> dict:
 
 
 def households_due_for_anonymisation(months: int, today: date | None = None) -> list[Household]:
-    """Households whose cases are all closed, the last one for longer than ``months``."""
+    """Households whose cases are all closed, the last one for longer than ``months``; and
+    files that never led to a case and have not changed for as long."""
     cutoff = datetime.combine(
         (today or date.today()) - relativedelta(months=months), datetime.min.time()
     ).astimezone()
@@ -612,8 +613,10 @@ def households_due_for_anonymisation(months: int, today: date | None = None) -> 
         db.session.scalars(
             sa.select(Household).where(
                 Household.anonymised_at.is_(None),
-                any_case.exists(),
-                ~open_case.exists(),
+                sa.or_(
+                    sa.and_(any_case.exists(), ~open_case.exists()),
+                    sa.and_(~any_case.exists(), Household.updated < cutoff),
+                ),
             )
         )
     )

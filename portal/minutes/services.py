@@ -135,8 +135,8 @@ def save_minutes(
     """Save the text typed on a form loaded at ``based_on_version`` (0: no minutes yet).
 
     If anyone saved in between, raise ``MinutesConflict`` and change nothing: the caller
-    rolls back and shows both versions. ``item_notes`` holds only the items the actor may
-    read; the others keep their notes.
+    rolls back and shows both versions. ``item_notes`` holds only items whose notes the
+    actor may read (the others keep theirs).
     """
     minutes = minutes_of(meeting)
     if minutes is None:
@@ -151,6 +151,8 @@ def save_minutes(
     if set(item_notes) - set(items):
         # The agenda changed under the writer: let them see where their notes would go.
         raise MinutesConflict
+    if any(not permissions.can_read_item_notes(actor, items[i]) for i in item_notes):
+        raise WorkflowError("Les notes de cette situation sont réservées à ses partenaires.")
     minutes.general_notes = general_notes
     minutes.updated_by = actor
     minutes.updated = now_utc()

@@ -220,3 +220,16 @@ def send_queued_after_request() -> None:
     except Exception:  # the page must not fail because of the mail server
         db.session.rollback()
         current_app.logger.exception("Sending queued e-mail failed; the cron job will retry")
+
+
+def purge_sent_emails(keep_days: int) -> int:
+    """Forget messages sent more than ``keep_days`` ago: their bodies hold names, case
+    titles and links that have no reason to outlive delivery."""
+    cutoff = now_utc() - timedelta(days=keep_days)
+    old = sa.select(OutgoingEmail.id).where(
+        OutgoingEmail.status == EmailStatus.SENT, OutgoingEmail.sent_at < cutoff
+    )
+    db.session.execute(
+        sa.delete(OutgoingEmailAttachment).where(OutgoingEmailAttachment.email_id.in_(old))
+    )
+    return db.session.execute(sa.delete(OutgoingEmail).where(OutgoingEmail.id.in_(old))).rowcount
