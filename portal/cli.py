@@ -111,8 +111,8 @@ def retention_run(months: int | None) -> None:
     skipped, so the job can run twice, or on two machines at once."""
     from portal.cases import storage
     from portal.cases.services import anonymise_household, households_due_for_anonymisation
-    from portal.outbox.services import purge_sent_emails
     from portal.models import Household
+    from portal.outbox.services import purge_sent_emails
 
     months = months or current_app.config["RETENTION_MONTHS"]
     done = 0

@@ -73,7 +73,7 @@ class PersonForm(BaseForm):
     class Meta:
         csrf = False
 
-    role = SelectField("Lien", choices=enum_choices(PersonRole), filters=[strip])
+    role = SelectField("Lien", choices=optional_choice(PersonRole, "— Lien —"), filters=[strip])
     first_name = StringField("Prénom", validators=[max_length(80)], filters=[strip])
     last_name = StringField("Nom", validators=[max_length(80)], filters=[strip])
     birth_date = DateField(
@@ -83,6 +83,10 @@ class PersonForm(BaseForm):
     def validate_last_name(self, field):
         if bool(self.first_name.data) != bool(field.data):
             raise ValidationError("Indiquez le prénom et le nom, ou aucun des deux.")
+
+    def validate_role(self, field):
+        if (self.first_name.data or self.last_name.data) and not field.data:
+            raise ValidationError("Indiquez le lien de cette personne avec le ménage.")
 
 
 class HouseholdForm(BaseForm):
@@ -148,6 +152,9 @@ class HouseholdForm(BaseForm):
             sa.select(Commune).where(Commune.territory_id == territory_id).order_by(Commune.name)
         )
         self.commune_ids.choices = choices((c.id, c.name) for c in communes)
+        first = self.persons.entries[0].form.role
+        if not self.is_submitted() and not first.data:
+            first.data = PersonRole.DEMANDEUR.value
 
     def validate_children_ages(self, field):
         if not field.data:
@@ -174,7 +181,9 @@ class HouseholdForm(BaseForm):
         )
         data["typology"] = Typology(data["typology"]) if data["typology"] else None
         data["persons"] = [
-            {**person, "role": PersonRole(person["role"])} for person in data["persons"]
+            {**person, "role": PersonRole(person["role"])}
+            for person in data["persons"]
+            if person["role"]
         ]
         return data
 
