@@ -3,6 +3,7 @@ from flask import jsonify, render_template
 from flask_login import current_user
 
 from portal import permissions
+from portal.actions.services import open_actions_for
 from portal.committees.services import committees_of
 from portal.dashboard import bp
 from portal.extensions import db
@@ -10,6 +11,8 @@ from portal.models import (
     Case,
     CaseStatus,
     Invitation,
+    Meeting,
+    MeetingStatus,
     Membership,
     now_utc,
 )
@@ -59,8 +62,20 @@ def index():
             .group_by(Case.status)
         ).all()
     )
+    next_meetings = db.session.scalars(
+        sa.select(Meeting)
+        .where(
+            permissions.visible_meetings_clause(current_user),
+            Meeting.status == MeetingStatus.PLANNED,
+            Meeting.starts_at >= now_utc(),
+        )
+        .order_by(Meeting.starts_at)
+        .limit(3)
+    ).all()
     return render_template(
         "dashboard/index.html",
+        my_actions=open_actions_for(current_user)[:5],
+        next_meetings=next_meetings,
         recent_cases=recent_cases,
         own_case_counts=own_case_counts,
         committees=committees,
