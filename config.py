@@ -91,6 +91,9 @@ class Config:
     # Interface
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
+    # English (and any later locale) lives in translations/<locale>/LC_MESSAGES/messages.po;
+    # `make translations-compile` builds the .mo files that the portal reads.
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
     LANGUAGES = ["fr", "en"]
     PER_PAGE = 25
 

@@ -3,7 +3,7 @@
 import os
 
 from flask import Flask, has_request_context, request
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, gettext
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
@@ -48,6 +48,7 @@ def create_app(config: type[Config] | str | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
+    from portal import i18n
     from portal.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
     from portal.security import init_security
 
@@ -56,12 +57,14 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     mail.init_app(app)
     limiter.init_app(app)
-    babel.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.init_app(app)
     init_security(app)
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Connectez-vous pour accéder à cette page."
+    login_manager.login_message = i18n.lazy_gettext("Connectez-vous pour accéder à cette page.")
+    login_manager.localize_callback = str  # flashed messages must be plain strings
     login_manager.login_message_category = "info"
     login_manager.user_loader(load_user)
 
@@ -129,11 +132,11 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["permissions"] = permissions
     app.jinja_env.globals["max_upload_mb"] = app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
     app.jinja_env.filters["stay_length"] = stay_length
-    app.jinja_env.filters["datetime"] = lambda value, fmt="d MMMM yyyy 'à' HH:mm": (
-        format_datetime(value, fmt) if value else ""
+    app.jinja_env.filters["datetime"] = lambda value, fmt=None: (
+        format_datetime(value, fmt or gettext("d MMMM yyyy 'à' HH:mm")) if value else ""
     )
-    app.jinja_env.filters["date"] = lambda value, fmt="d MMMM yyyy": (
-        format_date(value, fmt) if value else ""
+    app.jinja_env.filters["date"] = lambda value, fmt=None: (
+        format_date(value, fmt or gettext("d MMMM yyyy")) if value else ""
     )
 
     @app.context_processor

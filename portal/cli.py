@@ -7,6 +7,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from portal.extensions import db
+from portal.i18n import _
 
 demo_cli = AppGroup("demo", help="Données de démonstration.")
 outbox_cli = AppGroup("outbox", help="Envoi des e-mails en attente.")
@@ -25,19 +26,19 @@ def demo_load(if_empty: bool) -> None:
     from portal.models import User
 
     if not current_app.config["DEMO_DATA_ALLOWED"]:
-        raise click.ClickException("Les données de démonstration sont interdites en production.")
+        raise click.ClickException(_("Les données de démonstration sont interdites en production."))
     if db.session.scalar(sa.select(sa.func.count(User.id))):
         if if_empty:
-            click.echo("La base contient déjà des comptes : données de démonstration non chargées.")
+            click.echo(_("La base contient déjà des comptes : données de démonstration non chargées."))
             return
         raise click.ClickException(
-            "La base n'est pas vide : les données de démonstration ne sont chargées que "
-            "dans une base vide."
+            _("La base n'est pas vide : les données de démonstration ne sont chargées que "
+            "dans une base vide.")
         )
     load_demo_data()
     db.session.commit()
     click.echo(
-        "Données de démonstration chargées. Mot de passe de tous les comptes : portail-demo-2026"
+        _("Données de démonstration chargées. Mot de passe de tous les comptes : portail-demo-2026")
     )
 
 
@@ -76,7 +77,7 @@ def create_coordinator(email, full_name, organisation_name, territory, password)
         raise click.ClickException(problem)
     email = email.strip().lower()
     if db.session.scalar(sa.select(User.id).where(User.email == email)):
-        raise click.ClickException("Un compte existe déjà pour cette adresse.")
+        raise click.ClickException(_("Un compte existe déjà pour cette adresse."))
     place = db.session.scalar(sa.select(Territory).where(Territory.name == territory))
     if place is None:
         place = Territory(name=territory)
@@ -88,7 +89,7 @@ def create_coordinator(email, full_name, organisation_name, territory, password)
             name=organisation_name, kind=OrganisationKind.CCAS, territory=place
         )
     elif organisation.kind != OrganisationKind.CCAS:
-        raise click.ClickException("Le rôle de coordination est réservé au personnel d'un CCAS.")
+        raise click.ClickException(_("Le rôle de coordination est réservé au personnel d'un CCAS."))
     user = User(email=email, full_name=full_name, is_coordinator=True, email_confirmed_at=now_utc())
     db.session.add_all([place, organisation, user])
     set_password(user, password)

@@ -5,28 +5,29 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portal.extensions import db
+from portal.i18n import _, _l
 
 MESSAGES = {
     400: (
-        "Requête incorrecte",
-        "La demande n'a pas pu être comprise. Vérifiez le lien ou le formulaire.",
+        _l("Requête incorrecte"),
+        _l("La demande n'a pas pu être comprise. Vérifiez le lien ou le formulaire."),
     ),
     403: (
-        "Accès refusé",
-        "Vous n'avez pas accès à cette page. Si vous pensez que c'est une erreur, "
-        "adressez-vous à l'administrateur de votre organisation.",
+        _l("Accès refusé"),
+        _l("Vous n'avez pas accès à cette page. Si vous pensez que c'est une erreur, "
+        "adressez-vous à l'administrateur de votre organisation."),
     ),
-    404: ("Page introuvable", "Cette page n'existe pas ou n'est pas accessible avec votre compte."),
-    405: ("Action non autorisée", "Cette action n'est pas possible ici."),
-    413: ("Fichier trop volumineux", "Le fichier envoyé dépasse la taille autorisée."),
+    404: (_l("Page introuvable"), _l("Cette page n'existe pas ou n'est pas accessible avec votre compte.")),
+    405: (_l("Action non autorisée"), _l("Cette action n'est pas possible ici.")),
+    413: (_l("Fichier trop volumineux"), _l("Le fichier envoyé dépasse la taille autorisée.")),
     429: (
-        "Trop de tentatives",
-        "Vous avez fait trop de tentatives en peu de temps. "
-        "Patientez quelques minutes avant de réessayer.",
+        _l("Trop de tentatives"),
+        _l("Vous avez fait trop de tentatives en peu de temps. "
+        "Patientez quelques minutes avant de réessayer."),
     ),
     500: (
-        "Erreur du serveur",
-        "Une erreur inattendue s'est produite. Elle a été enregistrée ; réessayez dans un instant.",
+        _l("Erreur du serveur"),
+        _l("Une erreur inattendue s'est produite. Elle a été enregistrée ; réessayez dans un instant."),
     ),
 }
 
@@ -45,8 +46,8 @@ def register(app: Flask) -> None:
     def csrf_error(error):
         return render_error(
             400,
-            "Le formulaire a expiré ou ne vient pas de ce site. Rechargez la page et recommencez : "
-            "vos saisies n'ont pas été enregistrées.",
+            _("Le formulaire a expiré ou ne vient pas de ce site. Rechargez la page et recommencez : "
+            "vos saisies n'ont pas été enregistrées."),
         )
 
     @app.errorhandler(HTTPException)

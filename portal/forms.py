@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from flask_wtf import FlaskForm
 from wtforms import EmailField, FieldList, FormField, SelectChoice, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional
+from portal.i18n import _, _l
 
 
 def strip(value):
@@ -35,15 +36,16 @@ def choices(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
 
 def enum_choices(enum_class: type[enum.Enum]) -> list[SelectChoice]:
     """Options for an enum whose members have a French ``label``."""
-    return [SelectChoice(member.value, member.label) for member in enum_class]
+    return [SelectChoice(member.value, member.lazy_label) for member in enum_class]
 
 
-def required(message: str = "Ce champ est obligatoire.") -> DataRequired:
+def required(message: str = _l("Ce champ est obligatoire.")) -> DataRequired:
     return DataRequired(message=message)
 
 
 def max_length(maximum: int) -> Length:
-    return Length(max=maximum, message=f"{maximum} caractères au plus.")
+    # WTForms fills in %(max)d.
+    return Length(max=maximum, message=_l("%(max)d caractères au plus."))
 
 
 def text_field(label: str, maximum: int, *, optional: bool = False, **kwargs) -> StringField:
@@ -51,14 +53,14 @@ def text_field(label: str, maximum: int, *, optional: bool = False, **kwargs) ->
     return StringField(label, validators=validators, **kwargs)
 
 
-def email_field(label: str = "Adresse e-mail", *, optional: bool = False, **kwargs) -> EmailField:
+def email_field(label: str = _l("Adresse e-mail"), *, optional: bool = False, **kwargs) -> EmailField:
     return EmailField(
         label,
         filters=[lower],
         validators=[
-            Optional() if optional else required("Indiquez une adresse e-mail."),
+            Optional() if optional else required(_l("Indiquez une adresse e-mail.")),
             max_length(254),
-            Email(message="Cette adresse e-mail n'est pas valide.", check_deliverability=False),
+            Email(message=_l("Cette adresse e-mail n'est pas valide."), check_deliverability=False),
         ],
         render_kw={"autocomplete": "email"},
         **kwargs,
@@ -68,4 +70,4 @@ def email_field(label: str = "Adresse e-mail", *, optional: bool = False, **kwar
 class ConfirmForm(BaseForm):
     """A bare form behind a POST button: it carries the CSRF token."""
 
-    submit = SubmitField("Confirmer")
+    submit = SubmitField(_l("Confirmer"))

@@ -26,8 +26,9 @@ from portal.models import (
     Organisation,
     User,
 )
+from portal.i18n import _, _l
 
-BAD_DATE = "Indiquez une date valide (jj/mm/aaaa)."
+BAD_DATE = _l("Indiquez une date valide (jj/mm/aaaa).")
 
 
 def optional_int(value):
@@ -46,40 +47,40 @@ class PositionForm(Form):
     """A partner's position, when it differs from the joint decision."""
 
     organisation_id = SelectField(
-        "Organisation", coerce=optional_int, filters=[strip], validate_choice=False
+        _l("Organisation"), coerce=optional_int, filters=[strip], validate_choice=False
     )
-    position = StringField("Sa position", validators=[max_length(1000)], filters=[strip])
+    position = StringField(_l("Sa position"), validators=[max_length(1000)], filters=[strip])
 
     def validate_position(self, field):
         if bool(self.organisation_id.data) != bool(field.data):
-            raise ValidationError("Indiquez l'organisation et sa position, ou aucune des deux.")
+            raise ValidationError(_("Indiquez l'organisation et sa position, ou aucune des deux."))
 
 
 class DecisionForm(BaseForm):
     agenda_item_id = SelectField(
-        "Point de l'ordre du jour", coerce=optional_int, validate_choice=False
+        _l("Point de l'ordre du jour"), coerce=optional_int, validate_choice=False
     )
     kind = SelectField(
-        "Type de décision",
+        _l("Type de décision"),
         choices=enum_choices(DecisionKind),
-        validators=[required("Choisissez le type de décision.")],
+        validators=[required(_l("Choisissez le type de décision."))],
     )
     text = TextAreaField(
-        "Décision",
-        validators=[required("Écrivez la décision prise."), max_length(2000)],
-        description="Ce que les partenaires ont décidé ensemble, sans nom ni information de "
-        "santé : le ménage est désigné par sa référence.",
+        _l("Décision"),
+        validators=[required(_l("Écrivez la décision prise.")), max_length(2000)],
+        description=_l("Ce que les partenaires ont décidé ensemble, sans nom ni information de "
+        "santé : le ménage est désigné par sa référence."),
     )
-    organisation_ids = CheckboxListField("Organisations ayant pris part à la décision", coerce=int)
+    organisation_ids = CheckboxListField(_l("Organisations ayant pris part à la décision"), coerce=int)
     positions = FieldList(FormField(PositionForm), min_entries=3, max_entries=10)
-    submit = SubmitField("Enregistrer la décision")
+    submit = SubmitField(_l("Enregistrer la décision"))
 
     def __init__(self, *args, meeting: Meeting, **kwargs):
         super().__init__(*args, **kwargs)
         self.meeting = meeting
         self.agenda_item_id.choices = choices(
             [
-                ("", "Hors ordre du jour (décision générale de la réunion)"),
+                ("", _("Hors ordre du jour (décision générale de la réunion)")),
                 *(
                     (item.id, item_label(number, item))
                     for number, item in enumerate(meeting.agenda_items, start=1)
@@ -90,27 +91,27 @@ class DecisionForm(BaseForm):
         self.organisation_ids.choices = choices((o.id, o.name) for o in organisations)
         for entry in self.positions.entries:
             entry.form.organisation_id.choices = choices(
-                [("", "— Choisir —"), *((o.id, o.name) for o in organisations)]
+                [("", _("— Choisir —")), *((o.id, o.name) for o in organisations)]
             )
 
     def validate_agenda_item_id(self, field):
         if field.data and field.data not in {item.id for item in self.meeting.agenda_items}:
-            raise ValidationError("Choisissez un point de l'ordre du jour de cette réunion.")
+            raise ValidationError(_("Choisissez un point de l'ordre du jour de cette réunion."))
 
     def validate_organisation_ids(self, field):
         if not field.data:
-            raise ValidationError("Cochez au moins une organisation.")
+            raise ValidationError(_("Cochez au moins une organisation."))
 
     def validate_positions(self, field):
         taking_part = set(self.organisation_ids.data or [])
         chosen = [e.form.organisation_id.data for e in field.entries if e.form.organisation_id.data]
         if any(o not in taking_part for o in chosen):
             raise ValidationError(
-                "Une position ne se note que pour une organisation qui a pris part : "
-                "cochez-la aussi plus haut."
+                _("Une position ne se note que pour une organisation qui a pris part : "
+                "cochez-la aussi plus haut.")
             )
         if len(chosen) != len(set(chosen)):
-            raise ValidationError("Une seule position par organisation.")
+            raise ValidationError(_("Une seule position par organisation."))
 
 
 def item_label(number: int, item) -> str:
@@ -130,7 +131,7 @@ def people_choices(organisations: list[Organisation]) -> dict[str, list]:
         )
         .order_by(User.full_name)
     ).all()
-    grouped = {"": [("", "— Toute l'organisation —")]}
+    grouped = {"": [("", _("— Toute l'organisation —"))]}
     for organisation in organisations:
         people = [(u.id, u.full_name) for u, org_id in rows if org_id == organisation.id]
         if people:
@@ -139,26 +140,26 @@ def people_choices(organisations: list[Organisation]) -> dict[str, list]:
 
 
 class ActionForm(BaseForm):
-    decision_id = SelectField("Décision", coerce=optional_int, validate_choice=False)
+    decision_id = SelectField(_l("Décision"), coerce=optional_int, validate_choice=False)
     description = TextAreaField(
-        "Action à mener",
-        validators=[required("Décrivez l'action à mener."), max_length(1000)],
-        description="Une action précise, sans nom du ménage.",
+        _l("Action à mener"),
+        validators=[required(_l("Décrivez l'action à mener.")), max_length(1000)],
+        description=_l("Une action précise, sans nom du ménage."),
     )
     organisation_id = SelectField(
-        "Organisation responsable",
+        _l("Organisation responsable"),
         coerce=optional_int,
-        validators=[required("Choisissez l'organisation responsable.")],
+        validators=[required(_l("Choisissez l'organisation responsable."))],
         validate_choice=False,
     )
     user_id = SelectField(
-        "Personne responsable",
+        _l("Personne responsable"),
         coerce=optional_int,
-        description="Facultatif : sinon, tous les membres de l'organisation sont prévenus.",
+        description=_l("Facultatif : sinon, tous les membres de l'organisation sont prévenus."),
         validate_choice=False,
     )
-    due_on = DateField("Échéance", validators=[InputRequired(BAD_DATE)], format="%Y-%m-%d")
-    submit = SubmitField("Enregistrer l'action")
+    due_on = DateField(_l("Échéance"), validators=[InputRequired(BAD_DATE)], format="%Y-%m-%d")
+    submit = SubmitField(_l("Enregistrer l'action"))
 
     def __init__(self, *args, meeting: Meeting, **kwargs):
         super().__init__(*args, **kwargs)
@@ -166,24 +167,24 @@ class ActionForm(BaseForm):
         self.decisions = {d.id: d for d in meeting_decisions(meeting)}
         self.decision_id.choices = choices(
             [
-                ("", "Sans décision liée"),
+                ("", _("Sans décision liée")),
                 *((d.id, decision_label(d)) for d in self.decisions.values()),
             ]
         )
         organisations = meeting_organisations(meeting)
         self.organisation_ids_allowed = {o.id for o in organisations}
         self.organisation_id.choices = choices(
-            [("", "— Choisir —"), *((o.id, o.name) for o in organisations)]
+            [("", _("— Choisir —")), *((o.id, o.name) for o in organisations)]
         )
         self.user_id.choices = people_choices(organisations)
 
     def validate_decision_id(self, field):
         if field.data and field.data not in self.decisions:
-            raise ValidationError("Choisissez une décision de cette réunion.")
+            raise ValidationError(_("Choisissez une décision de cette réunion."))
 
     def validate_organisation_id(self, field):
         if field.data and field.data not in self.organisation_ids_allowed:
-            raise ValidationError("Choisissez une organisation de la liste.")
+            raise ValidationError(_("Choisissez une organisation de la liste."))
 
     def validate_user_id(self, field):
         if not field.data or not self.organisation_id.data:
@@ -192,12 +193,12 @@ class ActionForm(BaseForm):
         organisation = db.session.get(Organisation, self.organisation_id.data)
         if person is None or organisation is None or not is_active_member(person, organisation):
             raise ValidationError(
-                "Cette personne n'est pas membre active de l'organisation responsable."
+                _("Cette personne n'est pas membre active de l'organisation responsable.")
             )
 
     def validate_due_on(self, field):
         if field.data and field.data < to_user_timezone(self.meeting.starts_at).date():
-            raise ValidationError("L'échéance ne peut pas précéder la réunion.")
+            raise ValidationError(_("L'échéance ne peut pas précéder la réunion."))
 
 
 def decision_label(decision) -> str:
@@ -210,9 +211,9 @@ def decision_label(decision) -> str:
 
 class CloseActionForm(BaseForm):
     note = TextAreaField(
-        "Note",
+        _l("Note"),
         validators=[max_length(1000)],
-        description="Ce qui a été fait ; pour une annulation, son motif (obligatoire).",
+        description=_l("Ce qui a été fait ; pour une annulation, son motif (obligatoire)."),
     )
 
 
@@ -223,31 +224,31 @@ class ActionFilterForm(BaseForm):
         csrf = False
 
     scope = SelectField(
-        "Pour",
+        _l("Pour"),
         choices=choices(
-            [("", "Moi et mon organisation"), ("mine", "Moi"), ("organisation", "Mon organisation")]
+            [("", _l("Moi et mon organisation")), ("mine", _l("Moi")), ("organisation", _l("Mon organisation"))]
         ),
         validators=[Optional()],
     )
     status = SelectField(
-        "Statut",
+        _l("Statut"),
         choices=choices(
             [
                 (ActionStatus.OPEN.value, ActionStatus.OPEN.label),
                 (ActionStatus.DONE.value, ActionStatus.DONE.label),
                 (ActionStatus.CANCELLED.value, ActionStatus.CANCELLED.label),
-                ("all", "Tous"),
+                ("all", _l("Tous")),
             ]
         ),
         default=ActionStatus.OPEN.value,
         validators=[Optional()],
     )
-    committee = SelectField("Instance", coerce=optional_int, validators=[Optional()])
-    overdue = BooleanField("En retard seulement")
+    committee = SelectField(_l("Instance"), coerce=optional_int, validators=[Optional()])
+    overdue = BooleanField(_l("En retard seulement"))
 
     def __init__(self, *args, committees: list[Committee], **kwargs):
         super().__init__(*args, **kwargs)
-        self.committee.choices = choices([("", "Toutes"), *((c.id, c.name) for c in committees)])
+        self.committee.choices = choices([("", _("Toutes")), *((c.id, c.name) for c in committees)])
 
 
 class DecisionFilterForm(BaseForm):
@@ -256,19 +257,19 @@ class DecisionFilterForm(BaseForm):
     class Meta:
         csrf = False
 
-    committee = SelectField("Instance", coerce=optional_int, validators=[Optional()])
+    committee = SelectField(_l("Instance"), coerce=optional_int, validators=[Optional()])
     kind = SelectField(
-        "Type de décision",
-        choices=choices([("", "Tous"), *((k.value, k.label) for k in DecisionKind)]),
+        _l("Type de décision"),
+        choices=choices([("", _l("Tous")), *((k.value, k.label) for k in DecisionKind)]),
         validators=[Optional()],
     )
-    date_from = DateField("Réunions depuis le", validators=[Optional()], format="%Y-%m-%d")
-    date_to = DateField("Jusqu'au", validators=[Optional()], format="%Y-%m-%d")
+    date_from = DateField(_l("Réunions depuis le"), validators=[Optional()], format="%Y-%m-%d")
+    date_to = DateField(_l("Jusqu'au"), validators=[Optional()], format="%Y-%m-%d")
 
     def __init__(self, *args, committees: list[Committee], **kwargs):
         super().__init__(*args, **kwargs)
-        self.committee.choices = choices([("", "Toutes"), *((c.id, c.name) for c in committees)])
+        self.committee.choices = choices([("", _("Toutes")), *((c.id, c.name) for c in committees)])
 
     def validate_date_to(self, field):
         if field.data and self.date_from.data and field.data < self.date_from.data:
-            raise ValidationError("La fin de la période précède son début.")
+            raise ValidationError(_("La fin de la période précède son début."))

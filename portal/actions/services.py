@@ -35,6 +35,7 @@ from portal.models import (
     now_utc,
 )
 from portal.outbox.services import public_url_for, queue_email
+from portal.i18n import _, _l
 
 # Decisions ---------------------------------------------------------------------------------
 
@@ -61,19 +62,19 @@ def record_decision(
     can be put on a later agenda).
     """
     if meeting.is_cancelled:
-        raise WorkflowError("La réunion est annulée : aucune décision ne peut y être prise.")
+        raise WorkflowError(_("La réunion est annulée : aucune décision ne peut y être prise."))
     if agenda_item is not None and agenda_item.meeting_id != meeting.id:
-        raise WorkflowError("Ce point n'est pas à l'ordre du jour de cette réunion.")
+        raise WorkflowError(_("Ce point n'est pas à l'ordre du jour de cette réunion."))
     if case is None and agenda_item is not None:
         case = agenda_item.case
     organisations = list(organisations)
     if not organisations:
-        raise WorkflowError("Indiquez au moins une organisation qui a pris part à la décision.")
+        raise WorkflowError(_("Indiquez au moins une organisation qui a pris part à la décision."))
     taking_part = {o.id for o in organisations}
     positions = [(o, p) for o, p in positions if p]
     if any(o.id not in taking_part for o, _ in positions):
         raise WorkflowError(
-            "Une position ne peut être notée que pour une organisation qui a pris part."
+            _("Une position ne peut être notée que pour une organisation qui a pris part.")
         )
     decision = Decision(
         meeting=meeting,
@@ -137,9 +138,9 @@ def create_action(
     """Give a follow-up action to a partner organisation (and, optionally, one of its
     active members); they are told by e-mail."""
     if meeting.is_cancelled:
-        raise WorkflowError("La réunion est annulée : aucune action ne peut y être décidée.")
+        raise WorkflowError(_("La réunion est annulée : aucune action ne peut y être décidée."))
     if decision is not None and decision.meeting_id != meeting.id:
-        raise WorkflowError("Cette décision n'a pas été prise lors de cette réunion.")
+        raise WorkflowError(_("Cette décision n'a pas été prise lors de cette réunion."))
     if user is not None and not is_active_member(user, organisation):
         raise WorkflowError(f"{user.full_name} n'est pas membre actif de {organisation.name}.")
     action = FollowUpAction(
@@ -193,15 +194,15 @@ def close_action(
     if action.status != ActionStatus.OPEN:
         raise WorkflowError(f"Cette action est déjà « {action.status.label} ».")
     if status == ActionStatus.CANCELLED and not note:
-        raise WorkflowError("Indiquez le motif de l'annulation.")
+        raise WorkflowError(_("Indiquez le motif de l'annulation."))
     if status not in (ActionStatus.DONE, ActionStatus.CANCELLED):
-        raise WorkflowError("Une action se termine faite ou annulée.")
+        raise WorkflowError(_("Une action se termine faite ou annulée."))
     action.status = status
     action.closing_note = note
     action.closed_at = now_utc()
     action.closed_by = actor
     db.session.flush()
-    what = "faite" if status == ActionStatus.DONE else "annulée"
+    what = "faite" if status == ActionStatus.DONE else _("annulée")
     record_event(
         AuditAction.CHANGE,
         "follow_up_action",
@@ -379,16 +380,16 @@ def decision_rows(decisions: Iterable[Decision]) -> list[DecisionRow]:
 
 
 CSV_HEADERS = [
-    "Date de la réunion",
-    "Instance",
-    "Réunion",
-    "Point de l'ordre du jour",
-    "Situation (référence)",
-    "Type de décision",
-    "Décision",
-    "Organisations ayant pris part",
-    "Positions divergentes",
-    "Actions de suivi",
+    _l("Date de la réunion"),
+    _l("Instance"),
+    _l("Réunion"),
+    _l("Point de l'ordre du jour"),
+    _l("Situation (référence)"),
+    _l("Type de décision"),
+    _l("Décision"),
+    _l("Organisations ayant pris part"),
+    _l("Positions divergentes"),
+    _l("Actions de suivi"),
 ]
 
 

@@ -40,6 +40,7 @@ from portal.models import (
     Organisation,
     User,
 )
+from portal.i18n import _
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -164,7 +165,7 @@ def finish(action_id: int, status: ActionStatus):
             form.note.errors.append(str(error))
         else:
             db.session.commit()
-            label = "faite" if status == ActionStatus.DONE else "annulée"
+            label = "faite" if status == ActionStatus.DONE else _("annulée")
             flash(f"L'action est marquée comme {label}.", "success")
             return redirect(safe_next() or url_for("actions.show", action_id=action.id))
     return render_template(
@@ -240,7 +241,7 @@ def new_decision(meeting_id):
             form.text.errors.append(str(error))
         else:
             db.session.commit()
-            flash("La décision est enregistrée. Ajoutez-y les actions de suivi.", "success")
+            flash(_("La décision est enregistrée. Ajoutez-y les actions de suivi."), "success")
             return redirect(url_for("actions.decision", decision_id=decision.id))
     status = 400 if form.is_submitted() else 200
     return render_template("actions/decision_form.html", form=form, meeting=meeting), status

@@ -3,38 +3,39 @@ from wtforms.validators import EqualTo, Length, ValidationError
 
 from portal.auth.passwords import MAX_LENGTH, password_problem
 from portal.forms import BaseForm, email_field, max_length, required, text_field
+from portal.i18n import _l
 
 
 class LoginForm(BaseForm):
     email = email_field()
     password = PasswordField(
-        "Mot de passe",
-        validators=[required("Indiquez votre mot de passe."), max_length(MAX_LENGTH)],
+        _l("Mot de passe"),
+        validators=[required(_l("Indiquez votre mot de passe.")), max_length(MAX_LENGTH)],
         render_kw={"autocomplete": "current-password"},
     )
-    remember = BooleanField("Rester connecté sur cet appareil")
-    submit = SubmitField("Se connecter")
+    remember = BooleanField(_l("Rester connecté sur cet appareil"))
+    submit = SubmitField(_l("Se connecter"))
 
 
 class ForgotPasswordForm(BaseForm):
     email = email_field()
-    submit = SubmitField("Recevoir un lien")
+    submit = SubmitField(_l("Recevoir un lien"))
 
 
 class NewPasswordMixin:
     """A new password typed twice, checked against the policy."""
 
     password = PasswordField(
-        "Nouveau mot de passe",
-        validators=[required("Choisissez un mot de passe.")],
-        description="12 caractères au moins. Une phrase de plusieurs mots est facile à retenir.",
+        _l("Nouveau mot de passe"),
+        validators=[required(_l("Choisissez un mot de passe."))],
+        description=_l("12 caractères au moins. Une phrase de plusieurs mots est facile à retenir."),
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
-        "Confirmez le mot de passe",
+        _l("Confirmez le mot de passe"),
         validators=[
-            required("Confirmez le mot de passe."),
-            EqualTo("password", message="Les deux mots de passe ne sont pas identiques."),
+            required(_l("Confirmez le mot de passe.")),
+            EqualTo("password", message=_l("Les deux mots de passe ne sont pas identiques.")),
         ],
         render_kw={"autocomplete": "new-password"},
     )
@@ -49,7 +50,7 @@ class NewPasswordMixin:
 
 
 class ResetPasswordForm(NewPasswordMixin, BaseForm):
-    submit = SubmitField("Enregistrer le mot de passe")
+    submit = SubmitField(_l("Enregistrer le mot de passe"))
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -60,8 +61,8 @@ class ResetPasswordForm(NewPasswordMixin, BaseForm):
 
 
 class AcceptInvitationForm(NewPasswordMixin, BaseForm):
-    full_name = text_field("Nom et prénom", 120, render_kw={"autocomplete": "name"})
-    submit = SubmitField("Rejoindre le portail")
+    full_name = text_field(_l("Nom et prénom"), 120, render_kw={"autocomplete": "name"})
+    submit = SubmitField(_l("Rejoindre le portail"))
 
     def __init__(self, *args, email="", **kwargs):
         super().__init__(*args, **kwargs)
@@ -73,11 +74,11 @@ class AcceptInvitationForm(NewPasswordMixin, BaseForm):
 
 class ChangePasswordForm(NewPasswordMixin, BaseForm):
     current_password = PasswordField(
-        "Mot de passe actuel",
-        validators=[required("Indiquez votre mot de passe actuel."), Length(max=MAX_LENGTH)],
+        _l("Mot de passe actuel"),
+        validators=[required(_l("Indiquez votre mot de passe actuel.")), Length(max=MAX_LENGTH)],
         render_kw={"autocomplete": "current-password"},
     )
-    submit = SubmitField("Changer le mot de passe")
+    submit = SubmitField(_l("Changer le mot de passe"))
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -88,10 +89,10 @@ class ChangePasswordForm(NewPasswordMixin, BaseForm):
 
 
 class ProfileForm(BaseForm):
-    full_name = text_field("Nom et prénom", 120, render_kw={"autocomplete": "name"})
+    full_name = text_field(_l("Nom et prénom"), 120, render_kw={"autocomplete": "name"})
     phone = StringField(
-        "Téléphone",
+        _l("Téléphone"),
         validators=[max_length(30)],
         render_kw={"autocomplete": "tel"},
     )
-    submit = SubmitField("Enregistrer")
+    submit = SubmitField(_l("Enregistrer"))

@@ -4,6 +4,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
+from portal.i18n import _
 
 MIN_LENGTH = 12
 MAX_LENGTH = 128
@@ -39,13 +40,13 @@ def password_problem(password: str, user_inputs: list[str] = ()) -> str | None:
         return f"Le mot de passe doit contenir au plus {MAX_LENGTH} caractères."
     if password.lower() in COMMON_PASSWORDS:
         return (
-            "Ce mot de passe fait partie des mots de passe les plus courants : "
-            "choisissez-en un autre."
+            _("Ce mot de passe fait partie des mots de passe les plus courants : "
+            "choisissez-en un autre.")
         )
     inputs = [value for value in [*user_inputs, *DOMAIN_WORDS] if value]
     if zxcvbn(password, user_inputs=inputs)["score"] < 3:
         return (
-            "Ce mot de passe est trop facile à deviner : allongez-le, par exemple avec "
-            "plusieurs mots sans rapport entre eux."
+            _("Ce mot de passe est trop facile à deviner : allongez-le, par exemple avec "
+            "plusieurs mots sans rapport entre eux.")
         )
     return None

@@ -8,6 +8,7 @@ from portal.auth.tokens import make_reset_token
 from portal.extensions import db
 from portal.models import AuditAction, Invitation, Membership, User, UserKind, now_utc
 from portal.outbox.services import public_url_for, queue_email
+from portal.i18n import _
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -52,7 +53,7 @@ def send_password_reset(email: str) -> None:
     queue_email(
         user.email,
         "password_reset",
-        "Réinitialisation de votre mot de passe",
+        _("Réinitialisation de votre mot de passe"),
         user=user,
         link=link,
     )

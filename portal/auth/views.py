@@ -24,6 +24,7 @@ from portal.auth.services import (
 from portal.auth.tokens import load_invitation_token, load_reset_token
 from portal.extensions import db, limiter
 from portal.models import AuditAction
+from portal.i18n import _
 
 
 def safe_next_url(target: str | None) -> str:
@@ -63,11 +64,11 @@ def login():
         user = authenticate(form.email.data, form.password.data)
         if user is None:
             db.session.commit()  # keep the audit of the failed attempt
-            form.password.errors.append("Adresse e-mail ou mot de passe incorrect.")
+            form.password.errors.append(_("Adresse e-mail ou mot de passe incorrect."))
         elif not user.is_active:
             db.session.commit()
             form.email.errors.append(
-                "Ce compte est désactivé. Adressez-vous à l'administrateur de votre organisation."
+                _("Ce compte est désactivé. Adressez-vous à l'administrateur de votre organisation.")
             )
         else:
             record_login(user)
@@ -83,7 +84,7 @@ def logout():
     record_event(AuditAction.LOGOUT, "user", current_user.id, "Déconnexion")
     db.session.commit()
     logout_user()
-    flash("Vous êtes déconnecté. À bientôt !", "success")
+    flash(_("Vous êtes déconnecté. À bientôt !"), "success")
     return redirect(url_for("auth.login"))
 
 
@@ -95,8 +96,8 @@ def forgot_password():
         send_password_reset(form.email.data)
         db.session.commit()
         flash(
-            "Si un compte existe pour cette adresse, un lien de réinitialisation vient d'y être "
-            "envoyé. Il est valable deux heures.",
+            _("Si un compte existe pour cette adresse, un lien de réinitialisation vient d'y être "
+            "envoyé. Il est valable deux heures."),
             "success",
         )
         return redirect(url_for("auth.login"))
@@ -113,7 +114,7 @@ def reset_password(token):
         set_password(user, form.password.data)
         record_event(AuditAction.CHANGE, "user", user.id, "Mot de passe réinitialisé", user=user)
         db.session.commit()
-        flash("Votre mot de passe est enregistré. Vous pouvez vous connecter.", "success")
+        flash(_("Votre mot de passe est enregistré. Vous pouvez vous connecter."), "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset_password.html", form=form, user=user)
 
@@ -149,16 +150,16 @@ def account():
         user.phone = profile.phone.data or None
         record_event(AuditAction.CHANGE, "user", user.id, "Profil modifié")
         db.session.commit()
-        flash("Votre profil est enregistré.", "success")
+        flash(_("Votre profil est enregistré."), "success")
         return redirect(url_for("auth.account"))
     if password.submit.data and password.validate_on_submit():
         if not verify_password(user.password_hash, password.current_password.data):
-            password.current_password.errors.append("Le mot de passe actuel est incorrect.")
+            password.current_password.errors.append(_("Le mot de passe actuel est incorrect."))
         else:
             set_password(user, password.password.data)
             record_event(AuditAction.CHANGE, "user", user.id, "Mot de passe modifié")
             db.session.commit()
             login_user(user)  # the new session token keeps this session open, and only this one
-            flash("Votre mot de passe est changé. Vos autres sessions sont fermées.", "success")
+            flash(_("Votre mot de passe est changé. Vos autres sessions sont fermées."), "success")
             return redirect(url_for("auth.account"))
     return render_template("auth/account.html", profile=profile, password=password)

@@ -43,17 +43,18 @@ from portal.models import (
     ResourceType,
     Typology,
 )
+from portal.i18n import _, _l
 
 NO_SENSITIVE_DETAILS = (
-    "Quelques lignes factuelles. Aucune information de santé ni judiciaire : "
-    "seulement ce qui aide les partenaires à trouver une solution de logement."
+    _l("Quelques lignes factuelles. Aucune information de santé ni judiciaire : "
+    "seulement ce qui aide les partenaires à trouver une solution de logement.")
 )
-BAD_DATE = "Indiquez une date valide (jj/mm/aaaa)."
+BAD_DATE = _l("Indiquez une date valide (jj/mm/aaaa).")
 
 
 def not_in_future(form, field):
     if field.data and field.data > date.today():
-        raise ValidationError("Cette date ne peut pas être dans le futur.")
+        raise ValidationError(_("Cette date ne peut pas être dans le futur."))
 
 
 def optional_int(value):
@@ -61,8 +62,8 @@ def optional_int(value):
     return int(value) if value not in (None, "") else None
 
 
-def optional_choice(enum_class, empty_label: str = "— Non renseigné —") -> list:
-    return choices([("", empty_label), *((m.value, m.label) for m in enum_class)])
+def optional_choice(enum_class, empty_label: str = _l("— Non renseigné —")) -> list:
+    return choices([("", empty_label), *((m.value, m.lazy_label) for m in enum_class)])
 
 
 class PersonForm(BaseForm):
@@ -73,78 +74,78 @@ class PersonForm(BaseForm):
     class Meta:
         csrf = False
 
-    role = SelectField("Lien", choices=optional_choice(PersonRole, "— Lien —"), filters=[strip])
-    first_name = StringField("Prénom", validators=[max_length(80)], filters=[strip])
-    last_name = StringField("Nom", validators=[max_length(80)], filters=[strip])
+    role = SelectField(_l("Lien"), choices=optional_choice(PersonRole, _l("— Lien —")), filters=[strip])
+    first_name = StringField(_l("Prénom"), validators=[max_length(80)], filters=[strip])
+    last_name = StringField(_l("Nom"), validators=[max_length(80)], filters=[strip])
     birth_date = DateField(
-        "Date de naissance", validators=[Optional(), not_in_future], format="%Y-%m-%d"
+        _l("Date de naissance"), validators=[Optional(), not_in_future], format="%Y-%m-%d"
     )
 
     def validate_last_name(self, field):
         if bool(self.first_name.data) != bool(field.data):
-            raise ValidationError("Indiquez le prénom et le nom, ou aucun des deux.")
+            raise ValidationError(_("Indiquez le prénom et le nom, ou aucun des deux."))
 
     def validate_role(self, field):
         if (self.first_name.data or self.last_name.data) and not field.data:
-            raise ValidationError("Indiquez le lien de cette personne avec le ménage.")
+            raise ValidationError(_("Indiquez le lien de cette personne avec le ménage."))
 
 
 class HouseholdForm(BaseForm):
     # Situation: what partners may see, pseudonymised.
     public = SelectField(
-        "Public",
+        _l("Public"),
         choices=enum_choices(HouseholdPublic),
-        validators=[required("Choisissez le public.")],
+        validators=[required(_l("Choisissez le public."))],
     )
-    victim_of_violence = BooleanField("Victime de violences")
+    victim_of_violence = BooleanField(_l("Victime de violences"))
     adults = IntegerField(
-        "Nombre d'adultes",
+        _l("Nombre d'adultes"),
         default=1,
         validators=[
-            InputRequired("Indiquez le nombre d'adultes."),
-            NumberRange(1, 10, "Entre 1 et 10 adultes."),
+            InputRequired(_l("Indiquez le nombre d'adultes.")),
+            NumberRange(1, 10, _l("Entre 1 et 10 adultes.")),
         ],
     )
     children = IntegerField(
-        "Nombre d'enfants",
+        _l("Nombre d'enfants"),
         default=0,
         validators=[
-            InputRequired("Indiquez le nombre d'enfants (0 s'il n'y en a pas)."),
-            NumberRange(0, 15, "Entre 0 et 15 enfants."),
+            InputRequired(_l("Indiquez le nombre d'enfants (0 s'il n'y en a pas).")),
+            NumberRange(0, 15, _l("Entre 0 et 15 enfants.")),
         ],
     )
     children_ages = StringField(
-        "Âge des enfants",
+        _l("Âge des enfants"),
         validators=[max_length(60)],
-        description="Séparés par des virgules, par exemple : 3, 7, 12",
+        description=_l("Séparés par des virgules, par exemple : 3, 7, 12"),
     )
     accommodation = SelectField(
-        "Hébergement actuel",
+        _l("Hébergement actuel"),
         choices=enum_choices(Accommodation),
-        validators=[required("Choisissez l'hébergement actuel.")],
+        validators=[required(_l("Choisissez l'hébergement actuel."))],
     )
     accommodation_since = DateField(
-        "Entrée dans l'hébergement le",
+        _l("Entrée dans l'hébergement le"),
         validators=[Optional(), not_in_future],
         format="%Y-%m-%d",
-        description="La durée de séjour en est déduite.",
+        description=_l("La durée de séjour en est déduite."),
     )
-    resource_type = SelectField("Ressources principales", choices=optional_choice(ResourceType))
+    resource_type = SelectField(_l("Ressources principales"), choices=optional_choice(ResourceType))
     resource_bracket = SelectField(
-        "Ressources mensuelles du ménage", choices=optional_choice(ResourceBracket)
+        _l("Ressources mensuelles du ménage"), choices=optional_choice(ResourceBracket)
     )
-    typology = SelectField("Typologie recherchée", choices=optional_choice(Typology))
-    commune_ids = CheckboxListField("Communes souhaitées", coerce=int)
-    obstacles = CheckboxListField("Freins au relogement", choices=enum_choices(Obstacle))
+    typology = SelectField(_l("Typologie recherchée"), choices=optional_choice(Typology))
+    commune_ids = CheckboxListField(_l("Communes souhaitées"), coerce=int)
+    obstacles = CheckboxListField(_l("Freins au relogement"), choices=enum_choices(Obstacle))
     situation_notes = TextAreaField(
-        "Observations", validators=[max_length(500)], description=NO_SENSITIVE_DETAILS
+        _l("Observations"), validators=[max_length(500)], description=NO_SENSITIVE_DETAILS
     )
     # Identity: stored apart, seen by the owning organisation only.
     persons = FieldList(FormField(PersonForm), min_entries=4, max_entries=8)
-    phone = StringField("Téléphone", validators=[max_length(30)])
-    email = email_field("E-mail", optional=True)
-    address = StringField("Adresse ou lieu de contact", validators=[max_length(250)])
-    submit = SubmitField("Enregistrer le dossier")
+    phone = StringField(_l("Téléphone"), validators=[max_length(30)])
+    email = email_field(_l("E-mail"), optional=True)
+    address = StringField(_l("Adresse ou lieu de contact"), validators=[max_length(250)])
+    submit = SubmitField(_l("Enregistrer le dossier"))
 
     def __init__(self, *args, territory_id: int, **kwargs):
         super().__init__(*args, **kwargs)
@@ -160,13 +161,13 @@ class HouseholdForm(BaseForm):
         if not field.data:
             return
         if not re.fullmatch(r"\d{1,2}(\s*,\s*\d{1,2})*", field.data):
-            raise ValidationError("Indiquez des âges en années, séparés par des virgules.")
+            raise ValidationError(_("Indiquez des âges en années, séparés par des virgules."))
         if self.children.data is not None and len(field.data.split(",")) != self.children.data:
-            raise ValidationError("Indiquez un âge par enfant.")
+            raise ValidationError(_("Indiquez un âge par enfant."))
 
     def validate_persons(self, field):
         if not any(entry.form.last_name.data for entry in field.entries):
-            raise ValidationError("Indiquez au moins le demandeur principal (prénom et nom).")
+            raise ValidationError(_("Indiquez au moins le demandeur principal (prénom et nom)."))
 
     @property
     def situation_data(self) -> dict:
@@ -190,59 +191,59 @@ class HouseholdForm(BaseForm):
 
 class InformationForm(BaseForm):
     informed_on = DateField(
-        "Date de l'information",
+        _l("Date de l'information"),
         validators=[InputRequired(BAD_DATE), not_in_future],
         format="%Y-%m-%d",
         default=date.today,
     )
     what_is_shared = text_field(
-        "Ce qui est partagé",
+        _l("Ce qui est partagé"),
         300,
         default="La situation du ménage (sans son identité) et la question posée au comité.",
     )
     shared_with = text_field(
-        "Avec qui", 300, default="Les partenaires du comité technique du parcours logement."
+        _l("Avec qui"), 300, default="Les partenaires du comité technique du parcours logement."
     )
-    submit = SubmitField("Enregistrer l'information")
+    submit = SubmitField(_l("Enregistrer l'information"))
 
 
 class CaseForm(BaseForm):
     committee_id = SelectField(
-        "Instance", coerce=optional_int, validators=[required("Choisissez l'instance.")]
+        _l("Instance"), coerce=optional_int, validators=[required(_l("Choisissez l'instance."))]
     )
     title = text_field(
-        "Titre",
+        _l("Titre"),
         160,
-        description="Une ligne, sans nom : par exemple « Relogement T2 bloqué par une dette ».",
+        description=_l("Une ligne, sans nom : par exemple « Relogement T2 bloqué par une dette »."),
     )
     question = TextAreaField(
-        "Question posée aux partenaires",
-        validators=[required("Posez la question aux partenaires."), max_length(2000)],
+        _l("Question posée aux partenaires"),
+        validators=[required(_l("Posez la question aux partenaires.")), max_length(2000)],
         description=NO_SENSITIVE_DETAILS,
     )
-    submit = SubmitField("Enregistrer")
+    submit = SubmitField(_l("Enregistrer"))
 
     def __init__(self, *args, organisation_ids, **kwargs):
         super().__init__(*args, **kwargs)
         committees = committees_of(organisation_ids)
         # No committee preselected (the first one, alphabetically, is rarely the right one).
         self.committee_id.choices = choices(
-            [("", "— Choisissez l'instance —")] if committees else []
+            [("", _("— Choisissez l'instance —"))] if committees else []
         ) + choices((c.id, f"{c.name} ({c.territory.name})") for c in committees)
 
 
 class ShareForm(BaseForm):
     organisation_id = SelectField(
-        "Organisation", coerce=optional_int, validators=[required("Choisissez une organisation.")]
+        _l("Organisation"), coerce=optional_int, validators=[required(_l("Choisissez une organisation."))]
     )
     level = RadioField(
-        "Niveau d'accès",
+        _l("Niveau d'accès"),
         choices=enum_choices(AccessLevel),
         default=AccessLevel.SITUATION.value,
-        validators=[required("Choisissez un niveau d'accès.")],
+        validators=[required(_l("Choisissez un niveau d'accès."))],
     )
-    reason = text_field("Motif du partage", 300)
-    submit = SubmitField("Partager")
+    reason = text_field(_l("Motif du partage"), 300)
+    submit = SubmitField(_l("Partager"))
 
     def __init__(self, *args, owner_id: int, **kwargs):
         super().__init__(*args, **kwargs)
@@ -253,23 +254,23 @@ class ShareForm(BaseForm):
         )
         # No organisation preselected: one click must not share with whoever comes first.
         self.organisation_id.choices = choices(
-            [("", "— Choisissez une organisation —"), *((o.id, o.name) for o in organisations)]
+            [("", _("— Choisissez une organisation —")), *((o.id, o.name) for o in organisations)]
         )
 
 
 class NoteForm(BaseForm):
     body = TextAreaField(
-        "Votre message",
-        validators=[required("Écrivez votre message."), max_length(5000)],
+        _l("Votre message"),
+        validators=[required(_l("Écrivez votre message.")), max_length(5000)],
         description=NO_SENSITIVE_DETAILS,
     )
-    internal = BooleanField("Note interne : visible seulement par mon organisation")
-    submit = SubmitField("Publier")
+    internal = BooleanField(_l("Note interne : visible seulement par mon organisation"))
+    submit = SubmitField(_l("Publier"))
 
 
 class AttachmentForm(BaseForm):
-    file = FileField("Fichier", validators=[FileRequired("Choisissez un fichier.")])
-    submit = SubmitField("Joindre le fichier")
+    file = FileField(_l("Fichier"), validators=[FileRequired(_l("Choisissez un fichier."))])
+    submit = SubmitField(_l("Joindre le fichier"))
 
 
 class CaseFilterForm(BaseForm):
@@ -278,22 +279,22 @@ class CaseFilterForm(BaseForm):
     class Meta:
         csrf = False
 
-    q = StringField("Rechercher", validators=[max_length(100)])
+    q = StringField(_l("Rechercher"), validators=[max_length(100)])
     # default="": without it, a list opened with no (or some) parameters shows "not a valid
     # choice" on these two filters and silently ignores all the others.
-    status = SelectField("Statut", choices=optional_choice(CaseStatus, "Tous"), default="")
-    committee = SelectField("Instance", coerce=lambda v: int(v) if v else None)
-    public = SelectField("Public", choices=optional_choice(HouseholdPublic, "Tous"), default="")
-    organisation = SelectField("Organisation", coerce=lambda v: int(v) if v else None)
-    date_from = DateField("Créée depuis le", validators=[Optional()], format="%Y-%m-%d")
-    date_to = DateField("Jusqu'au", validators=[Optional()], format="%Y-%m-%d")
+    status = SelectField(_l("Statut"), choices=optional_choice(CaseStatus, _l("Tous")), default="")
+    committee = SelectField(_l("Instance"), coerce=lambda v: int(v) if v else None)
+    public = SelectField(_l("Public"), choices=optional_choice(HouseholdPublic, _l("Tous")), default="")
+    organisation = SelectField(_l("Organisation"), coerce=lambda v: int(v) if v else None)
+    date_from = DateField(_l("Créée depuis le"), validators=[Optional()], format="%Y-%m-%d")
+    date_to = DateField(_l("Jusqu'au"), validators=[Optional()], format="%Y-%m-%d")
 
     def __init__(self, *args, organisation_ids, **kwargs):
         super().__init__(*args, **kwargs)
         self.committee.choices = choices(
-            [("", "Toutes"), *((c.id, c.name) for c in committees_of(organisation_ids))]
+            [("", _("Toutes")), *((c.id, c.name) for c in committees_of(organisation_ids))]
         )
         organisations = db.session.scalars(sa.select(Organisation).order_by(Organisation.name))
         self.organisation.choices = choices(
-            [("", "Toutes"), *((o.id, o.name) for o in organisations)]
+            [("", _("Toutes")), *((o.id, o.name) for o in organisations)]
         )

@@ -39,6 +39,7 @@ from portal.models import (
     now_utc,
 )
 from portal.outbox.services import queue_email
+from portal.i18n import _, _l
 
 # References say which kind of organisation holds the file, never who the household is.
 REFERENCE_PREFIX = {
@@ -137,7 +138,7 @@ def create_household(organisation: Organisation, author: User, data: dict) -> Ho
         except sa.exc.IntegrityError:
             continue
     else:
-        raise WorkflowError("Impossible d'attribuer une référence au dossier : réessayez.")
+        raise WorkflowError(_("Impossible d'attribuer une référence au dossier : réessayez."))
     record_event(
         AuditAction.CREATE,
         "household",
@@ -257,7 +258,7 @@ def create_case(household: Household, author: User, data: dict) -> Case:
 
 def update_case(case: Case, data: dict, actor: User) -> None:
     if case.status not in (CaseStatus.DRAFT, CaseStatus.SUBMITTED):
-        raise WorkflowError("Une situation inscrite à l'ordre du jour ne se modifie plus.")
+        raise WorkflowError(_("Une situation inscrite à l'ordre du jour ne se modifie plus."))
     case.title = data["title"]
     case.question = data["question"]
     case.committee_id = data["committee_id"]
@@ -276,28 +277,28 @@ class Transition:
 TRANSITIONS = {
     t.name: t
     for t in (
-        Transition("submit", "Soumettre au comité", (CaseStatus.DRAFT,), CaseStatus.SUBMITTED),
+        Transition("submit", _l("Soumettre au comité"), (CaseStatus.DRAFT,), CaseStatus.SUBMITTED),
         Transition(
             "put_on_agenda",
-            "Inscrire à l'ordre du jour",
+            _l("Inscrire à l'ordre du jour"),
             (CaseStatus.SUBMITTED,),
             CaseStatus.ON_AGENDA,
         ),
         Transition(
             "withdraw_from_agenda",
-            "Retirer de l'ordre du jour",
+            _l("Retirer de l'ordre du jour"),
             (CaseStatus.ON_AGENDA,),
             CaseStatus.SUBMITTED,
         ),
-        Transition("mark_decided", "Décision prise", (CaseStatus.ON_AGENDA,), CaseStatus.DECIDED),
+        Transition("mark_decided", _l("Décision prise"), (CaseStatus.ON_AGENDA,), CaseStatus.DECIDED),
         Transition(
             "close",
-            "Clore la situation",
+            _l("Clore la situation"),
             (CaseStatus.DRAFT, CaseStatus.SUBMITTED, CaseStatus.ON_AGENDA, CaseStatus.DECIDED),
             CaseStatus.CLOSED,
         ),
         Transition(
-            "reopen", "Rouvrir", (CaseStatus.CLOSED, CaseStatus.DECIDED), CaseStatus.SUBMITTED
+            "reopen", _l("Rouvrir"), (CaseStatus.CLOSED, CaseStatus.DECIDED), CaseStatus.SUBMITTED
         ),
     )
 }
@@ -312,15 +313,15 @@ def change_status(case: Case, transition_name: str, actor: User) -> None:
     transition = TRANSITIONS.get(transition_name)
     if case.household.anonymised_at is not None:
         # Reopened, it would gather new notes and files that retention never erases again.
-        raise WorkflowError("Le dossier de ce ménage est anonymisé : la situation reste close.")
+        raise WorkflowError(_("Le dossier de ce ménage est anonymisé : la situation reste close."))
     if transition is None or case.status not in transition.sources:
         raise WorkflowError(
             f"Cette action n'est pas possible pour une situation « {case.status.label} »."
         )
     if transition.target == CaseStatus.SUBMITTED and not case.household.is_informed:
         raise WorkflowError(
-            "Enregistrez d'abord l'information du ménage : une situation n'est partagée "
-            "qu'avec son accord éclairé."
+            _("Enregistrez d'abord l'information du ménage : une situation n'est partagée "
+            "qu'avec son accord éclairé.")
         )
     previous = case.status
     case.status = transition.target
@@ -351,11 +352,11 @@ def share_case(
     """Share with a partner organisation, or change its level; needs the household informed."""
     if not case.household.is_informed:
         raise WorkflowError(
-            "Enregistrez d'abord l'information du ménage : le partage est refusé tant que le "
-            "ménage n'a pas été informé."
+            _("Enregistrez d'abord l'information du ménage : le partage est refusé tant que le "
+            "ménage n'a pas été informé.")
         )
     if organisation.id == case.organisation_id:
-        raise WorkflowError("La situation appartient déjà à cette organisation.")
+        raise WorkflowError(_("La situation appartient déjà à cette organisation."))
     participant = case.participant(organisation.id)
     if participant is None:
         participant = CaseParticipant(case=case, organisation=organisation)
@@ -635,7 +636,7 @@ def anonymise_household(household: Household) -> list[str]:
         record.what_is_shared = ""
         record.shared_with = ""
     for case in household_cases(household):
-        case.title = "Situation anonymisée"
+        case.title = _("Situation anonymisée")
         case.question = ""
         for participant in case.participants:
             participant.reason = ""

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import filetype
 from flask import current_app
+from portal.i18n import _, _l
 
 # Extension → content types the file's bytes may reveal. Office files are ZIP or OLE
 # containers: the detected type must be the one the extension promises.
@@ -28,7 +29,7 @@ ALLOWED_TYPES = {
     "doc": {"application/msword"},
     "xls": {"application/vnd.ms-excel"},
 }
-ALLOWED_LABEL = "PDF, images (JPEG, PNG, WebP), documents Word, Excel, PowerPoint ou OpenDocument"
+ALLOWED_LABEL = _l("PDF, images (JPEG, PNG, WebP), documents Word, Excel, PowerPoint ou OpenDocument")
 
 
 class UploadRefused(ValueError):
@@ -53,20 +54,20 @@ def clean_filename(raw: str | None) -> str:
     """The name people will see. Names that try to be paths are refused outright."""
     name = unicodedata.normalize("NFC", (raw or "").strip())
     if not name:
-        raise UploadRefused("Le fichier n'a pas de nom.")
+        raise UploadRefused(_("Le fichier n'a pas de nom."))
     if "/" in name or "\\" in name or ".." in name or name.startswith(".") or ":" in name:
-        raise UploadRefused("Le nom du fichier n'est pas valable : renommez-le puis recommencez.")
+        raise UploadRefused(_("Le nom du fichier n'est pas valable : renommez-le puis recommencez."))
     if any(unicodedata.category(c).startswith("C") for c in name):
-        raise UploadRefused("Le nom du fichier contient des caractères non autorisés.")
+        raise UploadRefused(_("Le nom du fichier contient des caractères non autorisés."))
     if len(name) > 200:
-        raise UploadRefused("Le nom du fichier est trop long (200 caractères au plus).")
+        raise UploadRefused(_("Le nom du fichier est trop long (200 caractères au plus)."))
     return name
 
 
 def check_upload(raw_name: str | None, data: bytes) -> CheckedFile:
     name = clean_filename(raw_name)
     if not data:
-        raise UploadRefused("Le fichier est vide.")
+        raise UploadRefused(_("Le fichier est vide."))
     limit = current_app.config["MAX_UPLOAD_BYTES"]
     if len(data) > limit:
         raise UploadRefused(

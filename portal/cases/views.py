@@ -57,6 +57,7 @@ from portal.models import (
     Organisation,
 )
 from portal.permissions import CaseAccess
+from portal.i18n import _
 
 # Loading: an object the reader may not know about is simply not found ---------------------
 
@@ -156,7 +157,7 @@ def edit_household(household_id):
     if form.validate_on_submit():
         update_household(household, form.situation_data, current_user._get_current_object())
         db.session.commit()
-        flash("Le dossier est enregistré.", "success")
+        flash(_("Le dossier est enregistré."), "success")
         return redirect(url_for("cases.household", household_id=household.id))
     return render_template("cases/household_form.html", form=form, household=household)
 
@@ -171,7 +172,7 @@ def information(household_id):
         record_information(household, current_user._get_current_object(), form.data)
         db.session.commit()
         flash(
-            "L'information du ménage est enregistrée : sa situation peut être partagée.", "success"
+            _("L'information du ménage est enregistrée : sa situation peut être partagée."), "success"
         )
         return redirect(url_for("cases.household", household_id=household.id))
     return render_template("cases/information_form.html", form=form, household=household)
@@ -270,7 +271,7 @@ def new():
     if form.validate_on_submit():
         case = create_case(household, current_user._get_current_object(), form.data)
         db.session.commit()
-        flash("La situation est enregistrée en brouillon.", "success")
+        flash(_("La situation est enregistrée en brouillon."), "success")
         return redirect(url_for("cases.show", case_id=case.id))
     return render_template("cases/case_form.html", form=form, household=household, case=None)
 
@@ -343,7 +344,7 @@ def edit(case_id):
             flash(str(error), "error")
             return redirect(url_for("cases.show", case_id=case.id))
         db.session.commit()
-        flash("La situation est enregistrée.", "success")
+        flash(_("La situation est enregistrée."), "success")
         return redirect(url_for("cases.show", case_id=case.id))
     return render_template("cases/case_form.html", form=form, household=case.household, case=case)
 
@@ -404,7 +405,7 @@ def unshare(case_id, participant_id):
         abort(404)
     unshare_case(case, participant, current_user._get_current_object())
     db.session.commit()
-    flash("Le partage est retiré.", "success")
+    flash(_("Le partage est retiré."), "success")
     return back_to(case, "#partages")
 
 
@@ -418,7 +419,7 @@ def note(case_id):
         return render_template("cases/note_form.html", form=form, case=case), 400
     add_note(case, current_user._get_current_object(), form.body.data, form.internal.data)
     db.session.commit()
-    flash("Votre message est publié.", "success")
+    flash(_("Votre message est publié."), "success")
     return back_to(case, "#discussion")
 
 
@@ -441,7 +442,7 @@ def upload(case_id):
             form.file.errors.append(str(error))
         else:
             db.session.commit()
-            flash("Le fichier est joint à la situation.", "success")
+            flash(_("Le fichier est joint à la situation."), "success")
             return back_to(case, "#pieces")
     return render_template("cases/attachment_form.html", form=form, case=case), 400
 
@@ -487,5 +488,5 @@ def delete_attachment(case_id, attachment_id):
     stored_name = remove_attachment(case, attachment, current_user._get_current_object())
     db.session.commit()
     storage.delete(stored_name)
-    flash("La pièce jointe est supprimée.", "success")
+    flash(_("La pièce jointe est supprimée."), "success")
     return back_to(case, "#pieces")

@@ -7,6 +7,7 @@ from portal.extensions import db
 from portal.forms import BaseForm, choices, enum_choices, max_length, required, text_field
 from portal.models import Committee, CommitteeKind, Organisation
 from portal.organisations.forms import territory_choices
+from portal.i18n import _, _l
 
 
 class CheckboxListField(SelectMultipleField):
@@ -15,19 +16,19 @@ class CheckboxListField(SelectMultipleField):
 
 
 class CommitteeForm(BaseForm):
-    name = text_field("Nom", 160)
+    name = text_field(_l("Nom"), 160)
     kind = SelectField(
-        "Type d'instance",
+        _l("Type d'instance"),
         choices=enum_choices(CommitteeKind),
-        validators=[required("Choisissez un type.")],
+        validators=[required(_l("Choisissez un type."))],
     )
     territory_id = SelectField(
-        "Territoire", coerce=int, validators=[required("Choisissez un territoire.")]
+        _l("Territoire"), coerce=int, validators=[required(_l("Choisissez un territoire."))]
     )
-    description = TextAreaField("Rôle de l'instance", validators=[max_length(2000)])
-    organisation_ids = CheckboxListField("Organisations membres", coerce=int)
-    active = BooleanField("Instance active", default=True)
-    submit = SubmitField("Enregistrer")
+    description = TextAreaField(_l("Rôle de l'instance"), validators=[max_length(2000)])
+    organisation_ids = CheckboxListField(_l("Organisations membres"), coerce=int)
+    active = BooleanField(_l("Instance active"), default=True)
+    submit = SubmitField(_l("Enregistrer"))
 
     def __init__(self, *args, committee: Committee | None = None, **kwargs):
         super().__init__(*args, obj=committee, **kwargs)
@@ -48,4 +49,4 @@ class CommitteeForm(BaseForm):
         if self.committee is not None:
             query = query.where(Committee.id != self.committee.id)
         if db.session.scalar(query):
-            raise ValidationError("Une instance porte déjà ce nom sur ce territoire.")
+            raise ValidationError(_("Une instance porte déjà ce nom sur ce territoire."))

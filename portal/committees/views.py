@@ -8,6 +8,7 @@ from portal.committees.forms import CommitteeForm
 from portal.committees.services import save_committee
 from portal.extensions import db
 from portal.models import Committee, committee_organisation
+from portal.i18n import _
 
 
 def load_committee(committee_id: int) -> Committee:
@@ -77,6 +78,6 @@ def edit(committee_id):
     if form.validate_on_submit():
         save_committee(committee, form.data)
         db.session.commit()
-        flash("Les modifications sont enregistrées.", "success")
+        flash(_("Les modifications sont enregistrées."), "success")
         return redirect(url_for("committees.show", committee_id=committee.id))
     return render_template("committees/form.html", form=form, committee=committee)

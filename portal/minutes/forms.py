@@ -3,10 +3,11 @@ from wtforms.validators import ValidationError
 
 from portal.forms import BaseForm, max_length, required
 from portal.minutes.services import GENERAL_NOTES_MAX, ITEM_NOTES_MAX, REASON_MAX, ItemView
+from portal.i18n import _l
 
 BAD_VERSION = (
-    "Le formulaire ne dit pas sur quelle version du compte rendu il a été rempli : "
-    "rechargez la page. Votre texte est conservé ci-dessous, copiez-le avant."
+    _l("Le formulaire ne dit pas sur quelle version du compte rendu il a été rempli : "
+    "rechargez la page. Votre texte est conservé ci-dessous, copiez-le avant.")
 )
 
 
@@ -35,12 +36,12 @@ class MinutesForm(BaseForm):
 
     version = VersionField()
     general_notes = TextAreaField(
-        "Notes générales",
+        _l("Notes générales"),
         validators=[max_length(GENERAL_NOTES_MAX)],
-        description="Participants, points d'information, calendrier. Restez factuel : "
-        "aucune information de santé ni judiciaire.",
+        description=_l("Participants, points d'information, calendrier. Restez factuel : "
+        "aucune information de santé ni judiciaire."),
     )
-    submit = SubmitField("Enregistrer")
+    submit = SubmitField(_l("Enregistrer"))
 
     @property
     def item_notes(self) -> dict[int, str]:
@@ -70,8 +71,8 @@ def minutes_form(items: list[ItemView], **kwargs) -> MinutesForm:
 class ReopenForm(BaseForm):
     version = VersionField()
     reason = TextAreaField(
-        "Motif de la réouverture",
-        validators=[required("Indiquez le motif de la réouverture."), max_length(REASON_MAX)],
-        description="Il est conservé avec la version approuvée et visible des lecteurs.",
+        _l("Motif de la réouverture"),
+        validators=[required(_l("Indiquez le motif de la réouverture.")), max_length(REASON_MAX)],
+        description=_l("Il est conservé avec la version approuvée et visible des lecteurs."),
     )
-    submit = SubmitField("Rouvrir le compte rendu")
+    submit = SubmitField(_l("Rouvrir le compte rendu"))

@@ -8,6 +8,7 @@ Audit events are written here, beside the change they describe.
 import difflib
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -105,6 +106,39 @@ class ItemView:
     @property
     def shows_notes(self) -> bool:
         return self.access is None or self.access >= CaseAccess.SITUATION
+
+    @property
+    def notes(self) -> str:
+        """The item's notes as this reader may read them: a household named in them by
+        the writer stays masked for readers without access to its identity."""
+        if self.item.case is None or self.shows_identity:
+            return self.item.notes
+        return mask_identity(self.item.notes, self.item.case.household)
+
+
+IDENTITY_MASK = "[identité masquée]"
+
+
+def mask_identity(text: str, household) -> str:
+    """``text`` with the household's names, phone number and e-mail address masked
+    (names whole-word and in any case; the phone number whatever its separators)."""
+    patterns = [
+        rf"\b{re.escape(name)}\b"
+        for person in household.persons
+        for name in (person.first_name.strip(), person.last_name.strip())
+        if name
+    ]
+    identity = household.identity
+    if identity is not None and identity.email.strip():
+        patterns.append(re.escape(identity.email.strip()))
+    digits = re.sub(r"\D", "", identity.phone) if identity is not None else ""
+    if len(digits) >= 6:
+        patterns.append(r"[\s.-]?".join(digits))
+    if not text or not patterns:
+        return text
+    # Longest first, so that a name inside another one does not leave half of it.
+    pattern = "|".join(sorted(patterns, key=len, reverse=True))
+    return re.sub(pattern, IDENTITY_MASK, text, flags=re.IGNORECASE)
 
 
 def items_for(user, meeting: Meeting) -> list[ItemView]:
@@ -339,6 +373,11 @@ def changes_since(revision: MinutesRevision, minutes: Minutes, user) -> list[Sec
         new_notes = new["notes"] if new else ""
         if old_notes == new_notes or not may_read_item_content(user, old or new):
             continue
+        case_id = (new or old)["case_id"]
+        case = db.session.get(Case, case_id) if case_id is not None else None
+        if case is not None and not permissions.can_view_identity(user, case):
+            old_notes = mask_identity(old_notes, case.household)
+            new_notes = mask_identity(new_notes, case.household)
         title = (new or old)["title"]
         if new is None:
             title += " (retiré de l'ordre du jour)"

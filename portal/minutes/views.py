@@ -35,6 +35,7 @@ from portal.minutes.services import (
     save_minutes,
 )
 from portal.models import AuditAction, Meeting, Minutes, MinutesStatus
+from portal.i18n import _
 
 # Loading -----------------------------------------------------------------------------------
 
@@ -127,7 +128,7 @@ def edit(meeting_id):
     if request.method == "GET":
         if minutes is not None and minutes.status == MinutesStatus.APPROVED:
             flash(
-                "Le compte rendu est approuvé : son texte est figé. Rouvrez-le pour le modifier.",
+                _("Le compte rendu est approuvé : son texte est figé. Rouvrez-le pour le modifier."),
                 "error",
             )
             return back_to(meeting)
@@ -152,7 +153,7 @@ def edit(meeting_id):
         db.session.rollback()
         return render_conflict(meeting, form)
     db.session.commit()
-    flash("Le compte rendu est enregistré.", "success")
+    flash(_("Le compte rendu est enregistré."), "success")
     return back_to(meeting)
 
 
@@ -180,8 +181,8 @@ def render_conflict(meeting: Meeting, form: MinutesForm):
     items = items_for(current_user, meeting)
     if minutes is not None and minutes.status == MinutesStatus.APPROVED:
         flash(
-            "Le compte rendu vient d'être approuvé : votre texte n'a pas été enregistré. "
-            "Il reste ci-dessous pour que vous puissiez le copier, puis rouvrir le compte rendu.",
+            _("Le compte rendu vient d'être approuvé : votre texte n'a pas été enregistré. "
+            "Il reste ci-dessous pour que vous puissiez le copier, puis rouvrir le compte rendu."),
             "error",
         )
     return render_form(meeting, form, items, minutes, 409, conflict)
@@ -205,11 +206,11 @@ def status(meeting_id):
     require(permissions.can_manage_meeting(current_user, meeting))
     minutes = minutes_of(meeting)
     if minutes is None:
-        flash("Le compte rendu n'est pas encore rédigé.", "error")
+        flash(_("Le compte rendu n'est pas encore rédigé."), "error")
         return back_to(meeting)
     transition = request.form.get("transition", "")
     if transition == "reopen":
-        flash("Pour rouvrir le compte rendu, indiquez le motif de la réouverture.", "error")
+        flash(_("Pour rouvrir le compte rendu, indiquez le motif de la réouverture."), "error")
         return redirect(url_for("minutes.reopen", meeting_id=meeting.id))
     try:
         change_status(
@@ -235,7 +236,7 @@ def reopen(meeting_id):
     require(permissions.can_manage_meeting(current_user, meeting))
     minutes = minutes_of(meeting)
     if minutes is None or minutes.status != MinutesStatus.APPROVED:
-        flash("Seul un compte rendu approuvé peut être rouvert.", "error")
+        flash(_("Seul un compte rendu approuvé peut être rouvert."), "error")
         return back_to(meeting)
     form = ReopenForm(data={"version": str(minutes.version)} if request.method == "GET" else None)
     if form.validate_on_submit():
@@ -252,7 +253,7 @@ def reopen(meeting_id):
             form.reason.errors.append(str(error))
         else:
             db.session.commit()
-            flash("Le compte rendu est rouvert : il repasse en brouillon.", "success")
+            flash(_("Le compte rendu est rouvert : il repasse en brouillon."), "success")
             return back_to(meeting)
     status_code = 400 if form.is_submitted() else 200
     return render_template(

@@ -6,20 +6,21 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
+from portal.i18n import _l
 from portal.models.base import LabelledEnum, UTCDateTime, now_utc, str_enum
 from portal.models.organisations import Organisation
 from portal.models.people import User
 
 
 class AuditAction(LabelledEnum):
-    LOGIN = "login", "Connexion"
-    LOGIN_FAILED = "login_failed", "Échec de connexion"
-    LOGOUT = "logout", "Déconnexion"
-    VIEW = "view", "Consultation"
-    CREATE = "create", "Création"
-    CHANGE = "change", "Modification"
-    EXPORT = "export", "Export"
-    DELETE = "delete", "Suppression"
+    LOGIN = "login", _l("Connexion")
+    LOGIN_FAILED = "login_failed", _l("Échec de connexion")
+    LOGOUT = "logout", _l("Déconnexion")
+    VIEW = "view", _l("Consultation")
+    CREATE = "create", _l("Création")
+    CHANGE = "change", _l("Modification")
+    EXPORT = "export", _l("Export")
+    DELETE = "delete", _l("Suppression")
 
 
 class AuditEvent(db.Model):

@@ -4,6 +4,7 @@ import enum
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from flask_babel.speaklater import LazyString
 
 
 def now_utc() -> datetime:
@@ -45,13 +46,21 @@ def str_enum(enum_class: type[enum.Enum], length: int = 32) -> sa.Enum:
 
 
 class LabelledEnum(enum.StrEnum):
-    """A string enum whose members carry their French label:
-    ``SIAO = "siao", "SIAO"``; the value is what the database stores."""
+    """A string enum whose members carry their French label, marked for translation:
+    ``SIAO = "siao", _l("SIAO")``; the value is what the database stores.
 
-    label: str
+    ``label`` is a plain ``str``, translated when it is read (in the current locale, French
+    outside requests): it can be compared, sliced, lowered and stored like any string.
+    ``lazy_label`` is the lazy string itself, for choices built at import time."""
 
-    def __new__(cls, value: str, label: str):
+    lazy_label: LazyString
+
+    def __new__(cls, value: str, label: LazyString):
         member = str.__new__(cls, value)
         member._value_ = value
-        member.label = label
+        member.lazy_label = label
         return member
+
+    @property
+    def label(self) -> str:
+        return str(self.lazy_label)

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
+from portal.i18n import _l
 from portal.models.base import LabelledEnum, UTCDateTime, now_utc, str_enum
 from portal.models.households import Household
 from portal.models.organisations import Committee, Organisation
@@ -13,31 +14,31 @@ from portal.models.people import User
 
 
 class CaseStatus(LabelledEnum):
-    DRAFT = "draft", "Brouillon"
-    SUBMITTED = "submitted", "Soumise au comité"
-    ON_AGENDA = "on_agenda", "À l'ordre du jour"
-    DECIDED = "decided", "Décision prise"
-    CLOSED = "closed", "Close"
+    DRAFT = "draft", _l("Brouillon")
+    SUBMITTED = "submitted", _l("Soumise au comité")
+    ON_AGENDA = "on_agenda", _l("À l'ordre du jour")
+    DECIDED = "decided", _l("Décision prise")
+    CLOSED = "closed", _l("Close")
 
 
 class AccessLevel(LabelledEnum):
-    SITUATION = "situation", "Situation seulement"
-    FULL = "full", "Situation et identité"
+    SITUATION = "situation", _l("Situation seulement")
+    FULL = "full", _l("Situation et identité")
 
 
 class CaseEventKind(LabelledEnum):
-    CREATED = "created", "Création"
-    STATUS = "status", "Changement de statut"
-    EDITED = "edited", "Modification"
-    NOTE = "note", "Note"
-    ATTACHMENT = "attachment", "Pièce jointe"
-    ATTACHMENT_REMOVED = "attachment_removed", "Pièce jointe retirée"
-    SHARED = "shared", "Partage"
-    UNSHARED = "unshared", "Fin de partage"
-    INFORMED = "informed", "Information du ménage"
-    MEETING = "meeting", "Réunion"
-    DECISION = "decision", "Décision"
-    ACTION = "action", "Action de suivi"
+    CREATED = "created", _l("Création")
+    STATUS = "status", _l("Changement de statut")
+    EDITED = "edited", _l("Modification")
+    NOTE = "note", _l("Note")
+    ATTACHMENT = "attachment", _l("Pièce jointe")
+    ATTACHMENT_REMOVED = "attachment_removed", _l("Pièce jointe retirée")
+    SHARED = "shared", _l("Partage")
+    UNSHARED = "unshared", _l("Fin de partage")
+    INFORMED = "informed", _l("Information du ménage")
+    MEETING = "meeting", _l("Réunion")
+    DECISION = "decision", _l("Décision")
+    ACTION = "action", _l("Action de suivi")
 
 
 class Case(db.Model):

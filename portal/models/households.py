@@ -11,75 +11,76 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
+from portal.i18n import _l
 from portal.models.base import LabelledEnum, UTCDateTime, now_utc, str_enum
 from portal.models.organisations import Commune, Organisation
 from portal.models.people import User
 
 
 class HouseholdPublic(LabelledEnum):
-    JEUNE_18_25 = "jeune_18_25", "Jeune de 18 à 25 ans"
-    HOMME_SEUL = "homme_seul", "Homme seul"
-    FEMME_SEULE = "femme_seule", "Femme seule"
-    FAMILLE_MONOPARENTALE = "famille_monoparentale", "Famille monoparentale"
-    COUPLE = "couple", "Couple sans enfant"
-    FAMILLE = "famille", "Famille"
+    JEUNE_18_25 = "jeune_18_25", _l("Jeune de 18 à 25 ans")
+    HOMME_SEUL = "homme_seul", _l("Homme seul")
+    FEMME_SEULE = "femme_seule", _l("Femme seule")
+    FAMILLE_MONOPARENTALE = "famille_monoparentale", _l("Famille monoparentale")
+    COUPLE = "couple", _l("Couple sans enfant")
+    FAMILLE = "famille", _l("Famille")
 
 
 class Accommodation(LabelledEnum):
-    CHRS_URGENCE = "chrs_urgence", "CHRS urgence"
-    ALT = "alt", "Logement temporaire (ALT)"
-    PENSION_DE_FAMILLE = "pension_de_famille", "Pension de famille / maison relais"
-    URGENCE_FEMMES = "urgence_femmes", "Logement d'urgence femmes victimes de violences"
-    HOTEL = "hotel", "Hôtel"
-    SANS_SOLUTION = "sans_solution", "Sans solution"
-    AUTRE = "autre", "Autre"
+    CHRS_URGENCE = "chrs_urgence", _l("CHRS urgence")
+    ALT = "alt", _l("Logement temporaire (ALT)")
+    PENSION_DE_FAMILLE = "pension_de_famille", _l("Pension de famille / maison relais")
+    URGENCE_FEMMES = "urgence_femmes", _l("Logement d'urgence femmes victimes de violences")
+    HOTEL = "hotel", _l("Hôtel")
+    SANS_SOLUTION = "sans_solution", _l("Sans solution")
+    AUTRE = "autre", _l("Autre")
 
 
 class ResourceType(LabelledEnum):
-    SALAIRE = "salaire", "Salaire"
-    CHOMAGE = "chomage", "Allocations chômage"
-    RSA = "rsa", "RSA"
-    AAH = "aah", "AAH"
-    CEJ = "cej", "Contrat d'engagement jeune"
-    RETRAITE = "retraite", "Retraite"
-    PRESTATIONS_FAMILIALES = "prestations_familiales", "Prestations familiales"
-    SANS_RESSOURCES = "sans_ressources", "Sans ressources"
-    AUTRE = "autre", "Autre"
+    SALAIRE = "salaire", _l("Salaire")
+    CHOMAGE = "chomage", _l("Allocations chômage")
+    RSA = "rsa", _l("RSA")
+    AAH = "aah", _l("AAH")
+    CEJ = "cej", _l("Contrat d'engagement jeune")
+    RETRAITE = "retraite", _l("Retraite")
+    PRESTATIONS_FAMILIALES = "prestations_familiales", _l("Prestations familiales")
+    SANS_RESSOURCES = "sans_ressources", _l("Sans ressources")
+    AUTRE = "autre", _l("Autre")
 
 
 class ResourceBracket(LabelledEnum):
-    LT_500 = "lt_500", "Moins de 500 €"
-    FROM_500 = "500_800", "De 500 à 800 €"
-    FROM_800 = "800_1100", "De 800 à 1 100 €"
-    FROM_1100 = "1100_1500", "De 1 100 à 1 500 €"
-    GTE_1500 = "gte_1500", "1 500 € ou plus"
+    LT_500 = "lt_500", _l("Moins de 500 €")
+    FROM_500 = "500_800", _l("De 500 à 800 €")
+    FROM_800 = "800_1100", _l("De 800 à 1 100 €")
+    FROM_1100 = "1100_1500", _l("De 1 100 à 1 500 €")
+    GTE_1500 = "gte_1500", _l("1 500 € ou plus")
 
 
 class Typology(LabelledEnum):
-    T1 = "T1", "T1 / studio"
-    T2 = "T2", "T2"
-    T3 = "T3", "T3"
-    T4 = "T4", "T4"
-    T5 = "T5", "T5 et plus"
+    T1 = "T1", _l("T1 / studio")
+    T2 = "T2", _l("T2")
+    T3 = "T3", _l("T3")
+    T4 = "T4", _l("T4")
+    T5 = "T5", _l("T5 et plus")
 
 
 class Obstacle(LabelledEnum):
-    DETTES = "dettes", "Dettes, impayés"
-    BUDGET = "budget", "Gestion du budget"
-    SANTE = "sante", "Santé"
-    MOBILITE = "mobilite", "Mobilité"
-    DEMARCHES = "demarches", "Démarches administratives"
-    EMPLOI = "emploi", "Emploi, formation"
-    ISOLEMENT = "isolement", "Isolement"
-    SAVOIR_HABITER = "savoir_habiter", "Savoir-habiter"
-    AUTRE = "autre", "Autre"
+    DETTES = "dettes", _l("Dettes, impayés")
+    BUDGET = "budget", _l("Gestion du budget")
+    SANTE = "sante", _l("Santé")
+    MOBILITE = "mobilite", _l("Mobilité")
+    DEMARCHES = "demarches", _l("Démarches administratives")
+    EMPLOI = "emploi", _l("Emploi, formation")
+    ISOLEMENT = "isolement", _l("Isolement")
+    SAVOIR_HABITER = "savoir_habiter", _l("Savoir-habiter")
+    AUTRE = "autre", _l("Autre")
 
 
 class PersonRole(LabelledEnum):
-    DEMANDEUR = "demandeur", "Demandeur principal"
-    CONJOINT = "conjoint", "Conjoint(e)"
-    ENFANT = "enfant", "Enfant"
-    AUTRE = "autre", "Autre membre"
+    DEMANDEUR = "demandeur", _l("Demandeur principal")
+    CONJOINT = "conjoint", _l("Conjoint(e)")
+    ENFANT = "enfant", _l("Enfant")
+    AUTRE = "autre", _l("Autre membre")
 
 
 household_commune = sa.Table(

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
+from portal.i18n import _l
 from portal.models.base import LabelledEnum, UTCDateTime, now_utc, str_enum
 from portal.models.cases import Case
 from portal.models.organisations import Committee, Organisation
@@ -14,52 +15,52 @@ from portal.models.people import User
 
 
 class MeetingKind(LabelledEnum):
-    COMITE_TECHNIQUE = "comite_technique", "Comité technique"
-    COMITE_PILOTAGE = "comite_pilotage", "Comité de pilotage"
-    COMMISSION_SIAO = "commission_siao", "Commission SIAO"
-    POINT_DE_SITUATION = "point_de_situation", "Point de situation (bailleur et ménage)"
+    COMITE_TECHNIQUE = "comite_technique", _l("Comité technique")
+    COMITE_PILOTAGE = "comite_pilotage", _l("Comité de pilotage")
+    COMMISSION_SIAO = "commission_siao", _l("Commission SIAO")
+    POINT_DE_SITUATION = "point_de_situation", _l("Point de situation (bailleur et ménage)")
 
 
 class MeetingStatus(LabelledEnum):
-    PLANNED = "planned", "Prévue"
-    CANCELLED = "cancelled", "Annulée"
+    PLANNED = "planned", _l("Prévue")
+    CANCELLED = "cancelled", _l("Annulée")
 
 
 class InvitationResponse(LabelledEnum):
-    PENDING = "pending", "Sans réponse"
-    ACCEPTED = "accepted", "Présent"
-    DECLINED = "declined", "Absent"
-    EXCUSED = "excused", "Excusé"
+    PENDING = "pending", _l("Sans réponse")
+    ACCEPTED = "accepted", _l("Présent")
+    DECLINED = "declined", _l("Absent")
+    EXCUSED = "excused", _l("Excusé")
 
 
 class Attendance(LabelledEnum):
-    PRESENT = "present", "Présent"
-    ABSENT = "absent", "Absent"
-    EXCUSED = "excused", "Excusé"
+    PRESENT = "present", _l("Présent")
+    ABSENT = "absent", _l("Absent")
+    EXCUSED = "excused", _l("Excusé")
 
 
 class MinutesStatus(LabelledEnum):
-    DRAFT = "draft", "Brouillon"
-    SUBMITTED = "submitted", "Soumis pour approbation"
-    APPROVED = "approved", "Approuvé"
+    DRAFT = "draft", _l("Brouillon")
+    SUBMITTED = "submitted", _l("Soumis pour approbation")
+    APPROVED = "approved", _l("Approuvé")
 
 
 class DecisionKind(LabelledEnum):
-    ORIENTATION_IML = "orientation_iml", "Orientation vers l'intermédiation locative"
-    HOUSING_PROPOSAL = "housing_proposal", "Proposition de logement"
-    REINFORCED_SUPPORT = "reinforced_support", "Accompagnement renforcé"
-    PARTNER_MOBILISATION = "partner_mobilisation", "Mobilisation d'un partenaire"
-    ADJOURNED = "adjourned", "Ajournement / informations complémentaires"
-    EXTENSION = "extension", "Prolongation"
-    LEASE_SLIDE = "lease_slide", "Glissement du bail"
-    CLOSURE = "closure", "Clôture"
-    OTHER = "other", "Autre"
+    ORIENTATION_IML = "orientation_iml", _l("Orientation vers l'intermédiation locative")
+    HOUSING_PROPOSAL = "housing_proposal", _l("Proposition de logement")
+    REINFORCED_SUPPORT = "reinforced_support", _l("Accompagnement renforcé")
+    PARTNER_MOBILISATION = "partner_mobilisation", _l("Mobilisation d'un partenaire")
+    ADJOURNED = "adjourned", _l("Ajournement / informations complémentaires")
+    EXTENSION = "extension", _l("Prolongation")
+    LEASE_SLIDE = "lease_slide", _l("Glissement du bail")
+    CLOSURE = "closure", _l("Clôture")
+    OTHER = "other", _l("Autre")
 
 
 class ActionStatus(LabelledEnum):
-    OPEN = "open", "À faire"
-    DONE = "done", "Faite"
-    CANCELLED = "cancelled", "Annulée"
+    OPEN = "open", _l("À faire")
+    DONE = "done", _l("Faite")
+    CANCELLED = "cancelled", _l("Annulée")
 
 
 def new_uid() -> str:

@@ -6,24 +6,25 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
+from portal.i18n import _l
 from portal.models.base import LabelledEnum, UTCDateTime, now_utc, str_enum
 
 
 class OrganisationKind(LabelledEnum):
-    CCAS = "ccas", "CCAS"
-    BAILLEUR_SOCIAL = "bailleur_social", "Bailleur social"
-    SIAO = "siao", "SIAO"
-    MISSION_LOCALE = "mission_locale", "Mission Locale"
-    DEPARTEMENT = "departement", "Conseil départemental"
-    ASSOCIATION = "association", "Association"
-    AGGLOMERATION = "agglomeration", "Agglomération"
-    ETAT = "etat", "Services de l'État"
+    CCAS = "ccas", _l("CCAS")
+    BAILLEUR_SOCIAL = "bailleur_social", _l("Bailleur social")
+    SIAO = "siao", _l("SIAO")
+    MISSION_LOCALE = "mission_locale", _l("Mission Locale")
+    DEPARTEMENT = "departement", _l("Conseil départemental")
+    ASSOCIATION = "association", _l("Association")
+    AGGLOMERATION = "agglomeration", _l("Agglomération")
+    ETAT = "etat", _l("Services de l'État")
 
 
 class CommitteeKind(LabelledEnum):
-    COMITE_TECHNIQUE = "comite_technique", "Comité technique"
-    COMITE_PILOTAGE = "comite_pilotage", "Comité de pilotage"
-    COMMISSION_SIAO = "commission_siao", "Commission SIAO"
+    COMITE_TECHNIQUE = "comite_technique", _l("Comité technique")
+    COMITE_PILOTAGE = "comite_pilotage", _l("Comité de pilotage")
+    COMMISSION_SIAO = "commission_siao", _l("Commission SIAO")
 
 
 class Territory(db.Model):

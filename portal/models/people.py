@@ -8,18 +8,19 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
+from portal.i18n import _l
 from portal.models.base import LabelledEnum, UTCDateTime, now_utc, str_enum
 from portal.models.organisations import Organisation, OrganisationKind
 
 
 class UserKind(LabelledEnum):
-    STAFF = "staff", "Partenaire"  # works for a partner organisation
-    LANDLORD = "landlord", "Propriétaire"  # private landlord, belongs to no organisation
+    STAFF = "staff", _l("Partenaire")  # works for a partner organisation
+    LANDLORD = "landlord", _l("Propriétaire")  # private landlord, belongs to no organisation
 
 
 class MembershipRole(LabelledEnum):
-    ADMIN = "admin", "Administrateur"
-    MEMBER = "member", "Membre"
+    ADMIN = "admin", _l("Administrateur")
+    MEMBER = "member", _l("Membre")
 
 
 def new_session_token() -> str:

@@ -13,6 +13,7 @@ from portal.models import (
     User,
     UserKind,
 )
+from portal.i18n import _, _l
 
 
 def territory_choices():
@@ -21,28 +22,28 @@ def territory_choices():
 
 
 class TerritoryForm(BaseForm):
-    name = text_field("Nom du territoire", 120)
-    submit = SubmitField("Créer le territoire")
+    name = text_field(_l("Nom du territoire"), 120)
+    submit = SubmitField(_l("Créer le territoire"))
 
     def validate_name(self, field):
         same_name = sa.func.lower(Territory.name) == field.data.lower()
         if db.session.scalar(sa.select(Territory.id).where(same_name)):
-            raise ValidationError("Ce territoire existe déjà.")
+            raise ValidationError(_("Ce territoire existe déjà."))
 
 
 class OrganisationForm(BaseForm):
-    name = text_field("Nom", 160)
+    name = text_field(_l("Nom"), 160)
     kind = SelectField(
-        "Type d'organisation",
+        _l("Type d'organisation"),
         choices=enum_choices(OrganisationKind),
-        validators=[required("Choisissez un type.")],
+        validators=[required(_l("Choisissez un type."))],
     )
     territory_id = SelectField(
-        "Territoire", coerce=int, validators=[required("Choisissez un territoire.")]
+        _l("Territoire"), coerce=int, validators=[required(_l("Choisissez un territoire."))]
     )
-    contact_email = email_field("Adresse e-mail de contact", optional=True)
-    active = BooleanField("Organisation active", default=True)
-    submit = SubmitField("Enregistrer")
+    contact_email = email_field(_l("Adresse e-mail de contact"), optional=True)
+    active = BooleanField(_l("Organisation active"), default=True)
+    submit = SubmitField(_l("Enregistrer"))
 
     def __init__(self, *args, organisation: Organisation | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -56,19 +57,19 @@ class OrganisationForm(BaseForm):
         if self.organisation is not None:
             query = query.where(Organisation.id != self.organisation.id)
         if db.session.scalar(query):
-            raise ValidationError("Une organisation porte déjà ce nom.")
+            raise ValidationError(_("Une organisation porte déjà ce nom."))
 
 
 class InvitationForm(BaseForm):
-    full_name = text_field("Nom et prénom", 120)
+    full_name = text_field(_l("Nom et prénom"), 120)
     email = email_field()
     role = SelectField(
-        "Rôle",
+        _l("Rôle"),
         choices=enum_choices(MembershipRole),
         default=MembershipRole.MEMBER.value,
         validators=[required()],
     )
-    submit = SubmitField("Envoyer l'invitation")
+    submit = SubmitField(_l("Envoyer l'invitation"))
 
     def __init__(self, *args, organisation: Organisation, **kwargs):
         super().__init__(*args, **kwargs)
@@ -85,16 +86,16 @@ class InvitationForm(BaseForm):
             )
         )
         if already:
-            raise ValidationError("Cette personne est déjà membre de l'organisation.")
+            raise ValidationError(_("Cette personne est déjà membre de l'organisation."))
         landlord = db.session.scalar(
             sa.select(User.id).where(User.email == field.data, User.kind == UserKind.LANDLORD)
         )
         if landlord:
             raise ValidationError(
-                "Cette adresse est celle d'un compte propriétaire : utilisez une autre adresse."
+                _("Cette adresse est celle d'un compte propriétaire : utilisez une autre adresse.")
             )
 
 
 class RoleForm(BaseForm):
-    role = SelectField("Rôle", choices=enum_choices(MembershipRole), validators=[required()])
-    submit = SubmitField("Changer le rôle")
+    role = SelectField(_l("Rôle"), choices=enum_choices(MembershipRole), validators=[required()])
+    submit = SubmitField(_l("Changer le rôle"))

@@ -16,6 +16,7 @@ from portal.organisations.services import (
     set_membership_active,
     set_membership_role,
 )
+from portal.i18n import _
 
 
 def load_organisation(organisation_id: int) -> Organisation:
@@ -107,7 +108,7 @@ def edit(organisation_id):
     if form.validate_on_submit():
         save_organisation(organisation, form.data)
         db.session.commit()
-        flash("Les modifications sont enregistrées.", "success")
+        flash(_("Les modifications sont enregistrées."), "success")
         return redirect(url_for("organisations.show", organisation_id=organisation.id))
     return render_template("organisations/form.html", form=form, organisation=organisation)
 
@@ -194,7 +195,7 @@ def change_role(organisation_id, membership_id):
             db.session.commit()
             flash(f"{membership.user.full_name} est maintenant {role.label.lower()}.", "success")
     else:
-        flash("Choisissez un rôle valide.", "error")
+        flash(_("Choisissez un rôle valide."), "error")
     return redirect(url_for("organisations.show", organisation_id=organisation.id))
 
 
