@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi.py
 
-.PHONY: run test install install-dev lint format db-upgrade demo clean
+.PHONY: run test install install-dev lint format db-upgrade demo clean \
+	translations-extract translations-init translations-update translations-compile
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +45,22 @@ lint: install-dev
 format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+## Translations (Flask-Babel). French source strings are the msgids; each locale has
+## translations/<locale>/LC_MESSAGES/messages.po. The .mo files are built, not committed.
+translations-extract: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --sort-by-file \
+		--project "Portail partenaires" -o translations/messages.pot .
+
+## A new locale: make translations-init LOCALE=xx (en is already there).
+translations-init: translations-extract
+	$(BIN)/pybabel init -i translations/messages.pot -d translations -l $(LOCALE)
+
+translations-update: translations-extract
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --ignore-obsolete
+
+translations-compile: install
+	$(BIN)/pybabel compile -d translations --statistics
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

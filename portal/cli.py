@@ -29,11 +29,15 @@ def demo_load(if_empty: bool) -> None:
         raise click.ClickException(_("Les données de démonstration sont interdites en production."))
     if db.session.scalar(sa.select(sa.func.count(User.id))):
         if if_empty:
-            click.echo(_("La base contient déjà des comptes : données de démonstration non chargées."))
+            click.echo(
+                _("La base contient déjà des comptes : données de démonstration non chargées.")
+            )
             return
         raise click.ClickException(
-            _("La base n'est pas vide : les données de démonstration ne sont chargées que "
-            "dans une base vide.")
+            _(
+                "La base n'est pas vide : les données de démonstration ne sont chargées que "
+                "dans une base vide."
+            )
         )
     load_demo_data()
     db.session.commit()
@@ -49,7 +53,13 @@ def outbox_send(limit: int) -> None:
     from portal.outbox.services import send_due
 
     sent, failed = send_due(limit)
-    click.echo(f"{sent} envoyé(s), {failed} en échec (nouvel essai plus tard).")
+    click.echo(
+        _(
+            "%(sent)d envoyé(s), %(failed)d en échec (nouvel essai plus tard).",
+            sent=sent,
+            failed=failed,
+        )
+    )
 
 
 @users_cli.command("create-coordinator")
@@ -95,7 +105,7 @@ def create_coordinator(email, full_name, organisation_name, territory, password)
     set_password(user, password)
     db.session.add(Membership(user=user, organisation=organisation, role=MembershipRole.ADMIN))
     db.session.commit()
-    click.echo(f"Compte de coordination créé pour {email}.")
+    click.echo(_("Compte de coordination créé pour %(email)s.", email=email))
 
 
 @retention_cli.command("run")
@@ -133,11 +143,19 @@ def retention_run(months: int | None) -> None:
         for stored_name in stored_names:
             storage.delete(stored_name)
         done += 1
-    click.echo(f"{done} dossier(s) anonymisé(s) (conservation : {months} mois après clôture).")
+    click.echo(
+        _(
+            "%(done)d dossier(s) anonymisé(s) (conservation : %(months)d mois après clôture).",
+            done=done,
+            months=months,
+        )
+    )
     purged = purge_sent_emails(current_app.config["OUTBOX_KEEP_DAYS"])
     db.session.commit()
     if purged:
-        click.echo(f"{purged} e-mail(s) envoyé(s) supprimé(s) de la boîte d'envoi.")
+        click.echo(
+            _("%(purged)d e-mail(s) envoyé(s) supprimé(s) de la boîte d'envoi.", purged=purged)
+        )
 
 
 @reminders_cli.command("send")
@@ -154,9 +172,13 @@ def reminders_send() -> None:
     overdue = notify_overdue_actions(date.today())
     db.session.commit()
     click.echo(
-        f"{reminded} réunion(s) rappelée(s) "
-        f"({current_app.config['REMINDER_DAYS_BEFORE']} jour(s) avant) ; "
-        f"{overdue} action(s) en retard signalée(s)."
+        _(
+            "%(reminded)d réunion(s) rappelée(s) (%(days)d jour(s) avant) ; "
+            "%(overdue)d action(s) en retard signalée(s).",
+            reminded=reminded,
+            days=current_app.config["REMINDER_DAYS_BEFORE"],
+            overdue=overdue,
+        )
     )
 
 

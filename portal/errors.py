@@ -14,26 +14,36 @@ MESSAGES = {
     ),
     403: (
         _l("Accès refusé"),
-        _l("Vous n'avez pas accès à cette page. Si vous pensez que c'est une erreur, "
-        "adressez-vous à l'administrateur de votre organisation."),
+        _l(
+            "Vous n'avez pas accès à cette page. Si vous pensez que c'est une erreur, "
+            "adressez-vous à l'administrateur de votre organisation."
+        ),
     ),
-    404: (_l("Page introuvable"), _l("Cette page n'existe pas ou n'est pas accessible avec votre compte.")),
+    404: (
+        _l("Page introuvable"),
+        _l("Cette page n'existe pas ou n'est pas accessible avec votre compte."),
+    ),
     405: (_l("Action non autorisée"), _l("Cette action n'est pas possible ici.")),
     413: (_l("Fichier trop volumineux"), _l("Le fichier envoyé dépasse la taille autorisée.")),
     429: (
         _l("Trop de tentatives"),
-        _l("Vous avez fait trop de tentatives en peu de temps. "
-        "Patientez quelques minutes avant de réessayer."),
+        _l(
+            "Vous avez fait trop de tentatives en peu de temps. "
+            "Patientez quelques minutes avant de réessayer."
+        ),
     ),
     500: (
         _l("Erreur du serveur"),
-        _l("Une erreur inattendue s'est produite. Elle a été enregistrée ; réessayez dans un instant."),
+        _l(
+            "Une erreur inattendue s'est produite. "
+            "Elle a été enregistrée ; réessayez dans un instant."
+        ),
     ),
 }
 
 
 def render_error(code: int, message: str | None = None):
-    title, default_message = MESSAGES.get(code, MESSAGES[500])
+    title, default_message = (str(text) for text in MESSAGES.get(code, MESSAGES[500]))
     if request.path.startswith("/healthz") or request.accept_mimetypes.best == "application/json":
         return jsonify(error=title), code
     return render_template(
@@ -46,8 +56,10 @@ def register(app: Flask) -> None:
     def csrf_error(error):
         return render_error(
             400,
-            _("Le formulaire a expiré ou ne vient pas de ce site. Rechargez la page et recommencez : "
-            "vos saisies n'ont pas été enregistrées."),
+            _(
+                "Le formulaire a expiré ou ne vient pas de ce site. "
+                "Rechargez la page et recommencez : vos saisies n'ont pas été enregistrées."
+            ),
         )
 
     @app.errorhandler(HTTPException)

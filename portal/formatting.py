@@ -1,8 +1,6 @@
 """Small display helpers shared by templates, e-mails and documents."""
 
-
-def plural(count: int, singular: str, plural_form: str | None = None) -> str:
-    return f"{count} {singular if count < 2 else plural_form or singular + 's'}"
+from portal.i18n import _, ngettext
 
 
 def stay_length(days: int | None) -> str:
@@ -10,10 +8,16 @@ def stay_length(days: int | None) -> str:
     if days is None:
         return ""
     if days < 60:
-        return plural(days, "jour")
+        return ngettext("%(num)d jour", "%(num)d jours", days)
     months = days * 12 // 365
     years, months = divmod(months, 12)
     if not years:
-        return f"{months} mois"
-    text = plural(years, "an")
-    return f"{text} et {months} mois" if months else text
+        return ngettext("%(num)d mois", "%(num)d mois", months)
+    text = ngettext("%(num)d an", "%(num)d ans", years)
+    if not months:
+        return text
+    return _(
+        "%(years)s et %(months)s",
+        years=text,
+        months=ngettext("%(num)d mois", "%(num)d mois", months),
+    )

@@ -6,12 +6,18 @@ from collections.abc import Iterable
 from flask_wtf import FlaskForm
 from wtforms import EmailField, FieldList, FormField, SelectChoice, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional
-from portal.i18n import _, _l
+
+from portal.i18n import _l
 
 
 def strip(value):
     """Trim, and drop NUL characters: no keyboard types them and PostgreSQL refuses them."""
     return value.replace("\x00", "").strip() if isinstance(value, str) else value
+
+
+def optional_int(value):
+    """Coerce a select's value to an id; the empty placeholder stays None."""
+    return int(value) if value not in (None, "") else None
 
 
 def lower(value):
@@ -53,7 +59,9 @@ def text_field(label: str, maximum: int, *, optional: bool = False, **kwargs) ->
     return StringField(label, validators=validators, **kwargs)
 
 
-def email_field(label: str = _l("Adresse e-mail"), *, optional: bool = False, **kwargs) -> EmailField:
+def email_field(
+    label: str = _l("Adresse e-mail"), *, optional: bool = False, **kwargs
+) -> EmailField:
     return EmailField(
         label,
         filters=[lower],

@@ -34,13 +34,19 @@ def lazy_gettext(string: str, **variables) -> LazyText:
 def _plural(singular: str, plural: str, num: int) -> str:
     translated = get_translations().ungettext(singular, plural, num)
     if translated in (singular, plural):  # no translation: the French source text
-        translated = singular if abs(num) < 2 else plural
+        translated = singular if num < 2 else plural
     return translated
 
 
 def ngettext(singular: str, plural: str, num: int, **variables) -> str:
     variables.setdefault("num", num)
     return _plural(singular, plural, num) % variables
+
+
+def N_(string: str) -> str:
+    """Marks a module constant for extraction only: it stays a plain ``str`` (compared,
+    imported by tests) and is translated where it is used, with ``_(CONSTANT)``."""
+    return string
 
 
 _ = gettext
@@ -62,9 +68,12 @@ def select_locale() -> str | None:
     # ``in`` does not mark the session as accessed (no "Vary: Cookie" for nothing).
     if SESSION_KEY not in session:
         return None
-    available = {str(locale) for locale in current_app.extensions["babel"].instance.list_translations()}
+    available = {
+        str(locale) for locale in current_app.extensions["babel"].instance.list_translations()
+    }
     chosen = session[SESSION_KEY]
     return chosen if chosen in available else None
+
 
 def init_app(app: Flask) -> None:
     """Install the French-aware ``ngettext`` for ``{% trans count=… %}`` blocks
@@ -77,4 +86,3 @@ def init_app(app: Flask) -> None:
         pgettext=lambda c, s: get_translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: get_translations().unpgettext(c, s, p, n),
     )
-

@@ -10,6 +10,7 @@ import enum
 import sqlalchemy as sa
 from flask_login import AnonymousUserMixin
 
+from portal.i18n import _l
 from portal.models import (
     AccessLevel,
     AgendaItem,
@@ -99,15 +100,15 @@ class CaseAccess(enum.IntEnum):
 
     @property
     def label(self) -> str:
-        return CASE_ACCESS_LABELS[self]
+        return str(CASE_ACCESS_LABELS[self])
 
 
 CASE_ACCESS_LABELS = {
-    CaseAccess.NONE: "Aucun accès",
-    CaseAccess.COMMITTEE: "Membre de l'instance : situation pseudonymisée",
-    CaseAccess.SITUATION: "Partenaire : situation et discussion",
-    CaseAccess.FULL: "Partenaire : accès complet, identité comprise",
-    CaseAccess.OWNER: "Votre organisation",
+    CaseAccess.NONE: _l("Aucun accès"),
+    CaseAccess.COMMITTEE: _l("Membre de l'instance : situation pseudonymisée"),
+    CaseAccess.SITUATION: _l("Partenaire : situation et discussion"),
+    CaseAccess.FULL: _l("Partenaire : accès complet, identité comprise"),
+    CaseAccess.OWNER: _l("Votre organisation"),
 }
 
 

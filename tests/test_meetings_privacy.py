@@ -350,3 +350,37 @@ def test_each_reader_is_served_only_what_their_access_allows(client, scene, role
         # A household the writer named in the notes stays masked below full access.
         assert ("06 11 22 33 44" in text) is identity, url
         assert ("[identité masquée]" in text) is (notes and not identity), url
+
+
+def test_the_changes_shown_after_reopening_keep_the_household_masked(client, scene, world):
+    """Re-opened minutes list what changed in each section a reader may see: a case item's
+    changed lines follow the same masking as its notes."""
+    meeting = scene.meeting
+    minutes = minutes_of(meeting)
+    change_status(
+        minutes, "reopen", world.coordinator, based_on_version=minutes.version, reason="Ajout"
+    )
+    save_minutes(
+        meeting,
+        minutes.version,
+        GENERAL_NOTES,
+        {scene.case_item.id: f"{ITEM_NOTES}\nVisite fixée avec {CANARY_NAME.upper()} le 3 avril."},
+        world.coordinator,
+    )
+    change_status(minutes, "submit", world.coordinator, based_on_version=minutes.version)
+    db.session.commit()
+    url = f"/meetings/{meeting.id}/minutes"
+
+    for role, identity, changes in (
+        ("coordinator", True, True),
+        ("partner_member", True, True),
+        ("cdas_worker", False, True),
+        ("siao_member", False, False),
+    ):
+        become(client, scene.readers[role])
+        page = flat(html.unescape(client.get(url).text))
+        assert "Modifications depuis la version approuvée" in page, role
+        assert ("le 3 avril" in page) is changes, role
+        assert (CANARY_NAME.upper() in page) is identity, role
+        if not identity:
+            assert canary_traces(page) == [], role

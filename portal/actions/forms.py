@@ -17,6 +17,7 @@ from portal.actions.services import is_active_member, meeting_decisions
 from portal.committees.forms import CheckboxListField
 from portal.extensions import db
 from portal.forms import BaseForm, choices, enum_choices, max_length, required, strip
+from portal.i18n import _, _l
 from portal.models import (
     ActionStatus,
     Committee,
@@ -26,7 +27,6 @@ from portal.models import (
     Organisation,
     User,
 )
-from portal.i18n import _, _l
 
 BAD_DATE = _l("Indiquez une date valide (jj/mm/aaaa).")
 
@@ -68,10 +68,14 @@ class DecisionForm(BaseForm):
     text = TextAreaField(
         _l("Décision"),
         validators=[required(_l("Écrivez la décision prise.")), max_length(2000)],
-        description=_l("Ce que les partenaires ont décidé ensemble, sans nom ni information de "
-        "santé : le ménage est désigné par sa référence."),
+        description=_l(
+            "Ce que les partenaires ont décidé ensemble, sans nom ni information de "
+            "santé : le ménage est désigné par sa référence."
+        ),
     )
-    organisation_ids = CheckboxListField(_l("Organisations ayant pris part à la décision"), coerce=int)
+    organisation_ids = CheckboxListField(
+        _l("Organisations ayant pris part à la décision"), coerce=int
+    )
     positions = FieldList(FormField(PositionForm), min_entries=3, max_entries=10)
     submit = SubmitField(_l("Enregistrer la décision"))
 
@@ -107,8 +111,10 @@ class DecisionForm(BaseForm):
         chosen = [e.form.organisation_id.data for e in field.entries if e.form.organisation_id.data]
         if any(o not in taking_part for o in chosen):
             raise ValidationError(
-                _("Une position ne se note que pour une organisation qui a pris part : "
-                "cochez-la aussi plus haut.")
+                _(
+                    "Une position ne se note que pour une organisation qui a pris part : "
+                    "cochez-la aussi plus haut."
+                )
             )
         if len(chosen) != len(set(chosen)):
             raise ValidationError(_("Une seule position par organisation."))
@@ -226,7 +232,11 @@ class ActionFilterForm(BaseForm):
     scope = SelectField(
         _l("Pour"),
         choices=choices(
-            [("", _l("Moi et mon organisation")), ("mine", _l("Moi")), ("organisation", _l("Mon organisation"))]
+            [
+                ("", _l("Moi et mon organisation")),
+                ("mine", _l("Moi")),
+                ("organisation", _l("Mon organisation")),
+            ]
         ),
         validators=[Optional()],
     )

@@ -17,6 +17,7 @@ from portal import permissions
 from portal.audit import record_event
 from portal.cases.services import WorkflowError, add_event, change_status
 from portal.extensions import db
+from portal.i18n import _, _l
 from portal.models import (
     ActionStatus,
     AgendaItem,
@@ -35,7 +36,6 @@ from portal.models import (
     now_utc,
 )
 from portal.outbox.services import public_url_for, queue_email
-from portal.i18n import _, _l
 
 # Decisions ---------------------------------------------------------------------------------
 
@@ -142,7 +142,13 @@ def create_action(
     if decision is not None and decision.meeting_id != meeting.id:
         raise WorkflowError(_("Cette décision n'a pas été prise lors de cette réunion."))
     if user is not None and not is_active_member(user, organisation):
-        raise WorkflowError(f"{user.full_name} n'est pas membre actif de {organisation.name}.")
+        raise WorkflowError(
+            _(
+                "%(name)s n'est pas membre actif de %(organisation)s.",
+                name=user.full_name,
+                organisation=organisation.name,
+            )
+        )
     action = FollowUpAction(
         meeting=meeting,
         committee_id=meeting.committee_id,
@@ -192,7 +198,7 @@ def close_action(
     """Mark an open action done (with an optional note) or cancelled (with a reason)."""
     note = (note or "").strip()
     if action.status != ActionStatus.OPEN:
-        raise WorkflowError(f"Cette action est déjà « {action.status.label} ».")
+        raise WorkflowError(_("Cette action est déjà « %(status)s ».", status=action.status.label))
     if status == ActionStatus.CANCELLED and not note:
         raise WorkflowError(_("Indiquez le motif de l'annulation."))
     if status not in (ActionStatus.DONE, ActionStatus.CANCELLED):
@@ -202,7 +208,7 @@ def close_action(
     action.closed_at = now_utc()
     action.closed_by = actor
     db.session.flush()
-    what = "faite" if status == ActionStatus.DONE else _("annulée")
+    what = "faite" if status == ActionStatus.DONE else "annulée"
     record_event(
         AuditAction.CHANGE,
         "follow_up_action",
@@ -297,11 +303,14 @@ def notify_assigned(action: FollowUpAction) -> None:
         queue_email(
             email,
             "action_assigned",
-            f"Action de suivi confiée à {action.organisation.name} — "
-            f"échéance le {format_date(action.due_on, 'd MMMM yyyy')}",
+            _(
+                "Action de suivi confiée à %(organisation)s — échéance le %(due)s",
+                organisation=action.organisation.name,
+                due=format_date(action.due_on, _("d MMMM yyyy")),
+            ),
             action=action,
-            meeting_when=format_datetime(action.meeting.starts_at, "d MMMM yyyy"),
-            due=format_date(action.due_on, "d MMMM yyyy"),
+            meeting_when=format_datetime(action.meeting.starts_at, _("d MMMM yyyy")),
+            due=format_date(action.due_on, _("d MMMM yyyy")),
             link=link,
         )
 
@@ -352,11 +361,13 @@ def notify_overdue_actions(today: date) -> int:
             queue_email(
                 email,
                 "action_overdue",
-                f"Action de suivi en retard — échéance du "
-                f"{format_date(action.due_on, 'd MMMM yyyy')}",
+                _(
+                    "Action de suivi en retard — échéance du %(due)s",
+                    due=format_date(action.due_on, _("d MMMM yyyy")),
+                ),
                 action=action,
-                meeting_when=format_datetime(action.meeting.starts_at, "d MMMM yyyy"),
-                due=format_date(action.due_on, "d MMMM yyyy"),
+                meeting_when=format_datetime(action.meeting.starts_at, _("d MMMM yyyy")),
+                due=format_date(action.due_on, _("d MMMM yyyy")),
                 days_late=(today - action.due_on).days,
                 link=link,
             )

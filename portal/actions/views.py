@@ -28,6 +28,7 @@ from portal.actions.services import (
 from portal.cases.forms import committees_of
 from portal.cases.services import WorkflowError
 from portal.extensions import db
+from portal.i18n import _
 from portal.models import (
     ActionStatus,
     AgendaItem,
@@ -40,7 +41,6 @@ from portal.models import (
     Organisation,
     User,
 )
-from portal.i18n import _
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -165,8 +165,10 @@ def finish(action_id: int, status: ActionStatus):
             form.note.errors.append(str(error))
         else:
             db.session.commit()
-            label = "faite" if status == ActionStatus.DONE else _("annulée")
-            flash(f"L'action est marquée comme {label}.", "success")
+            if status == ActionStatus.DONE:
+                flash(_("L'action est marquée comme faite."), "success")
+            else:
+                flash(_("L'action est marquée comme annulée."), "success")
             return redirect(safe_next() or url_for("actions.show", action_id=action.id))
     return render_template(
         "actions/show.html",
@@ -294,7 +296,10 @@ def new_action(meeting_id):
         else:
             db.session.commit()
             flash(
-                f"L'action est enregistrée ; {action.organisation.name} en est prévenue.",
+                _(
+                    "L'action est enregistrée ; %(organisation)s en est prévenue.",
+                    organisation=action.organisation.name,
+                ),
                 "success",
             )
             if action.decision is not None:

@@ -28,7 +28,9 @@ class NewPasswordMixin:
     password = PasswordField(
         _l("Nouveau mot de passe"),
         validators=[required(_l("Choisissez un mot de passe."))],
-        description=_l("12 caractères au moins. Une phrase de plusieurs mots est facile à retenir."),
+        description=_l(
+            "12 caractères au moins. Une phrase de plusieurs mots est facile à retenir."
+        ),
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(

@@ -4,6 +4,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
 from portal.i18n import _
 
 MIN_LENGTH = 12
@@ -35,18 +36,18 @@ def needs_rehash(password_hash: str) -> bool:
 def password_problem(password: str, user_inputs: list[str] = ()) -> str | None:
     """What is wrong with a new password, in French, or None when it is acceptable."""
     if len(password) < MIN_LENGTH:
-        return f"Le mot de passe doit contenir au moins {MIN_LENGTH} caractères."
+        return _("Le mot de passe doit contenir au moins %(min)d caractères.", min=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        return f"Le mot de passe doit contenir au plus {MAX_LENGTH} caractères."
+        return _("Le mot de passe doit contenir au plus %(max)d caractères.", max=MAX_LENGTH)
     if password.lower() in COMMON_PASSWORDS:
-        return (
-            _("Ce mot de passe fait partie des mots de passe les plus courants : "
-            "choisissez-en un autre.")
+        return _(
+            "Ce mot de passe fait partie des mots de passe les plus courants : "
+            "choisissez-en un autre."
         )
     inputs = [value for value in [*user_inputs, *DOMAIN_WORDS] if value]
     if zxcvbn(password, user_inputs=inputs)["score"] < 3:
-        return (
-            _("Ce mot de passe est trop facile à deviner : allongez-le, par exemple avec "
-            "plusieurs mots sans rapport entre eux.")
+        return _(
+            "Ce mot de passe est trop facile à deviner : allongez-le, par exemple avec "
+            "plusieurs mots sans rapport entre eux."
         )
     return None

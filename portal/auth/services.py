@@ -6,9 +6,9 @@ from portal.audit import record_event
 from portal.auth.passwords import hash_password, needs_rehash, verify_password
 from portal.auth.tokens import make_reset_token
 from portal.extensions import db
+from portal.i18n import _
 from portal.models import AuditAction, Invitation, Membership, User, UserKind, now_utc
 from portal.outbox.services import public_url_for, queue_email
-from portal.i18n import _
 
 
 def find_user_by_email(email: str) -> User | None:

@@ -23,8 +23,8 @@ from portal.auth.services import (
 )
 from portal.auth.tokens import load_invitation_token, load_reset_token
 from portal.extensions import db, limiter
-from portal.models import AuditAction
 from portal.i18n import _
+from portal.models import AuditAction
 
 
 def safe_next_url(target: str | None) -> str:
@@ -68,7 +68,10 @@ def login():
         elif not user.is_active:
             db.session.commit()
             form.email.errors.append(
-                _("Ce compte est désactivé. Adressez-vous à l'administrateur de votre organisation.")
+                _(
+                    "Ce compte est désactivé. "
+                    "Adressez-vous à l'administrateur de votre organisation."
+                )
             )
         else:
             record_login(user)
@@ -96,8 +99,10 @@ def forgot_password():
         send_password_reset(form.email.data)
         db.session.commit()
         flash(
-            _("Si un compte existe pour cette adresse, un lien de réinitialisation vient d'y être "
-            "envoyé. Il est valable deux heures."),
+            _(
+                "Si un compte existe pour cette adresse, un lien de réinitialisation "
+                "vient d'y être envoyé. Il est valable deux heures."
+            ),
             "success",
         )
         return redirect(url_for("auth.login"))
@@ -133,7 +138,13 @@ def accept(token):
         db.session.commit()
         logout_user()
         login_user(user)
-        flash(f"Bienvenue ! Vous avez rejoint {invitation.organisation.name}.", "success")
+        flash(
+            _(
+                "Bienvenue ! Vous avez rejoint %(organisation)s.",
+                organisation=invitation.organisation.name,
+            ),
+            "success",
+        )
         return redirect(url_for("dashboard.index"))
     return render_template("auth/accept_invitation.html", form=form, invitation=invitation)
 

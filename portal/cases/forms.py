@@ -26,10 +26,12 @@ from portal.forms import (
     email_field,
     enum_choices,
     max_length,
+    optional_int,
     required,
     strip,
     text_field,
 )
+from portal.i18n import _, _l
 from portal.models import (
     AccessLevel,
     Accommodation,
@@ -43,11 +45,10 @@ from portal.models import (
     ResourceType,
     Typology,
 )
-from portal.i18n import _, _l
 
-NO_SENSITIVE_DETAILS = (
-    _l("Quelques lignes factuelles. Aucune information de santé ni judiciaire : "
-    "seulement ce qui aide les partenaires à trouver une solution de logement.")
+NO_SENSITIVE_DETAILS = _l(
+    "Quelques lignes factuelles. Aucune information de santé ni judiciaire : "
+    "seulement ce qui aide les partenaires à trouver une solution de logement."
 )
 BAD_DATE = _l("Indiquez une date valide (jj/mm/aaaa).")
 
@@ -55,11 +56,6 @@ BAD_DATE = _l("Indiquez une date valide (jj/mm/aaaa).")
 def not_in_future(form, field):
     if field.data and field.data > date.today():
         raise ValidationError(_("Cette date ne peut pas être dans le futur."))
-
-
-def optional_int(value):
-    """Coerce a select's value to an id; the empty placeholder stays None."""
-    return int(value) if value not in (None, "") else None
 
 
 def optional_choice(enum_class, empty_label: str = _l("— Non renseigné —")) -> list:
@@ -74,7 +70,9 @@ class PersonForm(BaseForm):
     class Meta:
         csrf = False
 
-    role = SelectField(_l("Lien"), choices=optional_choice(PersonRole, _l("— Lien —")), filters=[strip])
+    role = SelectField(
+        _l("Lien"), choices=optional_choice(PersonRole, _l("— Lien —")), filters=[strip]
+    )
     first_name = StringField(_l("Prénom"), validators=[max_length(80)], filters=[strip])
     last_name = StringField(_l("Nom"), validators=[max_length(80)], filters=[strip])
     birth_date = DateField(
@@ -199,10 +197,15 @@ class InformationForm(BaseForm):
     what_is_shared = text_field(
         _l("Ce qui est partagé"),
         300,
-        default="La situation du ménage (sans son identité) et la question posée au comité.",
+        # Callables: translated when the form is built, and a plain str in field data.
+        default=lambda: _(
+            "La situation du ménage (sans son identité) et la question posée au comité."
+        ),
     )
     shared_with = text_field(
-        _l("Avec qui"), 300, default="Les partenaires du comité technique du parcours logement."
+        _l("Avec qui"),
+        300,
+        default=lambda: _("Les partenaires du comité technique du parcours logement."),
     )
     submit = SubmitField(_l("Enregistrer l'information"))
 
@@ -234,7 +237,9 @@ class CaseForm(BaseForm):
 
 class ShareForm(BaseForm):
     organisation_id = SelectField(
-        _l("Organisation"), coerce=optional_int, validators=[required(_l("Choisissez une organisation."))]
+        _l("Organisation"),
+        coerce=optional_int,
+        validators=[required(_l("Choisissez une organisation."))],
     )
     level = RadioField(
         _l("Niveau d'accès"),
@@ -284,7 +289,9 @@ class CaseFilterForm(BaseForm):
     # choice" on these two filters and silently ignores all the others.
     status = SelectField(_l("Statut"), choices=optional_choice(CaseStatus, _l("Tous")), default="")
     committee = SelectField(_l("Instance"), coerce=lambda v: int(v) if v else None)
-    public = SelectField(_l("Public"), choices=optional_choice(HouseholdPublic, _l("Tous")), default="")
+    public = SelectField(
+        _l("Public"), choices=optional_choice(HouseholdPublic, _l("Tous")), default=""
+    )
     organisation = SelectField(_l("Organisation"), coerce=lambda v: int(v) if v else None)
     date_from = DateField(_l("Créée depuis le"), validators=[Optional()], format="%Y-%m-%d")
     date_to = DateField(_l("Jusqu'au"), validators=[Optional()], format="%Y-%m-%d")

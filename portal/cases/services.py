@@ -14,6 +14,7 @@ from flask import url_for
 from portal.audit import record_event
 from portal.cases import storage
 from portal.extensions import db
+from portal.i18n import _, _l
 from portal.models import (
     AccessLevel,
     AuditAction,
@@ -39,7 +40,6 @@ from portal.models import (
     now_utc,
 )
 from portal.outbox.services import queue_email
-from portal.i18n import _, _l
 
 # References say which kind of organisation holds the file, never who the household is.
 REFERENCE_PREFIX = {
@@ -290,7 +290,9 @@ TRANSITIONS = {
             (CaseStatus.ON_AGENDA,),
             CaseStatus.SUBMITTED,
         ),
-        Transition("mark_decided", _l("Décision prise"), (CaseStatus.ON_AGENDA,), CaseStatus.DECIDED),
+        Transition(
+            "mark_decided", _l("Décision prise"), (CaseStatus.ON_AGENDA,), CaseStatus.DECIDED
+        ),
         Transition(
             "close",
             _l("Clore la situation"),
@@ -316,12 +318,17 @@ def change_status(case: Case, transition_name: str, actor: User) -> None:
         raise WorkflowError(_("Le dossier de ce ménage est anonymisé : la situation reste close."))
     if transition is None or case.status not in transition.sources:
         raise WorkflowError(
-            f"Cette action n'est pas possible pour une situation « {case.status.label} »."
+            _(
+                "Cette action n'est pas possible pour une situation « %(status)s ».",
+                status=case.status.label,
+            )
         )
     if transition.target == CaseStatus.SUBMITTED and not case.household.is_informed:
         raise WorkflowError(
-            _("Enregistrez d'abord l'information du ménage : une situation n'est partagée "
-            "qu'avec son accord éclairé.")
+            _(
+                "Enregistrez d'abord l'information du ménage : une situation n'est partagée "
+                "qu'avec son accord éclairé."
+            )
         )
     previous = case.status
     case.status = transition.target
@@ -352,8 +359,10 @@ def share_case(
     """Share with a partner organisation, or change its level; needs the household informed."""
     if not case.household.is_informed:
         raise WorkflowError(
-            _("Enregistrez d'abord l'information du ménage : le partage est refusé tant que le "
-            "ménage n'a pas été informé.")
+            _(
+                "Enregistrez d'abord l'information du ménage : le partage est refusé tant que le "
+                "ménage n'a pas été informé."
+            )
         )
     if organisation.id == case.organisation_id:
         raise WorkflowError(_("La situation appartient déjà à cette organisation."))
@@ -392,7 +401,11 @@ def notify_shared(case: Case, organisation: Organisation) -> None:
         queue_email(
             email,
             "case_shared",
-            f"Situation {case.household.reference} partagée avec {organisation.name}",
+            _(
+                "Situation %(reference)s partagée avec %(organisation)s",
+                reference=case.household.reference,
+                organisation=organisation.name,
+            ),
             case=case,
             organisation=organisation,
             link=link,
@@ -636,7 +649,7 @@ def anonymise_household(household: Household) -> list[str]:
         record.what_is_shared = ""
         record.shared_with = ""
     for case in household_cases(household):
-        case.title = _("Situation anonymisée")
+        case.title = "Situation anonymisée"
         case.question = ""
         for participant in case.participants:
             participant.reason = ""

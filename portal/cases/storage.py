@@ -11,6 +11,7 @@ from pathlib import Path
 
 import filetype
 from flask import current_app
+
 from portal.i18n import _, _l
 
 # Extension → content types the file's bytes may reveal. Office files are ZIP or OLE
@@ -29,7 +30,9 @@ ALLOWED_TYPES = {
     "doc": {"application/msword"},
     "xls": {"application/vnd.ms-excel"},
 }
-ALLOWED_LABEL = _l("PDF, images (JPEG, PNG, WebP), documents Word, Excel, PowerPoint ou OpenDocument")
+ALLOWED_LABEL = _l(
+    "PDF, images (JPEG, PNG, WebP), documents Word, Excel, PowerPoint ou OpenDocument"
+)
 
 
 class UploadRefused(ValueError):
@@ -56,7 +59,9 @@ def clean_filename(raw: str | None) -> str:
     if not name:
         raise UploadRefused(_("Le fichier n'a pas de nom."))
     if "/" in name or "\\" in name or ".." in name or name.startswith(".") or ":" in name:
-        raise UploadRefused(_("Le nom du fichier n'est pas valable : renommez-le puis recommencez."))
+        raise UploadRefused(
+            _("Le nom du fichier n'est pas valable : renommez-le puis recommencez.")
+        )
     if any(unicodedata.category(c).startswith("C") for c in name):
         raise UploadRefused(_("Le nom du fichier contient des caractères non autorisés."))
     if len(name) > 200:
@@ -71,18 +76,24 @@ def check_upload(raw_name: str | None, data: bytes) -> CheckedFile:
     limit = current_app.config["MAX_UPLOAD_BYTES"]
     if len(data) > limit:
         raise UploadRefused(
-            f"Le fichier dépasse la taille autorisée ({limit // (1024 * 1024)} Mo)."
+            _("Le fichier dépasse la taille autorisée (%(size)d Mo).", size=limit // (1024 * 1024))
         )
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if extension not in ALLOWED_TYPES:
         raise UploadRefused(
-            f"Ce type de fichier n'est pas accepté. Types acceptés : {ALLOWED_LABEL}."
+            _(
+                "Ce type de fichier n'est pas accepté. Types acceptés : %(types)s.",
+                types=ALLOWED_LABEL,
+            )
         )
     detected = filetype.guess_mime(data)
     if detected not in ALLOWED_TYPES[extension]:
         raise UploadRefused(
-            "Le contenu du fichier ne correspond pas à son extension "
-            f"« .{extension} » : le fichier est refusé."
+            _(
+                "Le contenu du fichier ne correspond pas à son extension « .%(extension)s » : "
+                "le fichier est refusé.",
+                extension=extension,
+            )
         )
     return CheckedFile(name, detected, data, hashlib.sha256(data).hexdigest())
 

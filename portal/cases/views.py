@@ -45,6 +45,7 @@ from portal.cases.services import (
     update_household,
 )
 from portal.extensions import db
+from portal.i18n import _
 from portal.models import (
     AccessLevel,
     Case,
@@ -57,7 +58,6 @@ from portal.models import (
     Organisation,
 )
 from portal.permissions import CaseAccess
-from portal.i18n import _
 
 # Loading: an object the reader may not know about is simply not found ---------------------
 
@@ -114,8 +114,11 @@ def new_household():
         )
         db.session.commit()
         flash(
-            f"Le dossier {household.reference} est créé. Enregistrez l'information du ménage "
-            "avant de partager sa situation.",
+            _(
+                "Le dossier %(reference)s est créé. Enregistrez l'information du ménage "
+                "avant de partager sa situation.",
+                reference=household.reference,
+            ),
             "success",
         )
         return redirect(url_for("cases.household", household_id=household.id))
@@ -172,7 +175,8 @@ def information(household_id):
         record_information(household, current_user._get_current_object(), form.data)
         db.session.commit()
         flash(
-            _("L'information du ménage est enregistrée : sa situation peut être partagée."), "success"
+            _("L'information du ménage est enregistrée : sa situation peut être partagée."),
+            "success",
         )
         return redirect(url_for("cases.household", household_id=household.id))
     return render_template("cases/information_form.html", form=form, household=household)
@@ -365,7 +369,7 @@ def status(case_id):
         flash(str(error), "error")
         return back_to(case)
     db.session.commit()
-    flash(f"Statut de la situation : {case.status.label}.", "success")
+    flash(_("Statut de la situation : %(status)s.", status=case.status.label), "success")
     return back_to(case)
 
 
@@ -391,7 +395,10 @@ def share(case_id):
         form.organisation_id.errors.append(str(error))
         return render_template("cases/share_form.html", form=form, case=case), 400
     db.session.commit()
-    flash(f"La situation est partagée avec {organisation.name}.", "success")
+    flash(
+        _("La situation est partagée avec %(organisation)s.", organisation=organisation.name),
+        "success",
+    )
     return back_to(case, "#partages")
 
 

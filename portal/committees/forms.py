@@ -5,9 +5,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.extensions import db
 from portal.forms import BaseForm, choices, enum_choices, max_length, required, text_field
+from portal.i18n import _, _l
 from portal.models import Committee, CommitteeKind, Organisation
 from portal.organisations.forms import territory_choices
-from portal.i18n import _, _l
 
 
 class CheckboxListField(SelectMultipleField):

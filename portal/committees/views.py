@@ -7,8 +7,8 @@ from portal.committees import bp
 from portal.committees.forms import CommitteeForm
 from portal.committees.services import save_committee
 from portal.extensions import db
-from portal.models import Committee, committee_organisation
 from portal.i18n import _
+from portal.models import Committee, committee_organisation
 
 
 def load_committee(committee_id: int) -> Committee:
@@ -50,7 +50,7 @@ def new():
     if form.validate_on_submit():
         committee = save_committee(None, form.data)
         db.session.commit()
-        flash(f"L'instance « {committee.name} » est créée.", "success")
+        flash(_("L'instance « %(name)s » est créée.", name=committee.name), "success")
         return redirect(url_for("committees.show", committee_id=committee.id))
     return render_template("committees/form.html", form=form, committee=None)
 

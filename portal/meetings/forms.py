@@ -17,7 +17,15 @@ from wtforms.validators import NumberRange, Optional, ValidationError
 from portal import permissions
 from portal.committees.forms import CheckboxListField
 from portal.extensions import db
-from portal.forms import BaseForm, choices, enum_choices, max_length, required, text_field
+from portal.forms import (
+    BaseForm,
+    choices,
+    enum_choices,
+    max_length,
+    optional_int,
+    required,
+    text_field,
+)
 from portal.models import (
     Committee,
     InvitationResponse,
@@ -62,7 +70,7 @@ def invitable_people() -> list[User]:
 
 class MeetingForm(BaseForm):
     committee_id = SelectField(
-        "Instance", coerce=int, validators=[required("Choisissez l'instance.")]
+        "Instance", coerce=optional_int, validators=[required("Choisissez l'instance.")]
     )
     kind = SelectField(
         "Type de réunion",
@@ -107,8 +115,16 @@ class MeetingForm(BaseForm):
         super().__init__(*args, **kwargs)
         self.meeting = meeting
         if meeting is None:
+            # No committee is preselected: a meeting scheduled on the wrong one would be
+            # sent to the wrong partners.
             self.committee_id.choices = choices(
-                (c.id, f"{c.name} ({c.territory.name})") for c in schedulable_committees(user)
+                [
+                    ("", "— Choisissez l'instance —"),
+                    *(
+                        (c.id, f"{c.name} ({c.territory.name})")
+                        for c in schedulable_committees(user)
+                    ),
+                ]
             )
         else:
             # A meeting stays with its committee.

@@ -112,10 +112,10 @@ def index():
 def new():
     require(permissions.is_staff(current_user))
     form = MeetingForm(user=current_user, committee_id=request.args.get("committee", type=int))
-    require(bool(form.committee_id.choices))
-    if not form.is_submitted() and len(form.committee_id.choices) == 1:
-        form.committee_id.data = form.committee_id.choices[0].value
-    schedulable = {choice.value for choice in form.committee_id.choices}
+    schedulable = {choice.value for choice in form.committee_id.choices if choice.value != ""}
+    require(bool(schedulable))
+    if not form.is_submitted() and len(schedulable) == 1:
+        form.committee_id.data = next(iter(schedulable))
     if not form.is_submitted() and form.committee_id.data in schedulable:
         # The committee's member organisations are invited unless the organiser says not.
         committee = db.session.get(Committee, form.committee_id.data)

@@ -2,12 +2,12 @@ from wtforms import HiddenField, SubmitField, TextAreaField
 from wtforms.validators import ValidationError
 
 from portal.forms import BaseForm, max_length, required
+from portal.i18n import N_, _, _l
 from portal.minutes.services import GENERAL_NOTES_MAX, ITEM_NOTES_MAX, REASON_MAX, ItemView
-from portal.i18n import _l
 
-BAD_VERSION = (
-    _l("Le formulaire ne dit pas sur quelle version du compte rendu il a été rempli : "
-    "rechargez la page. Votre texte est conservé ci-dessous, copiez-le avant.")
+BAD_VERSION = N_(
+    "Le formulaire ne dit pas sur quelle version du compte rendu il a été rempli : "
+    "rechargez la page. Votre texte est conservé ci-dessous, copiez-le avant."
 )
 
 
@@ -24,7 +24,7 @@ class VersionField(HiddenField):
 
     def pre_validate(self, form):
         if parse_version(self.data) is None:
-            raise ValidationError(BAD_VERSION)
+            raise ValidationError(_(BAD_VERSION))
 
     @property
     def version(self) -> int | None:
@@ -38,8 +38,10 @@ class MinutesForm(BaseForm):
     general_notes = TextAreaField(
         _l("Notes générales"),
         validators=[max_length(GENERAL_NOTES_MAX)],
-        description=_l("Participants, points d'information, calendrier. Restez factuel : "
-        "aucune information de santé ni judiciaire."),
+        description=_l(
+            "Participants, points d'information, calendrier. Restez factuel : "
+            "aucune information de santé ni judiciaire."
+        ),
     )
     submit = SubmitField(_l("Enregistrer"))
 
@@ -62,7 +64,8 @@ def minutes_form(items: list[ItemView], **kwargs) -> MinutesForm:
             Form,
             f"item_{view.item.id}",
             TextAreaField(
-                f"Notes sur « {view.item.title} »", validators=[max_length(ITEM_NOTES_MAX)]
+                _("Notes sur « %(title)s »", title=view.item.title),
+                validators=[max_length(ITEM_NOTES_MAX)],
             ),
         )
     return Form(**kwargs)

@@ -19,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from portal import permissions
 from portal.audit import record_event
 from portal.extensions import db
+from portal.i18n import _, _l
 from portal.models import (
     AgendaItem,
     AuditAction,
@@ -179,14 +180,14 @@ def save_minutes(
         raise MinutesConflict
     if minutes.status == MinutesStatus.APPROVED:
         raise WorkflowError(
-            "Le compte rendu est approuvé : son texte est figé. Rouvrez-le pour le modifier."
+            _("Le compte rendu est approuvé : son texte est figé. Rouvrez-le pour le modifier.")
         )
     items = {item.id: item for item in meeting.agenda_items}
     if set(item_notes) - set(items):
         # The agenda changed under the writer: let them see where their notes would go.
         raise MinutesConflict
     if any(not permissions.can_read_item_notes(actor, items[i]) for i in item_notes):
-        raise WorkflowError("Les notes de cette situation sont réservées à ses partenaires.")
+        raise WorkflowError(_("Les notes de cette situation sont réservées à ses partenaires."))
     minutes.general_notes = general_notes
     minutes.updated_by = actor
     minutes.updated = now_utc()
@@ -238,13 +239,16 @@ TRANSITIONS = {
     t.name: t
     for t in (
         Transition(
-            "submit", "Soumettre pour approbation", MinutesStatus.DRAFT, MinutesStatus.SUBMITTED
+            "submit", _l("Soumettre pour approbation"), MinutesStatus.DRAFT, MinutesStatus.SUBMITTED
         ),
         Transition(
-            "back_to_draft", "Remettre en brouillon", MinutesStatus.SUBMITTED, MinutesStatus.DRAFT
+            "back_to_draft",
+            _l("Remettre en brouillon"),
+            MinutesStatus.SUBMITTED,
+            MinutesStatus.DRAFT,
         ),
-        Transition("approve", "Approuver", MinutesStatus.SUBMITTED, MinutesStatus.APPROVED),
-        Transition("reopen", "Rouvrir", MinutesStatus.APPROVED, MinutesStatus.DRAFT),
+        Transition("approve", _l("Approuver"), MinutesStatus.SUBMITTED, MinutesStatus.APPROVED),
+        Transition("reopen", _l("Rouvrir"), MinutesStatus.APPROVED, MinutesStatus.DRAFT),
     )
 }
 
@@ -273,23 +277,28 @@ def change_status(
     transition = TRANSITIONS.get(transition_name)
     if transition is None or minutes.status != transition.source:
         raise WorkflowError(
-            f"Cette action n'est pas possible pour un compte rendu « {minutes.status.label} »."
+            _(
+                "Cette action n'est pas possible pour un compte rendu « %(status)s ».",
+                status=minutes.status.label,
+            )
         )
     if based_on_version != minutes.version:
         raise WorkflowError(
-            "Le compte rendu a été modifié depuis que vous l'avez ouvert : relisez-le, "
-            "puis recommencez."
+            _(
+                "Le compte rendu a été modifié depuis que vous l'avez ouvert : relisez-le, "
+                "puis recommencez."
+            )
         )
     if transition.name == "submit" and is_empty(minutes):
-        raise WorkflowError("Le compte rendu est vide : rédigez-le avant de le soumettre.")
+        raise WorkflowError(_("Le compte rendu est vide : rédigez-le avant de le soumettre."))
     when = when or now_utc()
     previous = minutes.status
     if transition.name == "reopen":
         reason = reason.strip()
         if not reason:
-            raise WorkflowError("Indiquez le motif de la réouverture.")
+            raise WorkflowError(_("Indiquez le motif de la réouverture."))
         if len(reason) > REASON_MAX:
-            raise WorkflowError(f"Le motif tient en {REASON_MAX} caractères au plus.")
+            raise WorkflowError(_("Le motif tient en %(max)d caractères au plus.", max=REASON_MAX))
         keep_revision(minutes, actor, reason, when)
         minutes.approved_by = None
         minutes.approved_at = None
@@ -303,8 +312,10 @@ def change_status(
         db.session.flush()
     except StaleDataError as error:
         raise WorkflowError(
-            "Le compte rendu vient d'être modifié par quelqu'un d'autre : relisez-le, "
-            "puis recommencez."
+            _(
+                "Le compte rendu vient d'être modifié par quelqu'un d'autre : relisez-le, "
+                "puis recommencez."
+            )
         ) from error
     summary = (
         f"Compte rendu de « {minutes.meeting.title} » : {previous.label} → {minutes.status.label}"
@@ -362,7 +373,7 @@ def changes_since(revision: MinutesRevision, minutes: Minutes, user) -> list[Sec
     if before["general_notes"] != after["general_notes"]:
         sections.append(
             SectionChanges(
-                "Notes générales", line_changes(before["general_notes"], after["general_notes"])
+                _("Notes générales"), line_changes(before["general_notes"], after["general_notes"])
             )
         )
     old_items = {item["id"]: item for item in before["items"]}
@@ -380,7 +391,7 @@ def changes_since(revision: MinutesRevision, minutes: Minutes, user) -> list[Sec
             new_notes = mask_identity(new_notes, case.household)
         title = (new or old)["title"]
         if new is None:
-            title += " (retiré de l'ordre du jour)"
+            title += _(" (retiré de l'ordre du jour)")
         sections.append(SectionChanges(title, line_changes(old_notes, new_notes)))
     return sections
 

@@ -18,6 +18,7 @@ from flask_login import current_user, login_required
 
 from portal import permissions
 from portal.extensions import db
+from portal.i18n import _
 from portal.minutes import bp
 from portal.minutes.forms import MinutesForm, ReopenForm, minutes_form, parse_version
 from portal.minutes.services import (
@@ -35,7 +36,6 @@ from portal.minutes.services import (
     save_minutes,
 )
 from portal.models import AuditAction, Meeting, Minutes, MinutesStatus
-from portal.i18n import _
 
 # Loading -----------------------------------------------------------------------------------
 
@@ -128,7 +128,10 @@ def edit(meeting_id):
     if request.method == "GET":
         if minutes is not None and minutes.status == MinutesStatus.APPROVED:
             flash(
-                _("Le compte rendu est approuvé : son texte est figé. Rouvrez-le pour le modifier."),
+                _(
+                    "Le compte rendu est approuvé : son texte est figé. "
+                    "Rouvrez-le pour le modifier."
+                ),
                 "error",
             )
             return back_to(meeting)
@@ -181,8 +184,11 @@ def render_conflict(meeting: Meeting, form: MinutesForm):
     items = items_for(current_user, meeting)
     if minutes is not None and minutes.status == MinutesStatus.APPROVED:
         flash(
-            _("Le compte rendu vient d'être approuvé : votre texte n'a pas été enregistré. "
-            "Il reste ci-dessous pour que vous puissiez le copier, puis rouvrir le compte rendu."),
+            _(
+                "Le compte rendu vient d'être approuvé : votre texte n'a pas été enregistré. "
+                "Il reste ci-dessous pour que vous puissiez le copier, "
+                "puis rouvrir le compte rendu."
+            ),
             "error",
         )
     return render_form(meeting, form, items, minutes, 409, conflict)
@@ -224,7 +230,7 @@ def status(meeting_id):
         flash(str(error), "error")
         return back_to(meeting)
     db.session.commit()
-    flash(f"Compte rendu : {minutes.status.label}.", "success")
+    flash(_("Compte rendu : %(status)s.", status=minutes.status.label), "success")
     return back_to(meeting)
 
 

@@ -4,6 +4,7 @@ from wtforms.validators import ValidationError
 
 from portal.extensions import db
 from portal.forms import BaseForm, choices, email_field, enum_choices, required, text_field
+from portal.i18n import _, _l
 from portal.models import (
     Membership,
     MembershipRole,
@@ -13,7 +14,6 @@ from portal.models import (
     User,
     UserKind,
 )
-from portal.i18n import _, _l
 
 
 def territory_choices():

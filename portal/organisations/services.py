@@ -7,6 +7,7 @@ from flask import current_app
 from portal.audit import record_event
 from portal.auth.tokens import make_invitation_token
 from portal.extensions import db
+from portal.i18n import _
 from portal.models import (
     AuditAction,
     Invitation,
@@ -68,7 +69,10 @@ def invite_member(
     queue_email(
         email,
         "invitation",
-        f"Invitation à rejoindre {organisation.name} sur le Portail partenaires",
+        _(
+            "Invitation à rejoindre %(organisation)s sur le Portail partenaires",
+            organisation=organisation.name,
+        ),
         invitation=invitation,
         link=link,
     )

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 from portal import permissions
 from portal.extensions import db
 from portal.forms import ConfirmForm
+from portal.i18n import _
 from portal.models import Invitation, Membership, MembershipRole, Organisation, User, now_utc
 from portal.organisations import bp
 from portal.organisations.forms import InvitationForm, OrganisationForm, RoleForm, TerritoryForm
@@ -16,7 +17,6 @@ from portal.organisations.services import (
     set_membership_active,
     set_membership_role,
 )
-from portal.i18n import _
 
 
 def load_organisation(organisation_id: int) -> Organisation:
@@ -60,7 +60,7 @@ def new():
     if form.validate_on_submit():
         organisation = save_organisation(None, form.data)
         db.session.commit()
-        flash(f"L'organisation « {organisation.name} » est créée.", "success")
+        flash(_("L'organisation « %(name)s » est créée.", name=organisation.name), "success")
         return redirect(url_for("organisations.show", organisation_id=organisation.id))
     return render_template("organisations/form.html", form=form, organisation=None)
 
@@ -128,7 +128,7 @@ def invite(organisation_id):
             current_user._get_current_object(),
         )
         db.session.commit()
-        flash(f"Une invitation a été envoyée à {form.email.data}.", "success")
+        flash(_("Une invitation a été envoyée à %(email)s.", email=form.email.data), "success")
         return redirect(url_for("organisations.show", organisation_id=organisation.id))
     return render_template("organisations/invite.html", form=form, organisation=organisation)
 
@@ -148,7 +148,7 @@ def revoke(organisation_id, invitation_id):
     if ConfirmForm().validate_on_submit() and invitation.is_pending:
         revoke_invitation(invitation)
         db.session.commit()
-        flash(f"L'invitation de {invitation.email} est annulée.", "success")
+        flash(_("L'invitation de %(email)s est annulée.", email=invitation.email), "success")
     return redirect(url_for("organisations.show", organisation_id=organisation.id))
 
 
@@ -167,7 +167,12 @@ def deactivate(organisation_id, membership_id):
         set_membership_active(membership, False)
         db.session.commit()
         flash(
-            f"{membership.user.full_name} n'a plus accès au nom de {organisation.name}.", "success"
+            _(
+                "%(name)s n'a plus accès au nom de %(organisation)s.",
+                name=membership.user.full_name,
+                organisation=organisation.name,
+            ),
+            "success",
         )
     return redirect(url_for("organisations.show", organisation_id=organisation.id))
 
@@ -179,7 +184,7 @@ def reactivate(organisation_id, membership_id):
     if ConfirmForm().validate_on_submit() and not membership.active:
         set_membership_active(membership, True)
         db.session.commit()
-        flash(f"{membership.user.full_name} est de nouveau membre actif.", "success")
+        flash(_("%(name)s est de nouveau membre actif.", name=membership.user.full_name), "success")
     return redirect(url_for("organisations.show", organisation_id=organisation.id))
 
 
@@ -193,7 +198,14 @@ def change_role(organisation_id, membership_id):
         if role != membership.role:
             set_membership_role(membership, role)
             db.session.commit()
-            flash(f"{membership.user.full_name} est maintenant {role.label.lower()}.", "success")
+            flash(
+                _(
+                    "%(name)s est maintenant %(role)s.",
+                    name=membership.user.full_name,
+                    role=role.label.lower(),
+                ),
+                "success",
+            )
     else:
         flash(_("Choisissez un rôle valide."), "error")
     return redirect(url_for("organisations.show", organisation_id=organisation.id))
@@ -207,6 +219,6 @@ def new_territory():
     if form.validate_on_submit():
         territory = create_territory(form.name.data)
         db.session.commit()
-        flash(f"Le territoire « {territory.name} » est créé.", "success")
+        flash(_("Le territoire « %(name)s » est créé.", name=territory.name), "success")
         return redirect(url_for("organisations.index"))
     return render_template("organisations/territory_form.html", form=form)
