@@ -29,6 +29,7 @@ from portal.cases.forms import committees_of
 from portal.cases.services import WorkflowError
 from portal.extensions import db
 from portal.i18n import _
+from portal.loading import get_visible_or_404, require
 from portal.models import (
     ActionStatus,
     AgendaItem,
@@ -60,10 +61,7 @@ def meeting_helpers():
 
 
 def load_meeting(meeting_id: int) -> Meeting:
-    meeting = db.get_or_404(Meeting, meeting_id)
-    if not permissions.can_view_meeting(current_user, meeting):
-        abort(404)
-    return meeting
+    return get_visible_or_404(Meeting, meeting_id, permissions.can_view_meeting)
 
 
 def load_decision(decision_id: int) -> Decision:
@@ -78,11 +76,6 @@ def load_action(action_id: int) -> FollowUpAction:
     if not permissions.can_view_action(current_user, action):
         abort(404)
     return action
-
-
-def require(allowed: bool) -> None:
-    if not allowed:
-        abort(403)
 
 
 def visible_committees() -> list[Committee]:

@@ -46,6 +46,7 @@ from portal.cases.services import (
 )
 from portal.extensions import db
 from portal.i18n import _
+from portal.loading import get_visible_or_404, require
 from portal.models import (
     AccessLevel,
     Case,
@@ -63,22 +64,11 @@ from portal.permissions import CaseAccess
 
 
 def load_household(household_id: int) -> Household:
-    household = db.get_or_404(Household, household_id)
-    if not permissions.owns_household(current_user, household):
-        abort(404)
-    return household
+    return get_visible_or_404(Household, household_id, permissions.owns_household)
 
 
 def load_case(case_id: int) -> Case:
-    case = db.get_or_404(Case, case_id)
-    if not permissions.can_view_case(current_user, case):
-        abort(404)
-    return case
-
-
-def require(allowed: bool) -> None:
-    if not allowed:
-        abort(403)
+    return get_visible_or_404(Case, case_id, permissions.can_view_case)
 
 
 def owner_organisation() -> Organisation:

@@ -6,6 +6,7 @@ from portal import permissions
 from portal.actions.services import open_actions_before
 from portal.cases.services import WorkflowError, audit_household_read
 from portal.extensions import db, limiter
+from portal.loading import get_visible_or_404, require
 from portal.meetings import bp
 from portal.meetings.calendar import CONTENT_TYPE, feed_ics, meeting_ics
 from portal.meetings.forms import PARIS, AgendaItemForm, AnswerForm, MeetingForm
@@ -46,10 +47,7 @@ from portal.permissions import CaseAccess
 
 
 def load_meeting(meeting_id: int) -> Meeting:
-    meeting = db.get_or_404(Meeting, meeting_id)
-    if not permissions.can_view_meeting(current_user, meeting):
-        abort(404)
-    return meeting
+    return get_visible_or_404(Meeting, meeting_id, permissions.can_view_meeting)
 
 
 def load_item(meeting: Meeting, item_id: int) -> AgendaItem:
@@ -57,11 +55,6 @@ def load_item(meeting: Meeting, item_id: int) -> AgendaItem:
     if item is None:
         abort(404)
     return item
-
-
-def require(allowed: bool) -> None:
-    if not allowed:
-        abort(403)
 
 
 def back_to(meeting: Meeting, anchor: str = ""):

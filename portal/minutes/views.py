@@ -19,6 +19,7 @@ from flask_login import current_user, login_required
 from portal import permissions
 from portal.extensions import db
 from portal.i18n import _
+from portal.loading import get_visible_or_404, require
 from portal.minutes import bp
 from portal.minutes.forms import MinutesForm, ReopenForm, minutes_form, parse_version
 from portal.minutes.services import (
@@ -42,15 +43,7 @@ from portal.models import AuditAction, Meeting, Minutes, MinutesStatus
 
 def load_meeting(meeting_id: int) -> Meeting:
     """Only the people invited to a meeting (and its organisers) know it exists."""
-    meeting = db.get_or_404(Meeting, meeting_id)
-    if not permissions.can_view_meeting(current_user, meeting):
-        abort(404)
-    return meeting
-
-
-def require(allowed: bool) -> None:
-    if not allowed:
-        abort(403)
+    return get_visible_or_404(Meeting, meeting_id, permissions.can_view_meeting)
 
 
 @bp.app_context_processor

@@ -6,6 +6,7 @@ from portal import permissions
 from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.i18n import _
+from portal.loading import require
 from portal.models import Invitation, Membership, MembershipRole, Organisation, User, now_utc
 from portal.organisations import bp
 from portal.organisations.forms import InvitationForm, OrganisationForm, RoleForm, TerritoryForm
@@ -36,11 +37,6 @@ def load_membership(organisation: Organisation, membership_id: int) -> Membershi
     if membership is None:
         abort(404)
     return membership
-
-
-def require(allowed: bool) -> None:
-    if not allowed:
-        abort(403)
 
 
 @bp.route("/")

@@ -1,0 +1,26 @@
+"""Loading objects for a request, and refusing what the reader may not do."""
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import abort
+from flask_login import current_user
+
+from portal.extensions import db
+
+Model = TypeVar("Model")
+
+
+def require(allowed: bool) -> None:
+    """403: the reader knows the object exists but may not do this."""
+    if not allowed:
+        abort(403)
+
+
+def get_visible_or_404(model: type[Model], object_id: int, can_see: Callable[..., bool]) -> Model:
+    """The object, if the reader may see it. One they may not see is simply not found, so
+    that its existence stays private (a household, a case, a meeting)."""
+    found = db.get_or_404(model, object_id)
+    if not can_see(current_user, found):
+        abort(404)
+    return found
