@@ -300,3 +300,15 @@ def can_update_action(user: Actor, action: FollowUpAction) -> bool:
         or action.user_id == user.id
         or can_manage_meeting(user, action.meeting)
     )
+
+
+# --- Programmes, units and SIAO candidacies ---------------------------------------------------
+
+
+# --- IML measures, bilans and rent records ----------------------------------------------------
+
+
+# --- Private landlords' offers ----------------------------------------------------------------
+
+
+# --- Reports ----------------------------------------------------------------------------------
