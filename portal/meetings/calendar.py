@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from icalendar import Calendar, Event
 
+from portal.i18n import _
 from portal.meetings.forms import PARIS
 from portal.models import (
     ActionStatus,
@@ -64,13 +65,13 @@ def meeting_event(meeting: Meeting, *, cancelled: bool = False) -> Event:
     event.add("dtend", meeting.ends_at.astimezone(PARIS))
     event.add("summary", f"{meeting.title} — {meeting.committee.name}")
     link = public_url_for("meetings.show", meeting_id=meeting.id)
-    place = meeting.location or "Visioconférence"
+    place = meeting.location or _("Visioconférence")
     event.add("location", place)
-    lines = [f"{meeting.kind.label} — {meeting.committee.name}", f"Lieu : {place}"]
+    lines = [f"{meeting.kind.label} — {meeting.committee.name}", _("Lieu : %(place)s", place=place)]
     if meeting.video_link:
-        lines.append(f"Visioconférence : {meeting.video_link}")
+        lines.append(_("Visioconférence : %(link)s", link=meeting.video_link))
         event.add("conference", meeting.video_link, parameters={"value": "URI"})
-    lines.append(f"Ordre du jour et réponse à l'invitation : {link}")
+    lines.append(_("Ordre du jour et réponse à l'invitation : %(link)s", link=link))
     event.add("description", "\n".join(lines))
     event.add("url", link)
     event.add("status", "CANCELLED" if cancelled or meeting.is_cancelled else "CONFIRMED")
@@ -110,11 +111,17 @@ def action_event(action: FollowUpAction) -> Event:
     event.add("dtstamp", now_utc())
     event.add("dtstart", action.due_on)
     event.add("dtend", action.due_on + timedelta(days=1))
-    event.add("summary", f"Échéance d'une action de suivi — {action.organisation.name}")
+    event.add(
+        "summary",
+        _(
+            "Échéance d'une action de suivi — %(organisation)s",
+            organisation=action.organisation.name,
+        ),
+    )
+    decided = _("Décidée en réunion : %(title)s", title=action.meeting.title)
     event.add(
         "description",
-        f"{action.description}\n\nDécidée en réunion : {action.meeting.title}\n"
-        f"{public_url_for('actions.index')}",
+        f"{action.description}\n\n{decided}\n{public_url_for('actions.index')}",
     )
     event.add("transp", "TRANSPARENT")
     return event

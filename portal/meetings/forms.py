@@ -26,6 +26,7 @@ from portal.forms import (
     required,
     text_field,
 )
+from portal.i18n import _, _l
 from portal.models import (
     Committee,
     InvitationResponse,
@@ -70,46 +71,48 @@ def invitable_people() -> list[User]:
 
 class MeetingForm(BaseForm):
     committee_id = SelectField(
-        "Instance", coerce=optional_int, validators=[required("Choisissez l'instance.")]
+        _l("Instance"), coerce=optional_int, validators=[required(_l("Choisissez l'instance."))]
     )
     kind = SelectField(
-        "Type de réunion",
+        _l("Type de réunion"),
         choices=enum_choices(MeetingKind),
-        validators=[required("Choisissez le type de réunion.")],
+        validators=[required(_l("Choisissez le type de réunion."))],
     )
-    title = text_field("Titre", 160, description="Par exemple : « Comité technique de mars ».")
+    title = text_field(
+        _l("Titre"), 160, description=_l("Par exemple : « Comité technique de mars ».")
+    )
     day = DateField(
-        "Date",
+        _l("Date"),
         format="%Y-%m-%d",
-        validators=[required("Indiquez une date valide (jj/mm/aaaa).")],
+        validators=[required(_l("Indiquez une date valide (jj/mm/aaaa)."))],
     )
     time = TimeField(
-        "Heure de début",
+        _l("Heure de début"),
         format="%H:%M",
-        validators=[required("Indiquez une heure valide (hh:mm).")],
-        description="Heure de Paris.",
+        validators=[required(_l("Indiquez une heure valide (hh:mm)."))],
+        description=_l("Heure de Paris."),
     )
     duration_minutes = IntegerField(
-        "Durée (minutes)",
+        _l("Durée (minutes)"),
         default=120,
         validators=[
-            required("Indiquez la durée en minutes."),
-            NumberRange(15, 600, "Entre 15 et 600 minutes."),
+            required(_l("Indiquez la durée en minutes.")),
+            NumberRange(15, 600, _l("Entre 15 et 600 minutes.")),
         ],
     )
-    location = text_field("Lieu", 250, optional=True)
+    location = text_field(_l("Lieu"), 250, optional=True)
     video_link = URLField(
-        "Lien de visioconférence",
+        _l("Lien de visioconférence"),
         validators=[Optional(), max_length(500)],
-        description="Une adresse commençant par https://",
+        description=_l("Une adresse commençant par https://"),
     )
     organisation_ids = CheckboxListField(
-        "Organisations invitées",
+        _l("Organisations invitées"),
         coerce=int,
-        description="Tous leurs membres actifs sont invités, pour leur organisation.",
+        description=_l("Tous leurs membres actifs sont invités, pour leur organisation."),
     )
-    user_ids = CheckboxListField("Personnes invitées individuellement", coerce=int)
-    submit = SubmitField("Enregistrer")
+    user_ids = CheckboxListField(_l("Personnes invitées individuellement"), coerce=int)
+    submit = SubmitField(_l("Enregistrer"))
 
     def __init__(self, *args, user, meeting: Meeting | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -119,7 +122,7 @@ class MeetingForm(BaseForm):
             # sent to the wrong partners.
             self.committee_id.choices = choices(
                 [
-                    ("", "— Choisissez l'instance —"),
+                    ("", _("— Choisissez l'instance —")),
                     *(
                         (c.id, f"{c.name} ({c.territory.name})")
                         for c in schedulable_committees(user)
@@ -153,23 +156,23 @@ class MeetingForm(BaseForm):
             return
         unchanged = self.meeting is not None and self.meeting.starts_at == starts_at
         if starts_at < now_utc() and not unchanged:
-            raise ValidationError("Cette date est passée : choisissez un moment à venir.")
+            raise ValidationError(_("Cette date est passée : choisissez un moment à venir."))
 
     def validate_video_link(self, field):
         if field.data and not field.data.lower().startswith(("https://", "http://")):
-            raise ValidationError("Indiquez une adresse commençant par https://")
+            raise ValidationError(_("Indiquez une adresse commençant par https://"))
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         # Both fields are optional on their own: one of them is needed.
         if not self.location.data and not self.video_link.data:
-            self.location.errors.append("Indiquez un lieu ou un lien de visioconférence.")
+            self.location.errors.append(_("Indiquez un lieu ou un lien de visioconférence."))
             valid = False
         return valid
 
     def validate_organisation_ids(self, field):
         if not field.data and not self.user_ids.data:
-            raise ValidationError("Invitez au moins une organisation ou une personne.")
+            raise ValidationError(_("Invitez au moins une organisation ou une personne."))
 
     @property
     def meeting_data(self) -> dict:
@@ -188,63 +191,70 @@ class MeetingForm(BaseForm):
 
 class AnswerForm(BaseForm):
     response = RadioField(
-        "Votre réponse",
-        choices=choices((a.value, a.label) for a in ANSWERS),
-        validators=[required("Choisissez votre réponse.")],
+        _l("Votre réponse"),
+        choices=choices((a.value, a.lazy_label) for a in ANSWERS),
+        validators=[required(_l("Choisissez votre réponse."))],
     )
     opinion = TextAreaField(
-        "Avis écrit (si vous êtes excusé)",
+        _l("Avis écrit (si vous êtes excusé)"),
         validators=[max_length(2000)],
-        description="Il est joint à l'ordre du jour et lu en séance. Aucune information "
-        "de santé ni judiciaire.",
+        description=_l(
+            "Il est joint à l'ordre du jour et lu en séance. Aucune information "
+            "de santé ni judiciaire."
+        ),
     )
-    submit = SubmitField("Envoyer ma réponse")
+    submit = SubmitField(_l("Envoyer ma réponse"))
 
     def validate_opinion(self, field):
         if field.data and self.response.data != InvitationResponse.EXCUSED.value:
-            raise ValidationError("Un avis écrit accompagne une réponse « Excusé ».")
+            raise ValidationError(
+                _(
+                    "Un avis écrit accompagne une réponse « %(excused)s ».",
+                    excused=InvitationResponse.EXCUSED.label,
+                )
+            )
 
 
 class AgendaItemForm(BaseForm):
     case_id = SelectField(
-        "Situation présentée",
+        _l("Situation présentée"),
         coerce=lambda v: int(v) if v else None,
         validators=[Optional()],
-        description="Seules les situations soumises à cette instance peuvent être inscrites.",
+        description=_l("Seules les situations soumises à cette instance peuvent être inscrites."),
     )
     title = text_field(
-        "Titre du point",
+        _l("Titre du point"),
         200,
         optional=True,
-        description="Facultatif pour une situation : « Étude de situation » par défaut.",
+        description=_l("Facultatif pour une situation : « Étude de situation » par défaut."),
     )
     duration_minutes = IntegerField(
-        "Durée (minutes)",
+        _l("Durée (minutes)"),
         default=15,
         validators=[
-            required("Indiquez la durée en minutes."),
-            NumberRange(5, 240, "Entre 5 et 240 minutes."),
+            required(_l("Indiquez la durée en minutes.")),
+            NumberRange(5, 240, _l("Entre 5 et 240 minutes.")),
         ],
     )
     presenter_organisation_id = SelectField(
-        "Organisation qui présente", coerce=lambda v: int(v) if v else None
+        _l("Organisation qui présente"), coerce=lambda v: int(v) if v else None
     )
-    submit = SubmitField("Ajouter à l'ordre du jour")
+    submit = SubmitField(_l("Ajouter à l'ordre du jour"))
 
     def __init__(self, *args, cases, organisations, **kwargs):
         super().__init__(*args, **kwargs)
         self.case_id.choices = choices(
-            [("", "— Aucune (point général) —")]
+            [("", _("— Aucune (point général) —"))]
             + [(c.id, f"{c.household.reference} — {c.title}") for c in cases]
         )
         self.presenter_organisation_id.choices = choices(
-            [("", "— Non précisé —")] + [(o.id, o.name) for o in organisations]
+            [("", _("— Non précisé —"))] + [(o.id, o.name) for o in organisations]
         )
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         # The title is optional for a case only.
         if not self.title.data and not self.case_id.data and not self.case_id.errors:
-            self.title.errors.append("Donnez un titre au point, ou choisissez une situation.")
+            self.title.errors.append(_("Donnez un titre au point, ou choisissez une situation."))
             valid = False
         return valid

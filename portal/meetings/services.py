@@ -15,6 +15,7 @@ from portal import permissions
 from portal.audit import record_event
 from portal.cases.services import WorkflowError, add_event, change_status
 from portal.extensions import db
+from portal.i18n import N_, _
 from portal.meetings.calendar import CONTENT_TYPE, meeting_ics
 from portal.meetings.forms import PARIS
 from portal.models import (
@@ -43,13 +44,30 @@ from portal.permissions import CaseAccess
 # What changes a meeting for the invitees' calendars (and raises its SEQUENCE).
 EVENT_FIELDS = ("kind", "title", "starts_at", "duration_minutes", "location", "video_link")
 
+# E-mail subjects, translated as each message is queued.
+INVITATION_SUBJECT = N_("Invitation : %(title)s — %(when)s")
+CHANGED_SUBJECT = N_("Modification : %(title)s — %(when)s")
+WITHDRAWN_SUBJECT = N_("Invitation retirée : %(title)s — %(when)s")
+CANCELLED_SUBJECT = N_("Annulation : %(title)s — %(when)s")
+REMINDER_SUBJECT = N_("Rappel : %(title)s — %(when)s")
+
 
 def paris_day(moment: datetime) -> date:
     return moment.astimezone(PARIS).date()
 
 
 def when(meeting: Meeting) -> str:
+    """The date as the stored texts (case timeline) write it: always this French pattern."""
     return format_datetime(meeting.starts_at, "EEEE d MMMM yyyy 'à' HH:mm")
+
+
+def when_shown(meeting: Meeting) -> str:
+    """The date for the reader of an e-mail, in a pattern their language may change."""
+    return format_datetime(meeting.starts_at, _("EEEE d MMMM yyyy 'à' HH:mm"))
+
+
+def meeting_subject(message: str, meeting: Meeting) -> str:
+    return _(message, title=meeting.title, when=when_shown(meeting))
 
 
 # Invitations ---------------------------------------------------------------------------
@@ -144,7 +162,7 @@ def schedule_meeting(
         user=organiser,
     )
     if notify:
-        send_invitations(meeting, meeting.invitees, "meeting_invitation", "Invitation")
+        send_invitations(meeting, meeting.invitees, "meeting_invitation", INVITATION_SUBJECT)
     return meeting
 
 
@@ -152,7 +170,7 @@ def update_meeting(meeting: Meeting, data: dict, actor: User, *, notify: bool = 
     """Change a meeting (reschedule, move, invite more or fewer people). Returns whether
     anything changed; only then is the SEQUENCE raised and are the invitees told."""
     if meeting.is_cancelled:
-        raise WorkflowError("Une réunion annulée ne se modifie plus.")
+        raise WorkflowError(_("Une réunion annulée ne se modifie plus."))
     changed = [name for name in EVENT_FIELDS if getattr(meeting, name) != data[name]]
     if "starts_at" in changed:
         meeting.reminder_sent_at = None  # the reminder is due again before the new date
@@ -177,15 +195,15 @@ def update_meeting(meeting: Meeting, data: dict, actor: User, *, notify: bool = 
     )
     if notify:
         if changed:
-            send_invitations(meeting, kept, "meeting_changed", "Modification")
-        send_invitations(meeting, added, "meeting_invitation", "Invitation")
+            send_invitations(meeting, kept, "meeting_changed", CHANGED_SUBJECT)
+        send_invitations(meeting, added, "meeting_invitation", INVITATION_SUBJECT)
         send_cancellations(meeting, removed, withdrawn=True)
     return True
 
 
 def cancel_meeting(meeting: Meeting, actor: User, *, notify: bool = True) -> None:
     if meeting.is_cancelled:
-        raise WorkflowError("Cette réunion est déjà annulée.")
+        raise WorkflowError(_("Cette réunion est déjà annulée."))
     meeting.status = MeetingStatus.CANCELLED
     meeting.sequence += 1
     meeting.updated = now_utc()
@@ -214,13 +232,14 @@ def calendar_attachment(meeting: Meeting, method: str) -> Attachment:
     )
 
 
-def send_invitations(meeting: Meeting, invitees, template: str, prefix: str) -> None:
+def send_invitations(meeting: Meeting, invitees, template: str, subject: str) -> None:
+    """``subject``: one of the *_SUBJECT messages above, still untranslated."""
     if not invitees:
         return
     attachment = calendar_attachment(meeting, "REQUEST")
     for invitee in invitees:
         queue_meeting_email(
-            meeting, invitee, template, f"{prefix} : {meeting.title} — {when(meeting)}", attachment
+            meeting, invitee, template, meeting_subject(subject, meeting), attachment
         )
 
 
@@ -228,13 +247,13 @@ def send_cancellations(meeting: Meeting, invitees, *, withdrawn: bool = False) -
     if not invitees:
         return
     attachment = calendar_attachment(meeting, "CANCEL")
-    subject = "Invitation retirée" if withdrawn else "Annulation"
+    subject = WITHDRAWN_SUBJECT if withdrawn else CANCELLED_SUBJECT
     for invitee in invitees:
         queue_meeting_email(
             meeting,
             invitee,
             "meeting_cancelled",
-            f"{subject} : {meeting.title} — {when(meeting)}",
+            meeting_subject(subject, meeting),
             attachment,
             withdrawn=withdrawn,
         )
@@ -249,7 +268,7 @@ def queue_meeting_email(meeting, invitee, template, subject, attachment=None, **
         attachments=[attachment] if attachment else [],
         meeting=meeting,
         invitee=invitee,
-        when=when(meeting),
+        when=when_shown(meeting),
         agenda=agenda_for(meeting, invitee.user),
         link=public_url_for("meetings.show", meeting_id=meeting.id),
         **context,
@@ -264,7 +283,7 @@ def answer_invitation(
 ) -> MeetingInvitee:
     invitee = meeting.invitee(user.id)
     if invitee is None or meeting.is_cancelled:
-        raise WorkflowError("Vous n'êtes pas invité à cette réunion.")
+        raise WorkflowError(_("Vous n'êtes pas invité à cette réunion."))
     invitee.response = response
     invitee.opinion = opinion if response == InvitationResponse.EXCUSED else ""
     invitee.responded_at = now_utc()
@@ -302,7 +321,7 @@ def record_attendance(
     meeting: Meeting, attendance: dict[int, Attendance | None], actor: User
 ) -> None:
     if not register_is_open(meeting):
-        raise WorkflowError("Le registre de présence s'ouvre le jour de la réunion.")
+        raise WorkflowError(_("Le registre de présence s'ouvre le jour de la réunion."))
     for invitee in meeting.invitees:
         if invitee.id in attendance:
             invitee.attendance = attendance[invitee.id]
@@ -366,12 +385,14 @@ def renumber(meeting: Meeting, items: list[AgendaItem]) -> None:
 
 def add_agenda_item(meeting: Meeting, data: dict, actor: User) -> AgendaItem:
     if meeting.is_cancelled:
-        raise WorkflowError("Une réunion annulée n'a plus d'ordre du jour.")
+        raise WorkflowError(_("Une réunion annulée n'a plus d'ordre du jour."))
     case = data.get("case")
     if case is not None and case not in pickable_cases(meeting):
         raise WorkflowError(
-            "Cette situation ne peut pas être inscrite : seules les situations soumises "
-            "à cette instance peuvent l'être."
+            _(
+                "Cette situation ne peut pas être inscrite : seules les situations soumises "
+                "à cette instance peuvent l'être."
+            )
         )
     item = AgendaItem(
         meeting=meeting,
@@ -556,10 +577,7 @@ def send_reminders(now: datetime | None = None) -> int:
             if invitee.response in (InvitationResponse.DECLINED, InvitationResponse.EXCUSED):
                 continue
             queue_meeting_email(
-                meeting,
-                invitee,
-                "meeting_reminder",
-                f"Rappel : {meeting.title} — {when(meeting)}",
+                meeting, invitee, "meeting_reminder", meeting_subject(REMINDER_SUBJECT, meeting)
             )
         record_event(AuditAction.CHANGE, "meeting", meeting.id, f"Rappel envoyé : {meeting.title}")
         db.session.commit()

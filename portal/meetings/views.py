@@ -6,6 +6,7 @@ from portal import permissions
 from portal.actions.services import open_actions_before
 from portal.cases.services import WorkflowError, audit_household_read
 from portal.extensions import db, limiter
+from portal.i18n import _, ngettext
 from portal.loading import get_visible_or_404, require
 from portal.meetings import bp
 from portal.meetings.calendar import CONTENT_TYPE, feed_ics, meeting_ics
@@ -117,8 +118,13 @@ def new():
         committee = db.session.get(Committee, form.committee_id.data)
         meeting = schedule_meeting(committee, current_user._get_current_object(), form.meeting_data)
         db.session.commit()
+        # Both forms keep the French « (s) »; a catalogue can give a real plural.
         flash(
-            f"La réunion est programmée ; {len(meeting.invitees)} invitation(s) envoyée(s).",
+            ngettext(
+                "La réunion est programmée ; %(num)d invitation(s) envoyée(s).",
+                "La réunion est programmée ; %(num)d invitation(s) envoyée(s).",
+                len(meeting.invitees),
+            ),
             "success",
         )
         return redirect(url_for("meetings.show", meeting_id=meeting.id))
@@ -188,9 +194,9 @@ def edit(meeting_id):
         changed = update_meeting(meeting, form.meeting_data, current_user._get_current_object())
         db.session.commit()
         flash(
-            "La réunion est modifiée ; les invités en sont informés."
+            _("La réunion est modifiée ; les invités en sont informés.")
             if changed
-            else "Aucune modification.",
+            else _("Aucune modification."),
             "success",
         )
         return back_to(meeting)
@@ -209,7 +215,7 @@ def cancel(meeting_id):
         flash(str(error), "error")
         return back_to(meeting)
     db.session.commit()
-    flash("La réunion est annulée ; les invités en sont informés.", "success")
+    flash(_("La réunion est annulée ; les invités en sont informés."), "success")
     return back_to(meeting)
 
 
@@ -229,7 +235,10 @@ def answer(meeting_id):
     )
     db.session.commit()
     flash(
-        f"Votre réponse est enregistrée : {InvitationResponse(form.response.data).label}.",
+        _(
+            "Votre réponse est enregistrée : %(answer)s.",
+            answer=InvitationResponse(form.response.data).label,
+        ),
         "success",
     )
     return back_to(meeting, "#reponse")
@@ -252,14 +261,16 @@ def register(meeting_id):
             elif raw in Attendance._value2member_map_:
                 submitted[invitee.id] = Attendance(raw)
             else:
-                errors.append(f"Présence non reconnue pour {invitee.user.full_name}.")
+                errors.append(
+                    _("Présence non reconnue pour %(name)s.", name=invitee.user.full_name)
+                )
         values.update(submitted)
         if not register_is_open(meeting):
-            errors.append("Le registre de présence s'ouvre le jour de la réunion.")
+            errors.append(_("Le registre de présence s'ouvre le jour de la réunion."))
         if not errors:
             record_attendance(meeting, submitted, current_user._get_current_object())
             db.session.commit()
-            flash("Le registre de présence est enregistré.", "success")
+            flash(_("Le registre de présence est enregistré."), "success")
             return back_to(meeting, "#participants")
     return render_template(
         "meetings/register.html",
@@ -304,7 +315,7 @@ def new_item(meeting_id):
             form.case_id.errors = [*form.case_id.errors, str(error)]
         else:
             db.session.commit()
-            flash("Le point est ajouté à l'ordre du jour.", "success")
+            flash(_("Le point est ajouté à l'ordre du jour."), "success")
             return back_to(meeting, "#ordre-du-jour")
     return render_template("meetings/item_form.html", form=form, meeting=meeting)
 
@@ -330,7 +341,7 @@ def remove_item(meeting_id, item_id):
     item = load_item(meeting, item_id)
     remove_agenda_item(meeting, item, current_user._get_current_object())
     db.session.commit()
-    flash("Le point est retiré de l'ordre du jour.", "success")
+    flash(_("Le point est retiré de l'ordre du jour."), "success")
     return back_to(meeting, "#ordre-du-jour")
 
 
@@ -392,9 +403,9 @@ def calendar_token():
     new_calendar_token(current_user._get_current_object())
     db.session.commit()
     flash(
-        "Nouveau lien créé : l'ancien ne fonctionne plus. Mettez à jour vos abonnements."
+        _("Nouveau lien créé : l'ancien ne fonctionne plus. Mettez à jour vos abonnements.")
         if had_token
-        else "Votre lien d'agenda est créé.",
+        else _("Votre lien d'agenda est créé."),
         "success",
     )
     return redirect(url_for("meetings.calendar"))
@@ -406,7 +417,7 @@ def revoke_calendar():
     require(permissions.is_staff(current_user))
     revoke_calendar_token(current_user._get_current_object())
     db.session.commit()
-    flash("Votre lien d'agenda est révoqué : il ne donne plus accès à rien.", "success")
+    flash(_("Votre lien d'agenda est révoqué : il ne donne plus accès à rien."), "success")
     return redirect(url_for("meetings.calendar"))
 
 
