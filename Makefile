@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi.py
 
-.PHONY: run test install install-dev lint format db-upgrade demo clean \
+.PHONY: run test install install-dev lint format db-upgrade demo clean bench \
 	translations-extract translations-init translations-update translations-compile
 
 $(BIN)/python:
@@ -37,6 +37,12 @@ run: demo
 ## Run the whole suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set).
 test: install-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## Benchmark: bare Flask, then the portal on the `territory` dataset (generated once under
+## instance/), signed in as a CCAS social worker; PostgreSQL too when BENCH_DATABASE_URL is
+## set. Writes bench/results.md.
+bench: install-dev
+	$(BIN)/python -m bench.run
 
 lint: install-dev
 	$(BIN)/ruff check .

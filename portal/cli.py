@@ -14,6 +14,7 @@ outbox_cli = AppGroup("outbox", help="Envoi des e-mails en attente.")
 users_cli = AppGroup("users", help="Comptes.")
 retention_cli = AppGroup("retention", help="Durée de conservation des données des ménages.")
 reminders_cli = AppGroup("reminders", help="Rappels des réunions et des actions en retard.")
+landlords_cli = AppGroup("landlords", help="Propriétaires privés : règles du simulateur.")
 
 
 @demo_cli.command("load")
@@ -43,6 +44,55 @@ def demo_load(if_empty: bool) -> None:
     db.session.commit()
     click.echo(
         _("Données de démonstration chargées. Mot de passe de tous les comptes : portail-demo-2026")
+    )
+
+
+@demo_cli.command("scale")
+@click.option(
+    "--preset",
+    type=click.Choice(["territory", "department"]),
+    default=None,
+    help="territory : 5 000 ménages sur 3 ans ; department : 50 000 sur 5 ans.",
+)
+@click.option("--households", type=click.IntRange(1), default=None, help="Nombre de ménages.")
+@click.option("--years", type=click.IntRange(1, 20), default=None, help="Années d'historique.")
+@click.option("--seed", type=int, default=2026, show_default=True, help="Graine du hasard.")
+def demo_scale(preset, households, years, seed) -> None:
+    """Fill an empty database with territory-scale synthetic data (load tests, benchmark)."""
+    import time
+
+    from portal.scale import BENCH_EMAIL, PRESETS, SCALE_PASSWORD, database_is_empty, generate
+
+    if not current_app.config["DEMO_DATA_ALLOWED"]:
+        raise click.ClickException(_("Les données de démonstration sont interdites en production."))
+    if not database_is_empty():
+        raise click.ClickException(
+            _(
+                "La base n'est pas vide : les données de volume ne sont chargées que dans "
+                "une base vide."
+            )
+        )
+    options = dict(PRESETS[preset]) if preset else {"households": 5_000, "years": 3}
+    options["households"] = households or options["households"]
+    options["years"] = years or options["years"]
+    started = time.perf_counter()
+    counts = generate(seed=seed, **options)
+    db.session.commit()
+    click.echo(
+        _(
+            "%(households)d ménages sur %(years)d ans : %(rows)d lignes en %(seconds).1f s.",
+            households=options["households"],
+            years=options["years"],
+            rows=sum(counts.values()),
+            seconds=time.perf_counter() - started,
+        )
+    )
+    click.echo(
+        _(
+            "Compte du travailleur social du CCAS : %(email)s, mot de passe %(password)s",
+            email=BENCH_EMAIL,
+            password=SCALE_PASSWORD,
+        )
     )
 
 
@@ -166,11 +216,15 @@ def reminders_send() -> None:
     from datetime import date
 
     from portal.actions.services import notify_overdue_actions
+    from portal.measures.services import notify_bilans
     from portal.meetings.services import send_reminders
 
     reminded = send_reminders()
     overdue = notify_overdue_actions(date.today())
     db.session.commit()
+    bilans = notify_bilans(date.today())
+    db.session.commit()
+    click.echo(_("%(bilans)d alerte(s) de bilan IML envoyée(s).", bilans=bilans))
     click.echo(
         _(
             "%(reminded)d réunion(s) rappelée(s) (%(days)d jour(s) avant) ; "
@@ -182,6 +236,16 @@ def reminders_send() -> None:
     )
 
 
+@landlords_cli.command("seed-rules")
+def landlords_seed_rules() -> None:
+    """Store the simulator's built-in rules with their sources (once; safe to re-run)."""
+    from portal.landlords.services import seed_rules
+
+    added = seed_rules()
+    db.session.commit()
+    click.echo(_("%(added)d règle(s) ajoutée(s).", added=added))
+
+
 def register(app: Flask) -> None:
-    for group in (demo_cli, outbox_cli, users_cli, retention_cli, reminders_cli):
+    for group in (demo_cli, outbox_cli, users_cli, retention_cli, reminders_cli, landlords_cli):
         app.cli.add_command(group)

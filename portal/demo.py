@@ -7,6 +7,7 @@ from dateutil.relativedelta import relativedelta
 
 from portal.actions.demo import load_demo_actions
 from portal.auth.passwords import hash_password
+from portal.candidacies.demo import load_demo_candidacies
 from portal.cases.services import (
     add_note,
     change_status,
@@ -16,6 +17,8 @@ from portal.cases.services import (
     share_case,
 )
 from portal.extensions import db
+from portal.landlords.demo import load_demo_landlords
+from portal.measures.demo import load_demo_measures
 from portal.meetings.demo import load_demo_meetings
 from portal.minutes.demo import load_demo_minutes
 from portal.models import (
@@ -40,6 +43,7 @@ from portal.models import (
     UserKind,
     now_utc,
 )
+from portal.units.demo import load_demo_programmes
 
 DEMO_PASSWORD = "portail-demo-2026"
 TERRITORY = "Concarneau Cornouaille Agglomération"
@@ -171,6 +175,10 @@ def load_demo_data() -> dict[str, object]:
     load_demo_meetings(data)
     load_demo_minutes(data)
     load_demo_actions(data)
+    load_demo_landlords(data)
+    load_demo_programmes(data)
+    load_demo_candidacies(data)
+    load_demo_measures(data)
     return data
 
 

@@ -304,11 +304,298 @@ def can_update_action(user: Actor, action: FollowUpAction) -> bool:
 
 # --- Programmes, units and SIAO candidacies ---------------------------------------------------
 
+from portal.models import Candidacy, CandidacyStatus, Unit  # noqa: E402
+
+# The programmes' dashboard holds no identity: the CCAS, the SIAO and the State see it.
+PROGRAMME_VIEWER_KINDS = (OrganisationKind.CCAS, OrganisationKind.SIAO, OrganisationKind.ETAT)
+
+
+def can_manage_programmes(user: Actor) -> bool:
+    return is_coordinator(user)
+
+
+def can_view_programmes(user: Actor) -> bool:
+    if is_coordinator(user):
+        return True
+    return is_staff(user) and any(user.belongs_to_kind(k) for k in PROGRAMME_VIEWER_KINDS)
+
+
+def works_for_ccas(user: Actor) -> bool:
+    return is_staff(user) and user.belongs_to_kind(OrganisationKind.CCAS)
+
+
+def landlord_organisation_ids(user: Actor) -> set[int]:
+    """The social landlords (bailleurs sociaux) the person works for."""
+    if not is_staff(user):
+        return set()
+    return {
+        m.organisation_id
+        for m in user.active_memberships
+        if m.organisation.kind == OrganisationKind.BAILLEUR_SOCIAL
+    }
+
+
+def can_list_units(user: Actor) -> bool:
+    """CCAS staff see every unit; a social landlord's staff see their own."""
+    return is_coordinator(user) or works_for_ccas(user) or bool(landlord_organisation_ids(user))
+
+
+def can_view_unit(user: Actor, unit: Unit) -> bool:
+    if is_coordinator(user) or works_for_ccas(user):
+        return True
+    return unit.landlord_organisation_id in landlord_organisation_ids(user)
+
+
+def can_manage_unit(user: Actor, unit: Unit) -> bool:
+    """Who sees a unit keeps it up to date: its social landlord, or the CCAS."""
+    return can_view_unit(user, unit)
+
+
+def visible_units_clause(user: Actor) -> sa.ColumnElement[bool]:
+    """The SQL twin of ``can_view_unit``."""
+    if is_coordinator(user) or works_for_ccas(user):
+        return sa.true()
+    own = sorted(landlord_organisation_ids(user))
+    return Unit.landlord_organisation_id.in_(own) if own else sa.false()
+
+
+def can_use_candidacies(user: Actor) -> bool:
+    """The CCAS proposes, the SIAO decides: the candidacies' pages are theirs."""
+    return works_for_ccas(user) or (is_staff(user) and user.belongs_to_kind(OrganisationKind.SIAO))
+
+
+def can_propose_candidacy(user: Actor) -> bool:
+    """A CCAS social worker proposes the households of their organisation."""
+    return works_for_ccas(user)
+
+
+def owns_candidacy(user: Actor, candidacy: Candidacy) -> bool:
+    return is_staff(user) and candidacy.organisation_id in user.organisation_ids
+
+
+# Statuses a candidacy may have without ever reaching the SIAO.
+NEVER_SUBMITTED_STATUSES = (CandidacyStatus.DRAFT, CandidacyStatus.WITHDRAWN)
+
+
+def reached_siao(candidacy: Candidacy) -> bool:
+    """Submitted once at least: a draft, even withdrawn, stays the CCAS's own."""
+    return candidacy.submitted_at is not None or candidacy.status not in NEVER_SUBMITTED_STATUSES
+
+
+def is_siao_officer_for(user: Actor, candidacy: Candidacy) -> bool:
+    """A member of the SIAO the candidacy goes to; it knows nothing of a draft."""
+    return is_staff(user) and reached_siao(candidacy) and candidacy.siao_id in user.organisation_ids
+
+
+def can_view_candidacy(user: Actor, candidacy: Candidacy) -> bool:
+    return owns_candidacy(user, candidacy) or is_siao_officer_for(user, candidacy)
+
+
+def can_view_candidacy_identity(user: Actor, candidacy: Candidacy) -> bool:
+    """The SIAO needs names and birth dates to match its own file (SI-SIAO)."""
+    return can_view_candidacy(user, candidacy)
+
+
+def can_manage_candidacy(user: Actor, candidacy: Candidacy) -> bool:
+    """Submit, answer, withdraw: the proposing organisation."""
+    return owns_candidacy(user, candidacy)
+
+
+def can_edit_candidacy(user: Actor, candidacy: Candidacy) -> bool:
+    return owns_candidacy(user, candidacy) and candidacy.status in (
+        CandidacyStatus.DRAFT,
+        CandidacyStatus.MORE_INFO_REQUESTED,
+    )
+
+
+def can_decide_candidacy(user: Actor, candidacy: Candidacy) -> bool:
+    """Only the SIAO decides; the workflow says when (a submitted candidacy)."""
+    return is_siao_officer_for(user, candidacy)
+
+
+def visible_candidacies_clause(user: Actor) -> sa.ColumnElement[bool]:
+    """The SQL twin of ``can_view_candidacy``."""
+    if not is_staff(user):
+        return sa.false()
+    organisation_ids = sorted(user.organisation_ids)
+    return sa.or_(
+        Candidacy.organisation_id.in_(organisation_ids),
+        sa.and_(
+            Candidacy.siao_id.in_(organisation_ids),
+            sa.or_(
+                Candidacy.submitted_at.is_not(None),
+                Candidacy.status.not_in(NEVER_SUBMITTED_STATUSES),
+            ),
+        ),
+    )
+
 
 # --- IML measures, bilans and rent records ----------------------------------------------------
+
+from portal.models import Bilan, Measure  # noqa: E402
+
+
+def measure_owner(user: Actor, measure: Measure) -> bool:
+    """A member of the CCAS that runs the measure (it is the tenant and sublets)."""
+    return is_staff(user) and measure.organisation_id in user.organisation_ids
+
+
+def is_measure_landlord(user: Actor, measure: Measure) -> bool:
+    """A member of the social landlord that owns the measure's unit."""
+    return (
+        is_staff(user)
+        and measure.unit.landlord_organisation_id is not None
+        and measure.unit.landlord_organisation_id in user.organisation_ids
+    )
+
+
+def can_open_measures(user: Actor) -> bool:
+    """CCAS staff open measures for the validated candidacies of their organisation."""
+    return is_staff(user) and user.belongs_to_kind(OrganisationKind.CCAS)
+
+
+def can_list_measures(user: Actor) -> bool:
+    """The measures list: CCAS staff (their measures) and social landlords (their units)."""
+    return can_open_measures(user) or (
+        is_staff(user) and user.belongs_to_kind(OrganisationKind.BAILLEUR_SOCIAL)
+    )
+
+
+def can_open_measure_for(user: Actor, candidacy: Candidacy) -> bool:
+    return (
+        can_open_measures(user)
+        and candidacy.organisation_id in user.organisation_ids
+        and candidacy.organisation.kind == OrganisationKind.CCAS
+    )
+
+
+def can_view_measure(user: Actor, measure: Measure) -> bool:
+    """The owning CCAS, and (a reduced view without identity) the unit's social landlord;
+    for anyone else the measure does not exist."""
+    return measure_owner(user, measure) or is_measure_landlord(user, measure)
+
+
+def can_view_measure_household(user: Actor, measure: Measure) -> bool:
+    """The household's reference, situation, referent and bilan summaries: the owner only.
+    The landlord sees the unit, the dates, the rent record and the bilans' outcomes."""
+    return measure_owner(user, measure)
+
+
+def can_manage_measure(user: Actor, measure: Measure) -> bool:
+    """Bilans, outcomes, meetings: the owning CCAS."""
+    return measure_owner(user, measure)
+
+
+def can_record_rent(user: Actor, measure: Measure) -> bool:
+    """The CCAS collects the household's share; the social landlord knows what it received."""
+    return measure_owner(user, measure) or is_measure_landlord(user, measure)
+
+
+def is_state_service_for(user: Actor, measure: Measure) -> bool:
+    """A member of a State service (DDETS) of the programme's territory."""
+    return is_staff(user) and any(
+        o.kind == OrganisationKind.ETAT and o.territory_id == measure.programme.territory_id
+        for o in user.organisations
+    )
+
+
+def can_view_fiche_bilan(user: Actor, bilan: Bilan) -> bool:
+    """The pseudonymised fiche-bilan of a held bilan: the owning CCAS, and the State service
+    of the territory, which funds the scheme and receives it."""
+    if not bilan.is_done:
+        return False
+    return measure_owner(user, bilan.measure) or is_state_service_for(user, bilan.measure)
+
+
+def visible_measures_clause(user: Actor) -> sa.ColumnElement[bool]:
+    """The SQL twin of ``can_view_measure``."""
+    if not is_staff(user):
+        return sa.false()
+    organisation_ids = sorted(user.organisation_ids)
+    return sa.or_(
+        Measure.organisation_id.in_(organisation_ids),
+        Measure.unit_id.in_(
+            sa.select(Unit.id).where(Unit.landlord_organisation_id.in_(organisation_ids))
+        ),
+    )
+
 
 
 # --- Private landlords' offers ----------------------------------------------------------------
 
 
+def is_ccas_staff(user: Actor) -> bool:
+    return is_staff(user) and user.belongs_to_kind(OrganisationKind.CCAS)
+
+
+def can_manage_offers(user: Actor) -> bool:
+    """The CCAS runs the pipeline (its staff and the coordinator)."""
+    return is_ccas_staff(user)
+
+
+def can_view_offer(user: Actor, offer) -> bool:
+    """An owner sees only their own offers; the CCAS sees them all."""
+    if is_landlord(user):
+        return offer.owner_id == user.id
+    return can_manage_offers(user)
+
+
+def can_edit_rules(user: Actor) -> bool:
+    return is_coordinator(user)
+
+
+def visible_offers_clause(user: Actor) -> sa.ColumnElement[bool]:
+    from portal.models import LandlordOffer
+
+    if is_landlord(user):
+        return LandlordOffer.owner_id == user.id
+    if can_manage_offers(user):
+        return sa.true()
+    return sa.false()
+
+
 # --- Reports ----------------------------------------------------------------------------------
+
+from portal.models import CommitteeKind  # noqa: E402
+
+
+def piloting_territory_ids(user: Actor) -> set[int]:
+    """Territories whose comité de pilotage counts one of the reader's organisations."""
+    if not is_staff(user):
+        return set()
+    return {
+        c.territory_id
+        for o in user.organisations
+        for c in o.committees
+        if c.kind == CommitteeKind.COMITE_PILOTAGE and c.active
+    }
+
+
+def report_territory_ids(user: Actor) -> set[int] | None:
+    """The territories whose figures the reader may see; None means every territory."""
+    if is_coordinator(user):
+        return None
+    if not is_staff(user):
+        return set()
+    readers = (OrganisationKind.CCAS, OrganisationKind.ETAT)
+    own = {o.territory_id for o in user.organisations if o.kind in readers}
+    return own | piloting_territory_ids(user)
+
+
+def can_view_reports(user: Actor) -> bool:
+    """The activity report, the indicators and the exports: CCAS staff, the coordinator,
+    the State service and the organisations of a comité de pilotage."""
+    if is_coordinator(user) or reads_reports_as_ccas(user):
+        return True
+    return bool(is_staff(user) and report_territory_ids(user))
+
+
+def reads_reports_as_ccas(user: Actor) -> bool:
+    """CCAS staff see exact figures and household references."""
+    return is_staff(user) and user.belongs_to_kind(OrganisationKind.CCAS)
+
+
+def reports_are_masked(user: Actor) -> bool:
+    """Outside the CCAS, counts from 1 to 4 are shown « < 5 » and no household reference
+    is shown."""
+    return not reads_reports_as_ccas(user)

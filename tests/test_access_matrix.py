@@ -28,11 +28,25 @@ from tests.access_rules import (
     case_answers,
 )
 from tests.access_rules import actions as actions_rules
+from tests.access_rules import candidacies as candidacies_rules
+from tests.access_rules import landlords as landlords_rules
+from tests.access_rules import measures as measures_rules
 from tests.access_rules import meetings as meetings_rules
 from tests.access_rules import minutes as minutes_rules
+from tests.access_rules import reports as reports_rules
+from tests.access_rules import units as units_rules
 from tests.conftest import World, sign_in
 
-FEATURES = (meetings_rules, minutes_rules, actions_rules)
+FEATURES = (
+    meetings_rules,
+    minutes_rules,
+    actions_rules,
+    candidacies_rules,
+    units_rules,
+    landlords_rules,
+    reports_rules,
+    measures_rules,
+)
 
 
 def ml(w: World, extra: dict) -> str:

@@ -4,8 +4,6 @@ Audit events and case timeline entries are written here, beside the change they 
 e-mails are queued in the same transaction and leave once it has committed.
 """
 
-import csv
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -16,6 +14,7 @@ from flask_babel import format_date, format_datetime
 from portal import permissions
 from portal.audit import record_event
 from portal.cases.services import WorkflowError, add_event, change_status
+from portal.csv_export import csv_text
 from portal.extensions import db
 from portal.i18n import _, _l
 from portal.models import (
@@ -404,38 +403,31 @@ CSV_HEADERS = [
 ]
 
 
-def spreadsheet_safe(value: str) -> str:
-    """A cell a spreadsheet will not run as a formula."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def decisions_csv(rows: Iterable[DecisionRow]) -> str:
     """UTF-8 with a byte order mark and ';' separators, as French spreadsheets expect."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(CSV_HEADERS)
-    for row in rows:
-        decision = row.decision
-        actions = " | ".join(
-            f"{a.description} — {a.organisation.name} — "
-            f"{format_date(a.due_on, 'dd/MM/yyyy')} — {a.status.label}"
-            for a in sorted(decision.actions, key=lambda a: (a.due_on, a.id))
-        )
-        values = [
-            format_datetime(decision.meeting.starts_at, "dd/MM/yyyy"),
-            decision.meeting.committee.name,
-            decision.meeting.title,
-            decision.agenda_item.title if decision.agenda_item else "",
-            row.reference,
-            decision.kind.label,
-            decision.text,
-            ", ".join(o.name for o in decision.organisations),
-            " | ".join(f"{p.organisation.name} : {p.position}" for p in decision.positions),
-            actions,
-        ]
-        writer.writerow([spreadsheet_safe(v) for v in values])
-    return buffer.getvalue()
+    return csv_text(CSV_HEADERS, (decision_values(row) for row in rows))
+
+
+def decision_values(row: DecisionRow) -> list[str]:
+    """One decision as a CSV line."""
+    decision = row.decision
+    actions = " | ".join(
+        f"{a.description} — {a.organisation.name} — "
+        f"{format_date(a.due_on, 'dd/MM/yyyy')} — {a.status.label}"
+        for a in sorted(decision.actions, key=lambda a: (a.due_on, a.id))
+    )
+    return [
+        format_datetime(decision.meeting.starts_at, "dd/MM/yyyy"),
+        decision.meeting.committee.name,
+        decision.meeting.title,
+        decision.agenda_item.title if decision.agenda_item else "",
+        row.reference,
+        decision.kind.label,
+        decision.text,
+        ", ".join(o.name for o in decision.organisations),
+        " | ".join(f"{p.organisation.name} : {p.position}" for p in decision.positions),
+        actions,
+    ]
 
 
 def export_decisions(rows: list[DecisionRow], actor: User | None, filters: str) -> str:

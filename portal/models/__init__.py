@@ -47,12 +47,19 @@ from portal.models.housing import (
     candidacy_commune,
 )
 from portal.models.landlords import (
+    CommuneCeiling,
     LandlordOffer,
+    OfferDocument,
+    OfferDocumentKind,
+    OfferMessage,
     OfferReason,
     OfferStatus,
     OfferStatusChange,
     OwnerKind,
     PreferredScheme,
+    RuleParameter,
+    VisitChecklist,
+    VisitResult,
 )
 from portal.models.meetings import (
     ActionStatus,
@@ -108,6 +115,13 @@ __all__ = [
     "OfferStatusChange",
     "OwnerKind",
     "PreferredScheme",
+    "CommuneCeiling",
+    "OfferDocument",
+    "OfferDocumentKind",
+    "OfferMessage",
+    "RuleParameter",
+    "VisitChecklist",
+    "VisitResult",
     "ActionStatus",
     "AgendaItem",
     "Attendance",

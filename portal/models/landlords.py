@@ -105,6 +105,13 @@ class LandlordOffer(db.Model):
     status_changes: Mapped[list["OfferStatusChange"]] = relationship(
         back_populates="offer", cascade="all, delete-orphan", order_by="OfferStatusChange.id"
     )
+    documents: Mapped[list["OfferDocument"]] = relationship(
+        back_populates="offer", cascade="all, delete-orphan", order_by="OfferDocument.id"
+    )
+    messages: Mapped[list["OfferMessage"]] = relationship(
+        back_populates="offer", cascade="all, delete-orphan", order_by="OfferMessage.id"
+    )
+    checklist: Mapped["VisitChecklist | None"] = relationship(cascade="all, delete-orphan")
 
     def __str__(self) -> str:
         where = self.commune.name if self.commune else ""
@@ -130,3 +137,138 @@ class OfferStatusChange(db.Model):
 
     offer: Mapped[LandlordOffer] = relationship(back_populates="status_changes")
     user: Mapped[User | None] = relationship()
+
+
+class OfferDocumentKind(LabelledEnum):
+    """Only what the law allows to ask of an owner, plus the agreement the CCAS signs."""
+
+    DPE = "dpe", _l("Diagnostic de performance énergétique (DPE)")
+    OWNERSHIP = "ownership", _l("Justificatif de propriété (taxe foncière ou acte)")
+    INSURANCE = "insurance", _l("Attestation d'assurance propriétaire")
+    AGREEMENT = "agreement", _l("Convention signée")
+
+
+class OfferDocument(db.Model):
+    """A file attached to an offer: checked from its bytes, stored under a random name."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("landlord_offer.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[OfferDocumentKind] = mapped_column(str_enum(OfferDocumentKind))
+    uploaded_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(sa.String(120))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    offer: Mapped[LandlordOffer] = relationship(back_populates="documents")
+    uploaded_by: Mapped[User | None] = relationship()
+
+
+class OfferMessage(db.Model):
+    """A message between the owner and the CCAS, or a staff note the owner never sees."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("landlord_offer.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    internal: Mapped[bool] = mapped_column(default=False)  # a staff note
+    body: Mapped[str] = mapped_column(sa.String(4000))
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    offer: Mapped[LandlordOffer] = relationship(back_populates="messages")
+    author: Mapped[User | None] = relationship(lazy="joined")
+
+
+class VisitResult(LabelledEnum):
+    DECENT = "decent", _l("Logement décent")
+    MINOR_WORKS = "minor_works", _l("Décent après petits travaux")
+    NOT_DECENT = "not_decent", _l("Non décent en l'état")
+
+
+class VisitChecklist(db.Model):
+    """The decency checklist filled at the visit (décret n° 2002-120), one per offer."""
+
+    ITEMS = (
+        ("main_room", _l("Pièce principale d'au moins 9 m² sous 2,20 m (ou 20 m³)")),
+        ("heating", _l("Chauffage adapté et en état de marche")),
+        ("water", _l("Eau potable, eau chaude, évacuation des eaux usées")),
+        ("electricity_gas", _l("Installations électriques et de gaz sans danger")),
+        ("ventilation", _l("Aération suffisante, sans humidité anormale")),
+        ("light", _l("Éclairement naturel suffisant des pièces principales")),
+        ("kitchen", _l("Coin cuisine avec évier et possibilité de cuisson")),
+        ("bathroom", _l("Installation sanitaire intérieure (WC, douche ou baignoire)")),
+        ("weather_tight", _l("Clos et couvert : toiture, murs, menuiseries étanches")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("landlord_offer.id", ondelete="CASCADE"), unique=True
+    )
+    main_room: Mapped[bool] = mapped_column(default=False)
+    heating: Mapped[bool] = mapped_column(default=False)
+    water: Mapped[bool] = mapped_column(default=False)
+    electricity_gas: Mapped[bool] = mapped_column(default=False)
+    ventilation: Mapped[bool] = mapped_column(default=False)
+    light: Mapped[bool] = mapped_column(default=False)
+    kitchen: Mapped[bool] = mapped_column(default=False)
+    bathroom: Mapped[bool] = mapped_column(default=False)
+    weather_tight: Mapped[bool] = mapped_column(default=False)
+    result: Mapped[VisitResult] = mapped_column(str_enum(VisitResult))
+    comment: Mapped[str] = mapped_column(sa.String(2000), default="")
+    checked_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    updated: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
+
+    checked_by: Mapped[User | None] = relationship()
+
+
+class RuleParameter(db.Model):
+    """One value of a rule (a date or a number), with its source and date of effect.
+
+    A new value is a new row: the one in effect on a date is the latest that started then.
+    Absent rows fall back to the defaults of ``portal/landlords/rules.py``.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(40), index=True)
+    value: Mapped[str] = mapped_column(sa.String(40))  # ISO date or decimal, by the key
+    source: Mapped[str] = mapped_column(sa.String(500))
+    effective_from: Mapped[date]
+    updated_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    __table_args__ = (sa.UniqueConstraint("key", "effective_from"),)
+
+
+class CommuneCeiling(db.Model):
+    """Loc'Avantages rent ceiling of a commune for one level (€/m², monthly), yearly."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("commune.id", ondelete="CASCADE"), index=True
+    )
+    level: Mapped[int]  # 1, 2 or 3 (Loc1, Loc2, Loc3)
+    eur_per_m2: Mapped[Decimal] = mapped_column(sa.Numeric(6, 2))
+    source: Mapped[str] = mapped_column(sa.String(500))
+    effective_from: Mapped[date]
+    is_example: Mapped[bool] = mapped_column(default=False)  # not an official figure
+    updated_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    commune: Mapped[Commune] = relationship(lazy="joined")
+
+    __table_args__ = (sa.UniqueConstraint("commune_id", "level", "effective_from"),)

@@ -1,0 +1,434 @@
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+import sqlalchemy as sa
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    DecimalField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Optional, ValidationError
+from wtforms.widgets import TextInput
+
+from portal.extensions import db
+from portal.forms import (
+    BaseForm,
+    choices,
+    email_field,
+    enum_choices,
+    max_length,
+    optional_int,
+    required,
+    text_field,
+)
+from portal.i18n import _, _l
+from portal.models import (
+    Commune,
+    DpeClass,
+    OfferReason,
+    OwnerKind,
+    PreferredScheme,
+    Typology,
+    VisitResult,
+)
+
+BAD_DATE = _l("Indiquez une date valide (jj/mm/aaaa).")
+
+
+class NumberField(DecimalField):
+    """A decimal typed the French way (« 450,50 », « 1 200 »), finite, within bounds,
+    with French messages: « abc », « NaN » or « 1e999 » never reach the rules."""
+
+    widget = TextInput()  # « 2,50 » is refused by a number input
+
+    def __init__(self, label=None, validators=None, *, low=0, high=100_000, **kwargs):
+        self.low, self.high = Decimal(low), Decimal(high)
+        kwargs.setdefault("render_kw", {"inputmode": "decimal"})
+        super().__init__(label, validators, places=None, **kwargs)
+
+    def process_formdata(self, valuelist):
+        if not valuelist or str(valuelist[0]).strip() == "":
+            self.data = None
+            return
+        raw = str(valuelist[0]).replace("\u00a0", "").replace(" ", "").replace(",", ".")
+        try:
+            value = Decimal(raw[:40])
+        except (InvalidOperation, ValueError):
+            self.data = None
+            raise ValueError(_("Indiquez un nombre, par exemple 450,50.")) from None
+        if not value.is_finite():
+            self.data = None
+            raise ValueError(_("Indiquez un nombre, par exemple 450,50."))
+        self.data = value
+
+    def post_validate(self, form, validation_stopped):
+        if self.data is not None and not self.errors and not (self.low <= self.data <= self.high):
+            self.errors.append(
+                _("Indiquez un nombre entre %(low)s et %(high)s.", low=self.low, high=self.high)
+            )
+        if self.data is not None and not self.errors:
+            self.data = self.data.quantize(Decimal("0.01"))
+
+
+class WholeNumberField(IntegerField):
+    widget = TextInput()
+
+    def __init__(self, label=None, validators=None, *, low=0, high=100, **kwargs):
+        self.low, self.high = low, high
+        kwargs.setdefault("render_kw", {"inputmode": "numeric"})
+        super().__init__(label, validators, **kwargs)
+
+    def process_formdata(self, valuelist):
+        if not valuelist or str(valuelist[0]).strip() == "":
+            self.data = None
+            return
+        try:
+            self.data = int(str(valuelist[0]).strip()[:12])
+        except ValueError:
+            self.data = None
+            raise ValueError(_("Indiquez un nombre entier.")) from None
+
+    def post_validate(self, form, validation_stopped):
+        if self.data is not None and not self.errors and not (self.low <= self.data <= self.high):
+            self.errors.append(
+                _("Indiquez un nombre entre %(low)s et %(high)s.", low=self.low, high=self.high)
+            )
+
+
+class SaneDateField(DateField):
+    """A date field whose error is in French and whose year stays plausible."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, format="%Y-%m-%d", **kwargs)
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(str(BAD_DATE)) from None
+
+    def post_validate(self, form, validation_stopped):
+        if self.data is not None and not (date(2000, 1, 1) <= self.data <= date(2100, 12, 31)):
+            self.errors.append(_("Indiquez une date entre 2000 et 2100."))
+
+
+def commune_choices(placeholder: str):
+    communes = db.session.scalars(sa.select(Commune).order_by(Commune.name))
+    return choices([("", placeholder), *((c.id, c.name) for c in communes)])
+
+
+def check_commune(field):
+    if field.data is not None and db.session.get(Commune, field.data) is None:
+        raise ValidationError(_("Choisissez une commune de la liste."))
+
+
+def dpe_choices():
+    return choices([("", _l("Je ne sais pas")), *((d.value, d.value) for d in DpeClass)])
+
+
+# The simulator ------------------------------------------------------------------------------
+
+
+class SimulatorForm(BaseForm):
+    """Read from the query string: a GET form, no CSRF token (it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    commune = SelectField(_l("Commune"), coerce=optional_int, validate_choice=False)
+    surface = NumberField(
+        _l("Surface habitable (m²)"),
+        [InputRequired(_l("Indiquez la surface du logement."))],
+        low=1,
+        high=1000,
+    )
+    main_room_surface = NumberField(
+        _l("Surface de la pièce principale (m²)"), [Optional()], low=1, high=1000
+    )
+    ceiling_height = NumberField(
+        _l("Hauteur sous plafond de la pièce principale (m)"), [Optional()], low=1, high=10
+    )
+    rent = NumberField(
+        _l("Loyer mensuel hors charges (€)"),
+        [InputRequired(_l("Indiquez le loyer envisagé."))],
+        low=0,
+        high=20_000,
+    )
+    charges = NumberField(_l("Charges mensuelles (€)"), [Optional()], high=5_000)
+    dpe_class = SelectField(_l("Classe énergie (DPE)"), choices=dpe_choices, validate_choice=False)
+    furnished = BooleanField(_l("Logement meublé"))
+    agency_fees = NumberField(
+        _l("Frais d'agence par mise en location (€)"), [Optional()], high=50_000
+    )
+    lease_date = SaneDateField(_l("Date envisagée du bail"), [Optional()])
+    vacancy_months = NumberField(
+        _l("Hypothèse : mois sans locataire par an"), [Optional()], high=12
+    )
+    unpaid_rate = NumberField(_l("Hypothèse : part de loyers impayés (%)"), [Optional()], high=100)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.commune.choices = commune_choices(_("Autre commune / je ne sais pas"))
+
+    def validate_commune(self, field):
+        check_commune(field)
+
+    def validate_dpe_class(self, field):
+        if field.data and field.data not in {d.value for d in DpeClass}:
+            raise ValidationError(_("Choisissez une classe de A à G."))
+
+
+# The offer, step by step ---------------------------------------------------------------------
+
+
+class OwnerForm(BaseForm):
+    owner_kind = RadioField(
+        _l("Vous êtes"),
+        choices=enum_choices(OwnerKind),
+        default=OwnerKind.PERSON.value,
+        validators=[required(_l("Indiquez si vous êtes un particulier ou une société."))],
+    )
+    company_name = text_field(_l("Nom de la société"), 160, optional=True)
+    contact_phone = StringField(
+        _l("Téléphone"),
+        validators=[Optional(), max_length(30)],
+        render_kw={"autocomplete": "tel"},
+    )
+    consent_to_contact = BooleanField(
+        _l("J'accepte que le CCAS me contacte au sujet de ce logement."),
+        validators=[required(_l("Votre accord est nécessaire pour que le CCAS vous réponde."))],
+    )
+    submit = SubmitField(_l("Enregistrer et continuer"))
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if self.owner_kind.data == OwnerKind.COMPANY.value and not self.company_name.data:
+            self.company_name.errors = [
+                *self.company_name.errors,
+                _("Indiquez le nom de la société."),
+            ]
+            return False
+        return valid
+
+    def validate_contact_phone(self, field):
+        allowed = set("0123456789 +.()-")
+        if field.data and not set(field.data) <= allowed:
+            raise ValidationError(_("Indiquez un numéro de téléphone (chiffres seulement)."))
+
+
+class NewOwnerForm(OwnerForm):
+    """The first step, for someone without an account yet: it creates one."""
+
+    full_name = text_field(_l("Nom et prénom"), 120, render_kw={"autocomplete": "name"})
+    email = email_field()
+    # A honeypot: hidden from people by CSS, filled by bots.
+    website = StringField(
+        _l("Ne remplissez pas ce champ"),
+        validators=[max_length(10_000)],
+        render_kw={"autocomplete": "off", "tabindex": "-1"},
+    )
+
+
+class UnitForm(BaseForm):
+    address = text_field(_l("Adresse du logement"), 250, render_kw={"autocomplete": "off"})
+    commune_id = SelectField(
+        _l("Commune"),
+        coerce=optional_int,
+        validate_choice=False,
+        validators=[InputRequired(_l("Choisissez la commune."))],
+    )
+    typology = SelectField(
+        _l("Type de logement"),
+        choices=[SelectChoice("", _l("Choisissez…")), *enum_choices(Typology)],
+        validators=[required(_l("Choisissez le type de logement."))],
+    )
+    surface = NumberField(
+        _l("Surface habitable (m²)"),
+        [InputRequired(_l("Indiquez la surface."))],
+        low=1,
+        high=1000,
+    )
+    main_room_surface = NumberField(
+        _l("Surface de la pièce principale (m²)"), [Optional()], low=1, high=1000
+    )
+    ceiling_height = NumberField(_l("Hauteur sous plafond (m)"), [Optional()], low=1, high=10)
+    rooms = WholeNumberField(_l("Nombre de pièces"), [Optional()], low=1, high=20)
+    floor = WholeNumberField(_l("Étage (0 pour le rez-de-chaussée)"), [Optional()], low=-2, high=60)
+    lift = BooleanField(_l("Ascenseur"))
+    accessible = BooleanField(_l("Accessible à une personne à mobilité réduite"))
+    rent = NumberField(
+        _l("Loyer mensuel hors charges (€)"),
+        [InputRequired(_l("Indiquez le loyer."))],
+        high=20_000,
+    )
+    charges = NumberField(_l("Charges mensuelles (€)"), [Optional()], high=5_000)
+    dpe_class = SelectField(_l("Classe énergie (DPE)"), choices=dpe_choices, validate_choice=False)
+    dpe_number = StringField(
+        _l("Numéro du DPE (13 caractères)"), validators=[Optional(), max_length(20)]
+    )
+    furnished = BooleanField(_l("Logement meublé"))
+    available_from = SaneDateField(_l("Disponible à partir du"), [Optional()])
+    vacant_since = SaneDateField(_l("Vide depuis le"), [Optional()])
+    submit = SubmitField(_l("Enregistrer et continuer"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.commune_id.choices = commune_choices(_("Choisissez…"))
+
+    def validate_commune_id(self, field):
+        check_commune(field)
+
+    def validate_dpe_class(self, field):
+        if field.data and field.data not in {d.value for d in DpeClass}:
+            raise ValidationError(_("Choisissez une classe de A à G."))
+
+    def validate_dpe_number(self, field):
+        if field.data and not field.data.isalnum():
+            raise ValidationError(_("Le numéro du DPE ne contient que des lettres et chiffres."))
+
+    def cleaned(self) -> dict:
+        data = {name: self[name].data for name in self._fields if name != "csrf_token"}
+        data["typology"] = Typology(data["typology"])
+        data["dpe_class"] = DpeClass(data["dpe_class"]) if data["dpe_class"] else None
+        data["dpe_number"] = data["dpe_number"] or ""
+        data.pop("submit")
+        return data
+
+
+class SchemeForm(BaseForm):
+    preferred_scheme = RadioField(
+        _l("Comment souhaitez-vous louer au CCAS ?"),
+        choices=enum_choices(PreferredScheme),
+        validators=[required(_l("Choisissez une formule, ou « je ne sais pas encore »."))],
+    )
+    submit = SubmitField(_l("Enregistrer et continuer"))
+
+
+class DocumentForm(BaseForm):
+    kind = SelectField(_l("Document"), validators=[required(_l("Choisissez le document."))])
+    file = FileField(_l("Fichier"), validators=[FileRequired(_l("Choisissez un fichier."))])
+    submit = SubmitField(_l("Déposer le document"))
+
+    def __init__(self, *args, kinds=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = choices([("", _("Choisissez…")), *((k.value, k.label) for k in kinds)])
+
+
+class MessageForm(BaseForm):
+    body = TextAreaField(
+        _l("Votre message"), validators=[required(_l("Écrivez un message.")), max_length(4000)]
+    )
+    submit = SubmitField(_l("Envoyer"))
+
+
+class NoteForm(BaseForm):
+    body = TextAreaField(
+        _l("Note interne (jamais visible du propriétaire)"),
+        validators=[required(_l("Écrivez la note.")), max_length(4000)],
+    )
+    submit = SubmitField(_l("Ajouter la note"))
+
+
+# Staff ---------------------------------------------------------------------------------------
+
+
+class AssignForm(BaseForm):
+    staff_id = SelectField(_l("Suivie par"), coerce=optional_int, validate_choice=False)
+    submit = SubmitField(_l("Enregistrer"))
+
+
+class VisitForm(BaseForm):
+    visit_at = DateTimeLocalField(
+        _l("Date et heure de la visite"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[InputRequired(_l("Indiquez une date et une heure valides."))],
+    )
+    submit = SubmitField(_l("Planifier la visite"))
+
+    def validate_visit_at(self, field):
+        if field.data and not (2000 <= field.data.year <= 2100):
+            raise ValidationError(_("Indiquez une date entre 2000 et 2100."))
+
+
+class ChecklistForm(BaseForm):
+    main_room = BooleanField()
+    heating = BooleanField()
+    water = BooleanField()
+    electricity_gas = BooleanField()
+    ventilation = BooleanField()
+    light = BooleanField()
+    kitchen = BooleanField()
+    bathroom = BooleanField()
+    weather_tight = BooleanField()
+    result = RadioField(
+        _l("Conclusion de la visite"),
+        choices=enum_choices(VisitResult),
+        validators=[required(_l("Indiquez la conclusion de la visite."))],
+    )
+    comment = TextAreaField(_l("Observations"), validators=[max_length(2000)])
+    submit = SubmitField(_l("Enregistrer la grille"))
+
+
+class StatusForm(BaseForm):
+    to_status = SelectField(_l("Nouvelle étape"), validate_choice=False)
+    reason = SelectField(
+        _l("Motif (blocage ou refus)"),
+        choices=[SelectChoice("", _l("—")), *enum_choices(OfferReason)],
+        validate_choice=False,
+    )
+    comment = TextAreaField(_l("Commentaire"), validators=[max_length(1000)])
+    submit = SubmitField(_l("Changer l'étape"))
+
+
+# Rules ---------------------------------------------------------------------------------------
+
+
+class RuleValueForm(BaseForm):
+    value = text_field(_l("Nouvelle valeur"), 40)
+    source = text_field(_l("Source (texte, article, lien)"), 500)
+    effective_from = SaneDateField(
+        _l("Date d'effet"), [InputRequired(_l("Indiquez la date d'effet."))]
+    )
+    submit = SubmitField(_l("Enregistrer"))
+
+
+class CeilingForm(BaseForm):
+    commune_id = SelectField(
+        _l("Commune"),
+        coerce=optional_int,
+        validate_choice=False,
+        validators=[InputRequired(_l("Choisissez la commune."))],
+    )
+    level = SelectField(
+        _l("Niveau"),
+        choices=choices([("1", "Loc1"), ("2", "Loc2"), ("3", "Loc3")]),
+        validators=[required(_l("Choisissez le niveau."))],
+    )
+    eur_per_m2 = NumberField(
+        _l("Plafond (€/m² par mois)"),
+        [InputRequired(_l("Indiquez le plafond."))],
+        low=0,
+        high=100,
+    )
+    source = text_field(_l("Source"), 500)
+    effective_from = SaneDateField(
+        _l("Date d'effet"), [InputRequired(_l("Indiquez la date d'effet."))]
+    )
+    is_example = BooleanField(_l("Valeur d'exemple (non officielle)"))
+    submit = SubmitField(_l("Enregistrer"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.commune_id.choices = commune_choices(_("Choisissez…"))
+
+    def validate_commune_id(self, field):
+        check_commune(field)

@@ -1,0 +1,443 @@
+"""IML measures: list, opening, the measure's page with its calendar, bilans, rent record,
+points de situation and the fiche-bilan. Each view: load, check, validate, act, commit,
+respond."""
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
+
+from portal import permissions
+from portal.audit import record_event
+from portal.cases.services import WorkflowError, audit_household_read
+from portal.extensions import db
+from portal.i18n import _
+from portal.loading import get_visible_or_404, require
+from portal.measures import bp
+from portal.measures.forms import BilanForm, MeasureFilterForm, OpenMeasureForm, PointForm, RentForm
+from portal.measures.services import (
+    OPEN_STATUSES,
+    allowed_outcomes,
+    bilan_alerts,
+    open_measure,
+    open_measures_count,
+    openable_candidacies,
+    openable_units,
+    organisation_members,
+    paris_moment,
+    record_bilan,
+    record_rent,
+    rent_summary,
+    schedule_point,
+)
+from portal.measures.timeline import ALERT_DAYS, calendar_steps, months_between, today_position
+from portal.models import (
+    AuditAction,
+    Bilan,
+    Measure,
+    MeasureStatus,
+    Programme,
+    RentStatus,
+    User,
+)
+
+
+@bp.app_context_processor
+def dashboard_helpers():
+    """The dashboard's « Bilans à venir » block (templates/measures/_dashboard.html)."""
+    return {"bilan_alerts": bilan_alerts, "bilan_alert_days": ALERT_DAYS, "today_date": date.today}
+
+
+# Loading ---------------------------------------------------------------------------------
+
+
+def load_measure(measure_id: int) -> Measure:
+    return get_visible_or_404(Measure, measure_id, permissions.can_view_measure)
+
+
+def load_bilan(measure: Measure, bilan_id: int) -> Bilan:
+    bilan = db.session.get(Bilan, bilan_id)
+    if bilan is None or bilan.measure_id != measure.id:
+        abort(404)
+    return bilan
+
+
+def audit_read(measure: Measure, what: str) -> None:
+    """The owner reads household data; the landlord's reduced view is logged too."""
+    if permissions.can_view_measure_household(current_user, measure):
+        audit_household_read(measure.household, what)
+    else:
+        record_event(AuditAction.VIEW, "measure", measure.id, f"{what} (vue bailleur)")
+
+
+# List ------------------------------------------------------------------------------------
+
+
+def visible_programmes() -> list[Programme]:
+    return list(db.session.scalars(sa.select(Programme).order_by(Programme.name)))
+
+
+def filtered_measures(form: MeasureFilterForm, today: date):
+    query = (
+        sa.select(Measure)
+        .where(permissions.visible_measures_clause(current_user))
+        .options(selectinload(Measure.bilans))
+    )
+    valid = form.validate()
+    status = (form.status.data or "") if valid else ""
+    if status == "":
+        query = query.where(Measure.status.in_(OPEN_STATUSES))
+    elif status != "all":
+        query = query.where(Measure.status == MeasureStatus(status))
+    if valid and form.programme.data:
+        query = query.where(Measure.programme_id == form.programme.data)
+    if valid and form.bilan.data:
+        due = (
+            sa.and_(Bilan.due_date >= today, Bilan.due_date <= today + timedelta(days=ALERT_DAYS))
+            if form.bilan.data == "soon"
+            else Bilan.due_date < today
+        )
+        query = query.where(
+            Measure.status.in_(OPEN_STATUSES),
+            Measure.id.in_(sa.select(Bilan.measure_id).where(Bilan.held_on.is_(None), due)),
+        )
+    return query.order_by(Measure.start_date.desc(), Measure.id.desc())
+
+
+def next_bilan(measure: Measure) -> Bilan | None:
+    return next((b for b in measure.bilans if not b.is_done), None)
+
+
+@bp.route("/")
+@login_required
+def index():
+    """The measures of my CCAS, or, for a social landlord, those in its units."""
+    require(permissions.can_list_measures(current_user))
+    today = date.today()
+    form = MeasureFilterForm(formdata=request.args, programmes=visible_programmes())
+    page = db.paginate(
+        filtered_measures(form, today), per_page=current_app.config["PER_PAGE"], error_out=False
+    )
+    return render_template(
+        "measures/index.html",
+        page=page,
+        form=form,
+        today=today,
+        alert_limit=today + timedelta(days=ALERT_DAYS),
+        next_bilan=next_bilan,
+        can_open=permissions.can_open_measures(current_user),
+    )
+
+
+# Opening ---------------------------------------------------------------------------------
+
+
+def ccas_members(user: User) -> list[User]:
+    ccas_ids = [
+        m.organisation_id for m in user.active_memberships if m.organisation.kind.value == "ccas"
+    ]
+    people = {}
+    for organisation_id in ccas_ids:
+        for person in organisation_members(organisation_id):
+            people[person.id] = person
+    return sorted(people.values(), key=lambda p: p.full_name)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    """Open a measure: a candidacy validated by the SIAO moves into an available unit."""
+    require(permissions.can_open_measures(current_user))
+    form = OpenMeasureForm(
+        candidacies=openable_candidacies(current_user),
+        units=openable_units(),
+        referents=ccas_members(current_user),
+    )
+    if not form.is_submitted():
+        form.candidacy_id.data = request.args.get("candidacy", type=int)
+        form.unit_id.data = request.args.get("unit", type=int)
+        form.referent_id.data = current_user.id
+        unit = form.units.get(form.unit_id.data)
+        if unit is not None:
+            form.rent.data, form.charges.data = unit.rent, unit.charges
+    if form.validate_on_submit():
+        candidacy = form.candidacies[form.candidacy_id.data]
+        require(permissions.can_open_measure_for(current_user, candidacy))
+        try:
+            measure = open_measure(
+                candidacy,
+                form.units[form.unit_id.data],
+                current_user._get_current_object(),
+                {
+                    "start_date": form.start_date.data,
+                    "rent": form.rent.data,
+                    "charges": form.charges.data,
+                    "household_share": form.household_share.data,
+                    "referent": form.referents[form.referent_id.data],
+                },
+            )
+        except WorkflowError as error:
+            db.session.rollback()
+            form.candidacy_id.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(
+                _("La mesure est ouverte ; ses bilans sont programmés dans son calendrier."),
+                "success",
+            )
+            return redirect(url_for("measures.show", measure_id=measure.id))
+    status = 400 if form.is_submitted() else 200
+    capacities = [
+        (p, open_measures_count(p.id))
+        for p in {c.programme.id: c.programme for c in form.candidacies.values()}.values()
+    ]
+    return render_template("measures/new.html", form=form, capacities=capacities), status
+
+
+# The measure's page ----------------------------------------------------------------------
+
+
+def rent_rows(measure: Measure, today: date):
+    """Every month of the measure so far, with its record when there is one."""
+    by_month = {r.month: r for r in measure.rent_records}
+    last = min(measure.end_date or today, today)
+    months = months_between(measure.start_date, last) if measure.start_date <= today else []
+    return [(month, by_month.get(month)) for month in sorted({*months, *by_month}, reverse=True)]
+
+
+def measure_context(measure: Measure, today: date) -> dict:
+    steps = calendar_steps(
+        measure.start_date,
+        [
+            (b.kind, b.due_date, b.is_done, b.outcome.label if b.outcome else "")
+            for b in measure.bilans
+        ],
+        today,
+    )
+    return {
+        "measure": measure,
+        "today": today,
+        "steps": steps,
+        "today_index": today_position(steps, today),
+        "rent": rent_summary(measure.rent_records),
+        "sees_household": permissions.can_view_measure_household(current_user, measure),
+        "can_manage": permissions.can_manage_measure(current_user, measure),
+        "can_record_rent": permissions.can_record_rent(current_user, measure),
+    }
+
+
+@bp.route("/<int:measure_id>")
+@login_required
+def show(measure_id):
+    measure = load_measure(measure_id)
+    today = date.today()
+    audit_read(measure, "Mesure IML consultée")
+    db.session.commit()
+    context = measure_context(measure, today)
+    return render_template("measures/show.html", rent_rows=rent_rows(measure, today), **context)
+
+
+# Bilans ----------------------------------------------------------------------------------
+
+
+def bilan_page(measure, bilan, form, point_form, status=200):
+    context = measure_context(measure, date.today())
+    return render_template(
+        "measures/bilan.html",
+        bilan=bilan,
+        form=form,
+        point_form=point_form,
+        can_record=context["can_manage"] and measure.is_open and not bilan.is_done,
+        can_view_fiche=permissions.can_view_fiche_bilan(current_user, bilan),
+        **context,
+    ), status
+
+
+def new_bilan_form(bilan: Bilan) -> BilanForm:
+    form = BilanForm(bilan=bilan, outcomes=allowed_outcomes(bilan))
+    if not form.is_submitted():
+        form.held_on.data = min(bilan.due_date, date.today())
+    return form
+
+
+@bp.route("/<int:measure_id>/bilans/<int:bilan_id>", methods=["GET", "POST"])
+@login_required
+def bilan(measure_id, bilan_id):
+    """A bilan: what it is for, and once held, what was found and decided."""
+    measure = load_measure(measure_id)
+    bilan = load_bilan(measure, bilan_id)
+    if request.method == "GET":
+        audit_read(measure, f"{bilan.kind.label} consulté")
+        db.session.commit()
+        return bilan_page(measure, bilan, new_bilan_form(bilan), PointForm())
+    require(permissions.can_manage_measure(current_user, measure))
+    form = new_bilan_form(bilan)
+    if form.validate_on_submit():
+        try:
+            record_bilan(bilan, current_user._get_current_object(), form.data_for_service())
+        except WorkflowError as error:
+            db.session.rollback()
+            if measure.is_open and not bilan.is_done:
+                form.outcome.errors = [*form.outcome.errors, str(error)]
+            else:  # the form is no longer shown: say it above the page
+                flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(_("Le bilan est enregistré."), "success")
+            return redirect(url_for("measures.bilan", measure_id=measure.id, bilan_id=bilan.id))
+    return bilan_page(measure, bilan, form, PointForm(formdata=None), 400)
+
+
+@bp.route("/<int:measure_id>/bilans/<int:bilan_id>/meeting", methods=["POST"])
+@login_required
+def point(measure_id, bilan_id):
+    """Schedule the bilan as a point de situation with the landlord and the household."""
+    measure = load_measure(measure_id)
+    bilan = load_bilan(measure, bilan_id)
+    require(permissions.can_manage_measure(current_user, measure))
+    form = PointForm()
+    if form.validate_on_submit():
+        try:
+            meeting = schedule_point(
+                bilan,
+                current_user._get_current_object(),
+                paris_moment(form.day.data, form.time.data),
+                form.location.data,
+            )
+        except WorkflowError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(_("Le point de situation est programmé ; les invités sont prévenus."), "success")
+            if "meetings.show" in current_app.view_functions:
+                return redirect(url_for("meetings.show", meeting_id=meeting.id))
+            return redirect(url_for("measures.bilan", measure_id=measure.id, bilan_id=bilan.id))
+    return bilan_page(
+        measure,
+        bilan,
+        BilanForm(formdata=None, bilan=bilan, outcomes=allowed_outcomes(bilan)),
+        form,
+        400,
+    )
+
+
+# Fiche-bilan for the State service -------------------------------------------------------
+
+
+def load_fiche(measure_id: int, bilan_id: int) -> Bilan:
+    """The State service sees the fiche without seeing the measure: both are checked here."""
+    bilan = db.session.get(Bilan, bilan_id)
+    if (
+        bilan is None
+        or bilan.measure_id != measure_id
+        or not permissions.can_view_fiche_bilan(current_user, bilan)
+    ):
+        abort(404)
+    return bilan
+
+
+def fiche_context(bilan: Bilan) -> dict:
+    measure = bilan.measure
+    records = [r for r in measure.rent_records if r.month <= (bilan.held_on or date.today())]
+    return {
+        "bilan": bilan,
+        "measure": measure,
+        "household": measure.household,
+        "rent": rent_summary(records),
+        "rent_records": records,
+        "bilans": [b for b in measure.bilans if b.is_done],
+    }
+
+
+@bp.route("/<int:measure_id>/bilans/<int:bilan_id>/fiche")
+@login_required
+def fiche(measure_id, bilan_id):
+    """The pseudonymised fiche-bilan, printable: no names, no identity."""
+    bilan = load_fiche(measure_id, bilan_id)
+    record_event(
+        AuditAction.VIEW, "bilan", bilan.id, f"Fiche-bilan consultée — mesure n° {measure_id}"
+    )
+    db.session.commit()
+    return render_template("measures/fiche.html", **fiche_context(bilan))
+
+
+@bp.route("/<int:measure_id>/bilans/<int:bilan_id>/fiche.pdf")
+@login_required
+def fiche_pdf(measure_id, bilan_id):
+    from portal.minutes.services import render_pdf
+
+    bilan = load_fiche(measure_id, bilan_id)
+    stylesheet = Path(current_app.static_folder, "css", "minutes-pdf.css").read_text("utf-8")
+    html = render_template("measures/fiche_pdf.html", **fiche_context(bilan))
+    document = render_pdf(html, stylesheet)
+    record_event(
+        AuditAction.EXPORT,
+        "bilan",
+        bilan.id,
+        f"Fiche-bilan exportée en PDF — mesure n° {measure_id}",
+    )
+    db.session.commit()
+    filename = f"fiche-bilan-mesure-{measure_id}-{bilan.kind.value.replace('_', '-')}.pdf"
+    return Response(
+        document,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+# Rent record -----------------------------------------------------------------------------
+
+
+def requested_month(value: str) -> date | None:
+    """The month of the « Renseigner » link (aaaa-mm), if it is one."""
+    try:
+        return datetime.strptime(value, "%Y-%m").date()
+    except ValueError:
+        return None
+
+
+@bp.route("/<int:measure_id>/rent", methods=["GET", "POST"])
+@login_required
+def rent(measure_id):
+    """Enter one month of the rent record (a second entry corrects the first)."""
+    measure = load_measure(measure_id)
+    require(permissions.can_record_rent(current_user, measure))
+    form = RentForm()
+    if not form.is_submitted():
+        month = requested_month(request.args.get("month", ""))
+        existing = next((r for r in measure.rent_records if r.month == month), None)
+        form.month.data = month
+        if existing is not None:
+            form.status.data = existing.status.value
+            form.amount_due.data = existing.amount_due
+            form.amount_paid.data = existing.amount_paid
+        else:
+            form.amount_due.data = measure.household_share
+    if form.validate_on_submit():
+        try:
+            record = record_rent(
+                measure,
+                current_user._get_current_object(),
+                {
+                    "month": form.month.data,
+                    "status": RentStatus(form.status.data),
+                    "amount_due": form.amount_due.data,
+                    "amount_paid": form.amount_paid.data,
+                },
+            )
+        except WorkflowError as error:
+            db.session.rollback()
+            form.month.errors = [*form.month.errors, str(error)]
+        else:
+            db.session.commit()
+            flash(
+                _("Loyer de %(month)s enregistré.", month=record.month.strftime("%m/%Y")),
+                "success",
+            )
+            return redirect(url_for("measures.show", measure_id=measure.id) + "#loyers")
+    status = 400 if form.is_submitted() else 200
+    return render_template("measures/rent.html", measure=measure, form=form), status

@@ -1,0 +1,7 @@
+"""The yearly activity report, the indicators dashboard and the CSV exports."""
+
+from flask import Blueprint
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+from portal.reports import views  # noqa: E402, F401

@@ -1,0 +1,250 @@
+from datetime import date
+from pathlib import Path
+
+from flask import Response, current_app, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from portal import permissions
+from portal.audit import record_event
+from portal.csv_export import csv_response
+from portal.extensions import db
+from portal.i18n import _
+from portal.loading import require
+from portal.minutes.services import render_pdf
+from portal.models import AuditAction, OrganisationKind, now_utc
+from portal.reports import bp
+from portal.reports.charts import Figures, bar_chart, line_chart
+from portal.reports.exports import (
+    candidacies_csv,
+    decisions_actions_csv,
+    measures_csv,
+    offers_csv,
+)
+from portal.reports.forms import ReportFilterForm
+from portal.reports.services import (
+    ActivityReport,
+    Indicators,
+    Row,
+    build_activity_report,
+    build_indicators,
+    make_scope,
+    territory_names,
+    visible_programmes,
+)
+
+
+def reader():
+    return current_user._get_current_object()
+
+
+def allowed_territories():
+    return permissions.report_territory_ids(current_user)
+
+
+FICHE_ENDPOINTS = ("measures.fiche_bilan", "measures.fiche")
+
+
+def fiche_url(measure_id: int, bilan_id: int) -> str | None:
+    """The measures feature's fiche-bilan page, when it has one; it is shown to the CCAS
+    and to the State service, which receives the fiches."""
+    endpoint = next((e for e in FICHE_ENDPOINTS if e in current_app.view_functions), None)
+    if endpoint is None:
+        return None
+    if permissions.reports_are_masked(current_user) and not current_user.belongs_to_kind(
+        OrganisationKind.ETAT
+    ):
+        return None
+    return url_for(endpoint, measure_id=measure_id, bilan_id=bilan_id)
+
+
+@bp.route("/")
+@login_required
+def index():
+    """What the reports offer to this reader."""
+    require(permissions.can_view_reports(current_user))
+    return render_template(
+        "reports/index.html", masked=permissions.reports_are_masked(current_user)
+    )
+
+
+# The activity report -----------------------------------------------------------------------
+
+
+def activity_context(form: ReportFilterForm, masked: bool) -> dict:
+    territories = allowed_territories()
+    scope = make_scope(
+        form.year.data, list(form.programmes.values()), territories, form.chosen_programme
+    )
+    report = build_activity_report(scope)
+    return {
+        "report": report,
+        "f": Figures(masked),
+        "masked": masked,
+        "charts": activity_charts(report, masked),
+        "territories": territory_names(scope.territory_ids),
+        "fiche_url": fiche_url,
+    }
+
+
+def activity_charts(report: ActivityReport, masked: bool) -> dict:
+    outcomes = report.outcomes
+    return {
+        "publics": bar_chart(
+            "chart-publics", _("Ménages suivis selon le public"), report.publics.rows, masked
+        ),
+        "obstacles": bar_chart(
+            "chart-obstacles",
+            _("Freins à la sortie, en nombre de ménages"),
+            report.obstacles.rows,
+            masked,
+        ),
+        "outcomes": bar_chart(
+            "chart-outcomes",
+            _("Issues des mesures dans l'année"),
+            [
+                Row("slid_6", _("Bail glissé au bilan à 6 mois"), outcomes.slid_at_6),
+                Row("slid_12", _("Bail glissé à 12 mois"), outcomes.slid_at_12),
+                Row("slid_ext", _("Bail glissé après prolongation"), outcomes.slid_after_extension),
+                Row("extended", _("Mesure prolongée"), outcomes.extended),
+                Row("ended", _("Fin de mesure sans glissement"), outcomes.ended),
+            ],
+            masked,
+        ),
+        "offers": bar_chart(
+            "chart-offers",
+            _("Offres de propriétaires privés arrivées à chaque étape dans l'année"),
+            report.landlords.reached.rows,
+            masked,
+        ),
+    }
+
+
+def report_form(today: date) -> ReportFilterForm:
+    programmes = visible_programmes(allowed_territories())
+    return ReportFilterForm(formdata=request.args, programmes=programmes, today=today)
+
+
+def report_summary(report: ActivityReport) -> str:
+    programme = report.scope.programme.name if report.scope.programme else _("tous programmes")
+    return f"Rapport d'activité {report.scope.year} — {programme}"
+
+
+@bp.route("/activity")
+@login_required
+def activity():
+    """The yearly activity report: figures only, pseudonymised; masked outside the CCAS."""
+    require(permissions.can_view_reports(current_user))
+    masked = permissions.reports_are_masked(current_user)
+    form = report_form(date.today())
+    if not form.validate():
+        return render_template("reports/activity.html", form=form, report=None), 400
+    context = activity_context(form, masked)
+    record_event(AuditAction.VIEW, "activity_report", None, report_summary(context["report"]))
+    db.session.commit()
+    return render_template("reports/activity.html", form=form, **context)
+
+
+@bp.route("/activity.pdf")
+@login_required
+def activity_pdf():
+    """The report as a PDF for the State and the partners: always masked (< 5)."""
+    require(permissions.can_view_reports(current_user))
+    form = report_form(date.today())
+    if not form.validate():
+        return render_template("reports/activity.html", form=form, report=None), 400
+    context = activity_context(form, masked=True)
+    html = render_template("reports/activity_pdf.html", generated_at=now_utc(), **context)
+    stylesheet = Path(current_app.static_folder, "css", "reports-pdf.css").read_text("utf-8")
+    document = render_pdf(html, stylesheet)
+    record_event(
+        AuditAction.EXPORT, "activity_report", None, report_summary(context["report"]) + " (PDF)"
+    )
+    db.session.commit()
+    filename = f"rapport-activite-{context['report'].scope.year}.pdf"
+    return Response(
+        document,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+# Indicators --------------------------------------------------------------------------------
+
+
+def indicator_charts(indicators: Indicators, masked: bool) -> dict:
+    labels = [p.short_label for p in indicators.trend]
+    return {
+        "trend": line_chart(
+            "chart-trend",
+            _("Mesures en cours, entrées et sorties, sur 12 mois"),
+            labels,
+            [
+                (_("Mesures en cours"), "series-1", [p.open_measures for p in indicators.trend]),
+                (_("Entrées"), "series-2", [p.entries for p in indicators.trend]),
+                (_("Sorties"), "series-3", [p.exits for p in indicators.trend]),
+            ],
+            masked,
+        ),
+        "pipeline": bar_chart(
+            "chart-pipeline",
+            _("Offres de propriétaires privés en cours, par étape"),
+            indicators.pipeline.rows,
+            masked,
+        ),
+    }
+
+
+@bp.route("/indicators")
+@login_required
+def indicators():
+    """Live figures: capacity in use, waits, bilans and actions due, offers in progress."""
+    require(permissions.can_view_reports(current_user))
+    masked = permissions.reports_are_masked(current_user)
+    today = date.today()
+    territories = allowed_territories()
+    scope = make_scope(today.year, visible_programmes(territories), territories)
+    figures = build_indicators(scope, today)
+    record_event(AuditAction.VIEW, "indicators", None, "Tableau des indicateurs")
+    db.session.commit()
+    return render_template(
+        "reports/indicators.html",
+        indicators=figures,
+        f=Figures(masked),
+        masked=masked,
+        charts=indicator_charts(figures, masked),
+        territories=territory_names(scope.territory_ids),
+    )
+
+
+# CSV exports -------------------------------------------------------------------------------
+
+
+def export(build, name: str):
+    require(permissions.can_view_reports(current_user))
+    content = build(reader())
+    db.session.commit()
+    return csv_response(content, name)
+
+
+@bp.route("/exports/measures.csv")
+@login_required
+def export_measures():
+    return export(measures_csv, "mesures")
+
+
+@bp.route("/exports/candidacies.csv")
+@login_required
+def export_candidacies():
+    return export(candidacies_csv, "candidatures")
+
+
+@bp.route("/exports/decisions.csv")
+@login_required
+def export_decisions():
+    return export(decisions_actions_csv, "decisions-et-actions")
+
+
+@bp.route("/exports/offers.csv")
+@login_required
+def export_offers():
+    return export(offers_csv, "offres-proprietaires")
