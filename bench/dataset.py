@@ -36,7 +36,11 @@ def ensure(preset: str, url: str | None = None) -> dict:
         marker = path.with_suffix(".json")
         if path.exists() and marker.exists():
             return json.loads(marker.read_text())
-        path.unlink(missing_ok=True)
+        for stale in INSTANCE.glob(f"bench-{preset}-*.sqlite3*"):  # older versions
+            stale.unlink()
+        for stale in INSTANCE.glob(f"bench-{preset}-*.json"):
+            if stale.name != f"bench-{preset}-postgresql.json":
+                stale.unlink()
     else:
         marker = INSTANCE / f"bench-{preset}-postgresql.json"
         if marker.exists():

@@ -276,6 +276,14 @@ def write_results(host: dict, hello: dict, runs: list[tuple[str, dict, list[dict
         f"- gunicorn `{' '.join(GUNICORN)}` on 127.0.0.1 (no access log), for both apps; "
         f"load from a separate process ({hello['tool']}), {CONNECTIONS} connections, "
         f"{WARMUP:g} s warm-up then {SECONDS:g} s per page.",
+        *(
+            [
+                "- wrk was not installed: the Python load generator saturates before bare "
+                "Flask does, so the ratios below are optimistic (`apt-get install wrk`).",
+            ]
+            if hello["tool"] != "wrk"
+            else []
+        ),
         "",
         "## Bare Flask (one template)",
         "",

@@ -520,7 +520,6 @@ def visible_measures_clause(user: Actor) -> sa.ColumnElement[bool]:
     )
 
 
-
 # --- Private landlords' offers ----------------------------------------------------------------
 
 

@@ -296,6 +296,12 @@ class ScaleGenerator:
         self.audit_users: list[int] = []
         self.measure_count = 0
         self.offer_units = 0
+        self.siao_numbers = 0
+        self.case_sequence = 0
+        self.memberships: set[tuple[int, int]] = set()
+        # CCAS households informed, by territory: those a candidacy may propose.
+        self.candidate_pool: dict[int, list[tuple]] = defaultdict(list)
+        self.owner_weights: list[float] = []
 
     # Plumbing ------------------------------------------------------------------------------
 
@@ -582,10 +588,9 @@ class ScaleGenerator:
         return user_id
 
     def add_membership(self, user_id, org, role, created, *, ended=False) -> None:
-        key = (user_id, org.id)
-        if key in getattr(self, "_memberships", set()):
+        if (user_id, org.id) in self.memberships:
             return
-        self.__dict__.setdefault("_memberships", set()).add(key)
+        self.memberships.add((user_id, org.id))
         self.add(
             Membership,
             user_id=user_id,
@@ -794,8 +799,7 @@ class ScaleGenerator:
     # Households and cases ------------------------------------------------------------------
 
     def household_owner(self) -> Org:
-        if not hasattr(self, "_owner_weights"):
-            weights = []
+        if not self.owner_weights:
             for org in self.orgs:
                 weight = {
                     OrganisationKind.CCAS: 6,
@@ -805,11 +809,8 @@ class ScaleGenerator:
                 }.get(org.kind, 0.3)
                 if org is self.main_ccas.get(org.territory):
                     weight *= 4  # the territory's main CCAS carries most situations
-                weights.append(weight if org.members else 0)
-            self._owner_weights = weights
-            self.candidate_pool: dict[int, list[tuple]] = defaultdict(list)
-            self.case_sequence = 0
-        return self.rng.choices(self.orgs, self._owner_weights)[0]
+                self.owner_weights.append(weight if org.members else 0)
+        return self.rng.choices(self.orgs, self.owner_weights)[0]
 
     def least_busy(self, meetings: list[MeetingInfo]) -> MeetingInfo | None:
         """Of a few meetings drawn at random, the one with the shortest agenda."""
@@ -1371,7 +1372,7 @@ class ScaleGenerator:
             created_by_id=author,
             case_id=case_id,
             status=status,
-            siao_number=f"SIAO29-{created.year}-{candidacy_number(self):05d}",
+            siao_number=f"SIAO29-{created.year}-{self.next_siao_number():05d}",
             requested_typology=typology,
             budget_worked=rng.random() < 0.7,
             rent_capacity=Decimal(rng.randint(150, 450)),
@@ -1782,6 +1783,10 @@ class ScaleGenerator:
                 **items,
             )
 
+    def next_siao_number(self) -> int:
+        self.siao_numbers += 1
+        return self.siao_numbers
+
     # Sign-ins --------------------------------------------------------------------------------
 
     def build_logins(self) -> None:
@@ -1799,11 +1804,6 @@ class ScaleGenerator:
                     summary="Connexion",
                     ip_address="10.0.0.3",
                 )
-
-
-def candidacy_number(generator: ScaleGenerator) -> int:
-    generator.counts["_siao_numbers"] += 1
-    return generator.counts["_siao_numbers"]
 
 
 def fix_sequences() -> None:
@@ -1829,6 +1829,4 @@ def database_is_empty() -> bool:
 
 def generate(households: int, years: int, **options) -> dict[str, int]:
     """Fill an empty database (flushes only; the caller commits). Returns rows per table."""
-    counts = ScaleGenerator(households, years, **options).run()
-    counts.pop("_siao_numbers", None)
-    return counts
+    return ScaleGenerator(households, years, **options).run()

@@ -692,3 +692,55 @@ def test_the_landlords_dashboard_lists_their_offers(client, world, commune):
     offer = make_offer(world, commune, status=S.VISIT_PLANNED)
     page = client.get("/").get_data(as_text=True)
     assert f"Proposition n° {offer.id}" in page and "Une visite du logement est prévue." in page
+
+
+INLINE_CODE = re.compile(
+    r"<script(?![^>]*\bsrc=)[^>]*>|<style\b|\sstyle=|\son[a-z]+=|javascript:", re.IGNORECASE
+)
+
+
+def test_landlord_pages_carry_no_inline_script_or_style(client, world, commune):
+    offer = make_offer(world, commune, status=S.VISIT_PLANNED)
+    draft = LandlordOffer(owner=world.landlord, status=S.DRAFT)
+    db.session.add(draft)
+    db.session.commit()
+    pages = [
+        "/landlords/",
+        "/landlords/simulator",
+        "/landlords/simulator?surface=30&rent=400&dpe_class=G",
+        "/landlords/offer/new",
+    ]
+    for path in pages:
+        assert not INLINE_CODE.search(client.get(path).text), path
+    sign_in(client, world.landlord)
+    for path in [
+        "/landlords/my-offers",
+        f"/landlords/my-offers/{offer.id}",
+        f"/landlords/my-offers/{draft.id}",
+        *(
+            f"/landlords/my-offers/{draft.id}/step/{s}"
+            for s in ("owner", "unit", "scheme", "documents")
+        ),
+    ]:
+        assert not INLINE_CODE.search(client.get(path).text), path
+    sign_in(client, world.coordinator)
+    for path in [
+        "/landlords/offers",
+        f"/landlords/offers/{offer.id}",
+        f"/landlords/offers/{offer.id}/checklist",
+        "/landlords/rules",
+        "/landlords/rules/dpe_ban_F/new",
+        "/landlords/rules/ceilings/new",
+    ]:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert not INLINE_CODE.search(response.text), path
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/landlords/offers/99999999999999999999", "/landlords/offers/2147483648/checklist"],
+)
+def test_an_id_too_large_is_simply_not_found(client, world, path):
+    sign_in(client, world.coordinator)
+    assert client.get(path).status_code == 404

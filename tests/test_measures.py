@@ -90,8 +90,11 @@ class Scheme:
 _references = iter(range(1, 100_000))
 
 
-def make_unit(commune, landlord, address="3 rue des Écoles", status=UnitStatus.AVAILABLE):
+def make_unit(
+    commune, landlord, address="3 rue des Écoles", status=UnitStatus.AVAILABLE, owner=None
+):
     unit = Unit(
+        private_landlord=owner,
         commune=commune,
         address=address,
         typology=Typology.T2,
@@ -212,7 +215,7 @@ def test_the_ccas_opens_a_measure_and_its_bilans_are_scheduled(
     sign_in(client, world.ccas_worker)
 
     page = client.get(f"/measures/new?candidacy={candidacy.id}&unit={scheme.unit.id}").text
-    assert 'value="420.00"' in page  # the unit's rent is proposed
+    assert 'value="420,00"' in page  # the unit's rent is proposed
     response = client.post(
         "/measures/new",
         data={
@@ -796,14 +799,20 @@ def test_the_predicate_and_its_sql_twin_agree(world, scheme, make_user):
 
 def test_the_list_filters_and_costs_the_same_queries_for_5_or_50_measures(client, world, scheme):
     scheme.programme.capacity = 100
-    for _ in range(5):
-        opened(world, scheme)
+
+    def private_unit(number):
+        # A private owner's flat: the list names its owner too.
+        return make_unit(scheme.commune, None, f"{number} rue du Port", owner=world.landlord)
+
+    for number in range(5):
+        opened(world, scheme, unit=private_unit(number) if number == 0 else None)
     sign_in(client, world.ccas_worker)
     client.get("/measures/")  # warm up: the session and the form
     with counting_queries() as few:
         assert client.get("/measures/").status_code == 200
-    for _ in range(45):
-        opened(world, scheme, start=TODAY - timedelta(days=3))
+    for number in range(45):
+        unit = private_unit(number) if number % 3 == 0 else None
+        opened(world, scheme, unit=unit, start=TODAY - timedelta(days=3))
     with counting_queries() as many:
         page = client.get("/measures/?page=2").text
     assert len(many) == len(few)
@@ -850,6 +859,17 @@ def test_bilan_alerts_are_emailed_once_even_when_the_job_runs_twice(world, schem
     db.session.commit()
     assert notify_bilans(later) == 0
     assert len(queued_emails()) == 6
+
+
+def test_flask_reminders_send_also_sends_the_bilan_alerts(app, world, scheme):
+    opened(world, scheme, start=add_months(TODAY - timedelta(days=3), -6))
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["reminders", "send"])
+    assert first.exit_code == 0, first.output
+    assert "1 alerte(s) de bilan IML envoyée(s)." in first.output
+    second = runner.invoke(args=["reminders", "send"])
+    assert "0 alerte(s) de bilan IML envoyée(s)." in second.output
+    assert [e.recipient for e in queued_emails()] == [world.ccas_worker.email]
 
 
 def test_the_dashboard_shows_bilans_due_and_overdue_to_ccas_staff(client, world, scheme):

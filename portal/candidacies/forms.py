@@ -211,7 +211,7 @@ DECISIONS = choices(
 
 class DecisionForm(BaseForm):
     decision = RadioField(
-        _l("Décision du SIAO"),
+        _l("Décision"),
         choices=DECISIONS,
         validators=[required(_l("Choisissez la décision."))],
     )

@@ -96,7 +96,7 @@ def offer_limit() -> str:
 @bp.route("/")
 def index():
     """The scheme explained to an owner, in plain French."""
-    return render_template("landlords/index.html")
+    return render_template("landlords/index.html", rules=current_rules())
 
 
 def simulation_of(form: SimulatorForm):

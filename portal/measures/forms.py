@@ -12,6 +12,7 @@ from wtforms import (
     TimeField,
 )
 from wtforms.validators import InputRequired, Optional, ValidationError
+from wtforms.widgets import TextInput
 
 from portal.forms import BaseForm, choices, max_length, optional_int, required, text_field
 from portal.i18n import _, _l
@@ -53,11 +54,18 @@ class DayField(DateField):
 
 
 class EuroField(DecimalField):
-    """An amount in euros typed the French way (« 450,50 », « 1 200 »)."""
+    """An amount in euros typed the French way (« 450,50 », « 1 200 »): a text box, since
+    a number box refuses the decimal comma in some browsers."""
+
+    widget = TextInput()
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("places", 2)
+        kwargs.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
         super().__init__(*args, **kwargs)
+
+    def _value(self):
+        return super()._value().replace(".", ",")
 
     def process_formdata(self, valuelist):
         if valuelist:

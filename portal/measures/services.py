@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask_babel import format_date
 
 from portal.audit import record_event
+from portal.candidacies.services import house_candidacy
 from portal.cases.services import WorkflowError, add_event
 from portal.extensions import db
 from portal.i18n import _
@@ -25,7 +26,6 @@ from portal.models import (
     BilanKind,
     BilanOutcome,
     Candidacy,
-    CandidacyEvent,
     CandidacyStatus,
     Case,
     CaseEventKind,
@@ -176,17 +176,8 @@ def open_measure(candidacy: Candidacy, unit: Unit, actor: User, data: dict) -> M
     db.session.add(measure)
     for kind, due in bilan_schedule(measure.start_date):
         measure.bilans.append(Bilan(kind=kind, due_date=due))
-    previous = candidacy.status
-    candidacy.status = CandidacyStatus.HOUSED
-    candidacy.events.append(
-        CandidacyEvent(
-            from_status=previous,
-            to_status=CandidacyStatus.HOUSED,
-            user=actor,
-            organisation_id=candidacy.organisation_id,
-            comment=_("Mesure ouverte dans le logement %(unit)s", unit=str(unit)),
-        )
-    )
+    # The candidacy leaves the SIAO's waiting list (candidacies feature: event and audit).
+    house_candidacy(candidacy, actor, _("Mesure ouverte dans le logement %(unit)s", unit=str(unit)))
     unit.status = UnitStatus.LET
     db.session.flush()
     record_event(

@@ -8,7 +8,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal import permissions
 from portal.audit import record_event
@@ -41,6 +41,7 @@ from portal.models import (
     MeasureStatus,
     Programme,
     RentStatus,
+    Unit,
     User,
 )
 
@@ -84,7 +85,10 @@ def filtered_measures(form: MeasureFilterForm, today: date):
     query = (
         sa.select(Measure)
         .where(permissions.visible_measures_clause(current_user))
-        .options(selectinload(Measure.bilans))
+        .options(
+            selectinload(Measure.bilans),
+            joinedload(Measure.unit).joinedload(Unit.private_landlord),
+        )
     )
     valid = form.validate()
     status = (form.status.data or "") if valid else ""
@@ -226,6 +230,7 @@ def measure_context(measure: Measure, today: date) -> dict:
         "sees_household": permissions.can_view_measure_household(current_user, measure),
         "can_manage": permissions.can_manage_measure(current_user, measure),
         "can_record_rent": permissions.can_record_rent(current_user, measure),
+        "view_functions": current_app.view_functions,
     }
 
 

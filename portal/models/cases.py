@@ -69,6 +69,11 @@ class Case(db.Model):
         back_populates="case", cascade="all, delete-orphan", lazy="selectin"
     )
 
+    # Committee members see the cases before their committees in some statuses
+    # (visible_cases_clause): without this index, SQLite reads every case in those statuses
+    # across the department (bench/results.md: dashboard 245 ms → 28 ms at 50 000 households).
+    __table_args__ = (sa.Index("ix_complex_case_committee_id_status", "committee_id", "status"),)
+
     def __str__(self) -> str:
         return f"{self.household.reference} — {self.title}"
 

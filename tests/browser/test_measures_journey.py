@@ -91,9 +91,7 @@ def new_household(live_server: LiveServer) -> int:
     return household_id
 
 
-def test_a_candidacy_becomes_a_measure_whose_lease_slides_at_six_months(
-    page, browser, live_server
-):
+def test_a_candidacy_becomes_a_measure_whose_lease_slides_at_six_months(page, browser, live_server):
     # The CCAS proposes a household to the SIAO.
     sign_in(page, live_server, SOCIAL_WORKER)
     check_page(page, "measures-01-dashboard")
@@ -166,3 +164,14 @@ def test_a_candidacy_becomes_a_measure_whose_lease_slides_at_six_months(
     check_page(page, "measures-08-fiche")
     page.goto(measure_url)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Bail glissé")
+
+    # The social landlord follows the measures in its units, without the household's name.
+    landlord = signed_in(browser, live_server, LANDLORD)
+    landlord.get_by_role("link", name="Mesures IML").click()
+    expect(heading(landlord)).to_have_text("Mesures IML")
+    check_page(landlord, "measures-09-landlord-list")
+    landlord.get_by_role("link", name=re.compile(r"^Mesure n° ")).first.click()
+    expect(landlord.locator(".measure-calendar")).to_be_visible()
+    expect(landlord.get_by_role("main")).not_to_contain_text("Yann Kerlan")
+    check_page(landlord, "measures-10-landlord-measure")
+    landlord.context.close()
