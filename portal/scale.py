@@ -294,7 +294,10 @@ class ScaleGenerator:
         self.password_hash = hash_password(SCALE_PASSWORD)  # once: argon2 is slow on purpose
         self.reference_numbers: dict[str, int] = defaultdict(int)
         self.audit_users: list[int] = []
-        self.measure_count = 0
+        # Rare cases show up at least once, even in a tiny territory: these count them.
+        self.firsts: set[str] = set()
+        self.open_measures = 0
+        self.closed_measures = 0
         self.offer_units = 0
         self.siao_numbers = 0
         self.case_sequence = 0
@@ -344,6 +347,13 @@ class ScaleGenerator:
 
     def person_name(self) -> tuple[str, str]:
         return self.rng.choice(FIRST_NAMES), self.rng.choice(LAST_NAMES)
+
+    def first(self, what: str) -> bool:
+        """True the first time only."""
+        if what in self.firsts:
+            return False
+        self.firsts.add(what)
+        return True
 
     def pick_member(self, org: Org) -> int | None:
         return self.rng.choice(org.members) if org.members else None
@@ -638,7 +648,7 @@ class ScaleGenerator:
                         territory=t,
                         kind=MeetingKind(kind.value),
                         starts_at=starts,
-                        cancelled=past and rng.random() < 0.04,
+                        cancelled=past and (rng.random() < 0.04 or self.first("cancelled")),
                         organiser=self.coordinators.get(t) or self.main_ccas[t].admins[0],
                         members=member_ids,
                     )
@@ -783,7 +793,7 @@ class ScaleGenerator:
                 approved_at=written + timedelta(days=5) if approved else None,
                 content_hash=content_hash,
             )
-            if approved and self.rng.random() < 0.03:
+            if approved and (self.rng.random() < 0.03 or self.first("revision")):
                 self.add(
                     MinutesRevision,
                     minutes_id=minutes_id,
@@ -1164,7 +1174,7 @@ class ScaleGenerator:
         takers = {org.id, *rng.sample(meeting.members, k=min(2, len(meeting.members)))}
         for org_id in takers:
             self.add(decision_organisation, decision_id=decision_id, organisation_id=org_id)
-        if rng.random() < 0.05:
+        if rng.random() < 0.05 or self.first("position"):
             dissent = rng.choice(meeting.members)
             self.add(
                 DecisionPosition,
@@ -1194,7 +1204,7 @@ class ScaleGenerator:
             # Most late actions get done; a few stay open and show as overdue.
             status = (
                 ActionStatus.OPEN
-                if draw < 0.12
+                if draw < 0.12 or self.first("overdue")
                 else ActionStatus.DONE
                 if draw < 0.9
                 else ActionStatus.CANCELLED
@@ -1323,8 +1333,8 @@ class ScaleGenerator:
         if status == CandidacyStatus.HOUSED:
             if is_open:
                 # Every other open measure has passed its twelve months and was extended.
-                self.measure_count += 1
-                extended = self.measure_count % 2 == 0
+                self.open_measures += 1
+                extended = self.open_measures % 2 == 0
                 start = self.today - timedelta(
                     days=rng.randint(380, 520) if extended else rng.randint(15, 330)
                 )
@@ -1478,8 +1488,8 @@ class ScaleGenerator:
             status = MeasureStatus.EXTENDED if months >= 12 else MeasureStatus.ACTIVE
             end = None
         else:
-            self.measure_count += 1
-            slid = self.measure_count % 5 in (0, 2, 4)
+            self.closed_measures += 1
+            slid = self.closed_measures % 5 in (0, 1, 3)
             status = MeasureStatus.SLID if slid else MeasureStatus.ENDED
             end = start + relativedelta(
                 months=rng.choice((6, 12)) if status == MeasureStatus.SLID else rng.randint(3, 12)

@@ -597,6 +597,59 @@ def test_prolongation_then_end_of_measure_with_a_coded_reason(client, world, sch
     assert database_rows() == before
 
 
+@pytest.mark.parametrize("kind", [BilanKind.TWELVE_MONTHS, BilanKind.EXTENSION])
+@pytest.mark.parametrize(
+    ("outcome", "status", "unit_status"),
+    [
+        (BilanOutcome.GLISSEMENT, MeasureStatus.SLID, UnitStatus.RETURNED),
+        (BilanOutcome.PROLONGATION, MeasureStatus.EXTENDED, UnitStatus.LET),
+        (BilanOutcome.FIN_DE_MESURE, MeasureStatus.ENDED, UnitStatus.RETURNED),
+    ],
+)
+def test_each_decision_bilan_offers_the_three_outcomes(
+    world, scheme, kind, outcome, status, unit_status
+):
+    measure = opened(world, scheme, start=add_months(TODAY, -15))
+    held(measure, world, BilanKind.SIX_MONTHS, BilanKind.TEN_MONTHS)
+    decision = bilan_of(measure, BilanKind.TWELVE_MONTHS)
+    if kind == BilanKind.EXTENSION:
+        record_bilan(
+            decision,
+            world.ccas_worker,
+            {
+                "held_on": decision.due_date,
+                "outcome": BilanOutcome.PROLONGATION,
+                "next_date": TODAY - timedelta(days=1),
+            },
+        )
+        db.session.commit()
+        decision = bilan_of(measure, BilanKind.EXTENSION)
+    record_bilan(
+        decision,
+        world.ccas_worker,
+        {
+            "held_on": TODAY,
+            "outcome": outcome,
+            "rent_paid_regularly": True,
+            "situation_stabilised": True,
+            "next_date": TODAY + timedelta(days=60),
+            "end_reason": MeasureEndReason.REHOUSED_ELSEWHERE,
+        },
+    )
+    db.session.commit()
+    assert measure.status == status
+    assert measure.unit.status == unit_status
+    assert measure.candidacy.status == CandidacyStatus.HOUSED
+    if outcome == BilanOutcome.PROLONGATION:
+        assert measure.extended_until == TODAY + timedelta(days=60)
+        assert [b.due_date for b in measure.bilans if not b.is_done] == [measure.extended_until]
+    else:
+        assert measure.end_date == TODAY
+        assert all(b.is_done for b in measure.bilans)
+    if outcome == BilanOutcome.FIN_DE_MESURE:
+        assert measure.end_reason == MeasureEndReason.REHOUSED_ELSEWHERE
+
+
 def test_a_held_bilan_is_not_recorded_twice(world, scheme):
     measure = opened(world, scheme)
     six = bilan_of(measure, BilanKind.SIX_MONTHS)
