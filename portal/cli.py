@@ -210,9 +210,9 @@ def retention_run(months: int | None) -> None:
 
 @reminders_cli.command("send")
 def reminders_send() -> None:
-    """Queue the meeting reminders that are due, then the overdue-action e-mails (run every
-    hour from cron; ``flask outbox send`` delivers them). Each meeting is claimed with a
-    conditional UPDATE: two runs at once never remind the same meeting twice."""
+    """Queue the meeting reminders that are due, the overdue-action e-mails and the IML
+    bilan alerts (run every hour from cron; ``flask outbox send`` delivers them). Each meeting
+    and bilan is claimed with a conditional UPDATE: two runs at once never send one twice."""
     from datetime import date
 
     from portal.actions.services import notify_overdue_actions
@@ -224,7 +224,6 @@ def reminders_send() -> None:
     db.session.commit()
     bilans = notify_bilans(date.today())
     db.session.commit()
-    click.echo(_("%(bilans)d alerte(s) de bilan IML envoyée(s).", bilans=bilans))
     click.echo(
         _(
             "%(reminded)d réunion(s) rappelée(s) (%(days)d jour(s) avant) ; "
@@ -234,6 +233,7 @@ def reminders_send() -> None:
             overdue=overdue,
         )
     )
+    click.echo(_("%(bilans)d alerte(s) de bilan IML envoyée(s).", bilans=bilans))
 
 
 @landlords_cli.command("seed-rules")

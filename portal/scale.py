@@ -348,6 +348,10 @@ class ScaleGenerator:
     def person_name(self) -> tuple[str, str]:
         return self.rng.choice(FIRST_NAMES), self.rng.choice(LAST_NAMES)
 
+    def past(self, moment: datetime) -> datetime:
+        """What has happened cannot be later than now."""
+        return min(moment, self.now)
+
     def first(self, what: str) -> bool:
         """True the first time only."""
         if what in self.firsts:
@@ -695,8 +699,8 @@ class ScaleGenerator:
             uid=new_uid(),
             sequence=1 if info.cancelled else 0,
             reminder_sent_at=info.starts_at - timedelta(days=2) if past else None,
-            created=info.starts_at - timedelta(days=30),
-            updated=info.starts_at - timedelta(days=30),
+            created=self.past(info.starts_at - timedelta(days=30)),
+            updated=self.past(info.starts_at - timedelta(days=30)),
         )
         self.meetings.append(info)
         # One person per member organisation; the CCAS sends its coordinator and the bench
@@ -777,7 +781,7 @@ class ScaleGenerator:
                 status = MinutesStatus.DRAFT if info.committee % 2 else MinutesStatus.SUBMITTED
             else:
                 status = MinutesStatus.APPROVED if draw < 0.97 else MinutesStatus.SUBMITTED
-            written = info.starts_at + timedelta(days=2)
+            written = self.past(info.starts_at + timedelta(days=2))
             approved = status == MinutesStatus.APPROVED
             notes = "Présents : voir la feuille d'émargement. Les situations ont été examinées."
             content_hash = hashlib.sha256(notes.encode()).hexdigest() if approved else None
@@ -790,7 +794,7 @@ class ScaleGenerator:
                 updated_by_id=info.organiser,
                 updated=written,
                 approved_by_id=info.organiser if approved else None,
-                approved_at=written + timedelta(days=5) if approved else None,
+                approved_at=self.past(written + timedelta(days=5)) if approved else None,
                 content_hash=content_hash,
             )
             if approved and (self.rng.random() < 0.03 or self.first("revision")):
@@ -800,9 +804,9 @@ class ScaleGenerator:
                     content=json.dumps({"general_notes": notes, "items": {}}),
                     content_hash=content_hash,
                     approved_by_id=info.organiser,
-                    approved_at=written + timedelta(days=3),
+                    approved_at=self.past(written + timedelta(days=3)),
                     reopened_by_id=info.organiser,
-                    reopened_at=written + timedelta(days=4),
+                    reopened_at=self.past(written + timedelta(days=4)),
                     reason="Correction d'une décision mal retranscrite.",
                 )
 
@@ -1065,7 +1069,7 @@ class ScaleGenerator:
         event(CaseEventKind.CREATED, created, "Situation créée")
         self.add(
             AuditEvent,
-            created=created + timedelta(minutes=5),
+            created=self.past(created + timedelta(minutes=5)),
             user_id=author,
             organisation_id=org.id,
             action=AuditAction.VIEW,
@@ -1095,7 +1099,7 @@ class ScaleGenerator:
             partner_user = self.pick_member(partner)
             self.add(
                 AuditEvent,
-                created=shared + timedelta(hours=2),
+                created=self.past(shared + timedelta(hours=2)),
                 user_id=partner_user,
                 organisation_id=partner.id,
                 action=AuditAction.VIEW,
@@ -1138,9 +1142,11 @@ class ScaleGenerator:
             )
         if meeting is None:
             return case_id
-        on_agenda = min(
-            meeting.starts_at - timedelta(days=1),
-            max(submitted, meeting.starts_at - timedelta(days=2)),
+        on_agenda = self.past(
+            min(
+                meeting.starts_at - timedelta(days=1),
+                max(submitted, meeting.starts_at - timedelta(days=2)),
+            )
         )
         event(CaseEventKind.STATUS, on_agenda, "Inscrite à l'ordre du jour")
         event(CaseEventKind.MEETING, on_agenda, f"Inscrite à « {meeting.kind.label} »")
@@ -1232,7 +1238,7 @@ class ScaleGenerator:
             else ("Plus nécessaire." if status == ActionStatus.CANCELLED else ""),
             closed_at=closed_at,
             closed_by_id=closer,
-            overdue_notified_at=self.at(due + timedelta(days=1), 7)
+            overdue_notified_at=self.past(self.at(due + timedelta(days=1), 7))
             if status == ActionStatus.OPEN and due < self.today
             else None,
             created=created,
@@ -1602,8 +1608,8 @@ class ScaleGenerator:
                 amount_paid=Decimal("0") if status_rent == RentStatus.UNPAID else due_amount,
                 recorded_by_id=referent,
                 organisation_id=org_id,
-                created=self.at(month + relativedelta(months=1), 11),
-                updated=self.at(month + relativedelta(months=1), 11),
+                created=self.past(self.at(month + relativedelta(months=1), 11)),
+                updated=self.past(self.at(month + relativedelta(months=1), 11)),
             )
             month += relativedelta(months=1)
 
@@ -1625,7 +1631,7 @@ class ScaleGenerator:
             meeting_id=None,
             recorded_by_id=referent if held else None,
             alert_sent_at=self.at(due - timedelta(days=30), 7) if due < self.today else None,
-            overdue_alert_sent_at=self.at(due + timedelta(days=8), 7)
+            overdue_alert_sent_at=self.past(self.at(due + timedelta(days=8), 7))
             if not held and due + timedelta(days=7) < self.today
             else None,
             created=self.at(due - timedelta(days=180)),

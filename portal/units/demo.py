@@ -49,7 +49,7 @@ UNITS = [
         DpeClass.D,
         1,
         False,
-        UnitStatus.LET,
+        UnitStatus.OFFERED,
     ),
     (
         "Finistère Habitat",
@@ -88,7 +88,7 @@ UNITS = [
         DpeClass.B,
         4,
         True,
-        UnitStatus.LET,
+        UnitStatus.OFFERED,
     ),
     (
         "OPAC Quimper Cornouaille",
@@ -140,7 +140,7 @@ UNITS = [
         DpeClass.E,
         1,
         False,
-        UnitStatus.LET,
+        UnitStatus.OFFERED,
     ),
     (
         "Espacil",
