@@ -749,7 +749,7 @@ class ScaleGenerator:
                     else "",
                     responded_at=None
                     if response == InvitationResponse.PENDING
-                    else info.starts_at - timedelta(days=rng.randint(1, 10)),
+                    else self.past(info.starts_at - timedelta(days=rng.randint(1, 10))),
                     attendance=attendance,
                 )
         standing = (
@@ -1619,7 +1619,9 @@ class ScaleGenerator:
             measure_id=measure_id,
             kind=kind,
             due_date=due,
-            held_on=due + timedelta(days=self.rng.randint(-7, 7)) if held else None,
+            held_on=min(self.today, due + timedelta(days=self.rng.randint(-7, 7)))
+            if held
+            else None,
             outcome=outcome,
             rent_paid_regularly=(self.rng.random() < 0.8) if held else None,
             situation_stabilised=(self.rng.random() < 0.7) if held else None,
