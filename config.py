@@ -87,6 +87,9 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
     LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "30 per 15 minutes")
+    # Public landlord forms: offers started per address, simulator requests per address.
+    LANDLORD_OFFER_LIMIT = os.environ.get("LANDLORD_OFFER_LIMIT", "5 per hour; 20 per day")
+    LANDLORD_SIMULATOR_LIMIT = os.environ.get("LANDLORD_SIMULATOR_LIMIT", "120 per minute")
 
     # Interface
     BABEL_DEFAULT_LOCALE = "fr"

@@ -395,6 +395,12 @@ def queries_per_page(app, targets, only=None) -> dict[str, int]:
     return counts
 
 
+# An eager "selectin" load runs only when a query meets objects not yet in the session (new
+# people, new cases): pages of the same shape may differ by a query or two, whatever the size
+# of the data. Loading row by row differs by one query per row.
+NOISE = 2
+
+
 def known_growth(reason: str):
     """Strict: once the page is fixed the test passes, and the mark must go."""
     return pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason)
@@ -418,7 +424,7 @@ def test_queries_per_page_do_not_grow_with_the_data(territories, page):
     if page not in territories["small"]:
         pytest.skip(f"{page}: feature not installed yet")
     small, large = territories["small"][page], territories["large"][page]
-    assert large <= small, (
+    assert large <= small + NOISE, (
         f"{page}: {small} SQL queries on a small territory, {large} on a larger one"
     )
 
@@ -467,4 +473,4 @@ ROW_BY_ROW = {
 )
 def test_queries_do_not_grow_with_a_long_timeline_or_agenda(territories, page):
     short, long = territories["short"][page], territories["long"][page]
-    assert long <= short, f"{page}: {short} SQL queries when short, {long} when long"
+    assert long <= short + NOISE, f"{page}: {short} SQL queries when short, {long} when long"

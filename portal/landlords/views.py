@@ -87,7 +87,7 @@ STEPS = ("owner", "unit", "scheme", "documents")
 
 
 def offer_limit() -> str:
-    return current_app.config.get("LANDLORD_OFFER_LIMIT", "5 per hour; 20 per day")
+    return current_app.config["LANDLORD_OFFER_LIMIT"]
 
 
 # Public pages --------------------------------------------------------------------------------
@@ -129,7 +129,7 @@ def simulation_of(form: SimulatorForm):
 
 
 @bp.route("/simulator")
-@limiter.limit(lambda: current_app.config.get("LANDLORD_SIMULATOR_LIMIT", "120 per minute"))
+@limiter.limit(lambda: current_app.config["LANDLORD_SIMULATOR_LIMIT"])
 def simulator():
     """A GET form: the results below it without JavaScript; simulator.js asks for the
     ``partial=1`` fragment alone and swaps it in as the owner types."""
