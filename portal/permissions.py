@@ -14,19 +14,26 @@ from portal.i18n import _l
 from portal.models import (
     AccessLevel,
     AgendaItem,
+    Bilan,
+    Candidacy,
+    CandidacyStatus,
     Case,
     CaseNote,
     CaseParticipant,
     CaseStatus,
     Committee,
+    CommitteeKind,
     FollowUpAction,
     Household,
+    LandlordOffer,
+    Measure,
     Meeting,
     MeetingInvitee,
     Minutes,
     MinutesStatus,
     Organisation,
     OrganisationKind,
+    Unit,
     User,
     committee_organisation,
 )
@@ -304,8 +311,6 @@ def can_update_action(user: Actor, action: FollowUpAction) -> bool:
 
 # --- Programmes, units and SIAO candidacies ---------------------------------------------------
 
-from portal.models import Candidacy, CandidacyStatus, Unit  # noqa: E402
-
 # The programmes' dashboard holds no identity: the CCAS, the SIAO and the State see it.
 PROGRAMME_VIEWER_KINDS = (OrganisationKind.CCAS, OrganisationKind.SIAO, OrganisationKind.ETAT)
 
@@ -432,8 +437,6 @@ def visible_candidacies_clause(user: Actor) -> sa.ColumnElement[bool]:
 
 # --- IML measures, bilans and rent records ----------------------------------------------------
 
-from portal.models import Bilan, Measure  # noqa: E402
-
 
 def measure_owner(user: Actor, measure: Measure) -> bool:
     """A member of the CCAS that runs the measure (it is the tenant and sublets)."""
@@ -523,16 +526,12 @@ def visible_measures_clause(user: Actor) -> sa.ColumnElement[bool]:
 # --- Private landlords' offers ----------------------------------------------------------------
 
 
-def is_ccas_staff(user: Actor) -> bool:
-    return is_staff(user) and user.belongs_to_kind(OrganisationKind.CCAS)
-
-
 def can_manage_offers(user: Actor) -> bool:
     """The CCAS runs the pipeline (its staff and the coordinator)."""
-    return is_ccas_staff(user)
+    return works_for_ccas(user)
 
 
-def can_view_offer(user: Actor, offer) -> bool:
+def can_view_offer(user: Actor, offer: LandlordOffer) -> bool:
     """An owner sees only their own offers; the CCAS sees them all."""
     if is_landlord(user):
         return offer.owner_id == user.id
@@ -544,8 +543,6 @@ def can_edit_rules(user: Actor) -> bool:
 
 
 def visible_offers_clause(user: Actor) -> sa.ColumnElement[bool]:
-    from portal.models import LandlordOffer
-
     if is_landlord(user):
         return LandlordOffer.owner_id == user.id
     if can_manage_offers(user):
@@ -554,8 +551,6 @@ def visible_offers_clause(user: Actor) -> sa.ColumnElement[bool]:
 
 
 # --- Reports ----------------------------------------------------------------------------------
-
-from portal.models import CommitteeKind  # noqa: E402
 
 
 def piloting_territory_ids(user: Actor) -> set[int]:

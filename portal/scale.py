@@ -1847,4 +1847,6 @@ def database_is_empty() -> bool:
 
 def generate(households: int, years: int, **options) -> dict[str, int]:
     """Fill an empty database (flushes only; the caller commits). Returns rows per table."""
+    if not database_is_empty():
+        raise ValueError("the scale data is generated in an empty database only")  # ids from 1
     return ScaleGenerator(households, years, **options).run()
