@@ -72,13 +72,24 @@ def register_extensions(app: Flask) -> None:
 def load_user(session_id: str):
     """Each request reloads the person: a deactivated account or a changed password ends
     every open session at once."""
+    import sqlalchemy as sa
+
     from portal.extensions import db
     from portal.models import User
 
     user_id, _, token = session_id.partition(":")
     if not user_id.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    # The memberships come in the same query: every permission check reads them.
+    user = (
+        db.session.scalars(
+            sa.select(User)
+            .where(User.id == int(user_id))
+            .options(sa.orm.joinedload(User.memberships))
+        )
+        .unique()
+        .first()
+    )
     if user is None or user.session_token != token or not user.is_active:
         return None
     return user

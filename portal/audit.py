@@ -1,5 +1,6 @@
 """Writing the audit trail."""
 
+import sqlalchemy as sa
 from flask import has_request_context, request
 from flask_login import current_user
 
@@ -32,3 +33,29 @@ def record_event(
     )
     db.session.add(event)
     return event
+
+
+def record_events(
+    action: AuditAction, object_type: str, entries: list[tuple[int | None, str]]
+) -> None:
+    """Several events of the signed-in person in one INSERT (a page that shows many
+    households: the agenda of a meeting). ``entries`` are (object id, summary) pairs."""
+    if not entries:
+        return
+    user = current_user if has_request_context() and current_user.is_authenticated else None
+    memberships = user.active_memberships if user is not None else []
+    db.session.execute(
+        sa.insert(AuditEvent),
+        [
+            {
+                "action": action,
+                "object_type": object_type,
+                "object_id": object_id,
+                "summary": summary[:500],
+                "user_id": user.id if user is not None else None,
+                "organisation_id": memberships[0].organisation_id if memberships else None,
+                "ip_address": request.remote_addr if has_request_context() else None,
+            }
+            for object_id, summary in entries
+        ],
+    )

@@ -2,12 +2,27 @@
 
 import enum
 from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, FieldList, FormField, SelectChoice, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms import (
+    DateField,
+    DecimalField,
+    EmailField,
+    FieldList,
+    FormField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import TextInput
 
-from portal.i18n import _l
+from portal.i18n import _, _l
+
+BAD_DATE = _l("Indiquez une date valide (jj/mm/aaaa).")
 
 
 def strip(value):
@@ -79,3 +94,149 @@ class ConfirmForm(BaseForm):
     """A bare form behind a POST button: it carries the CSRF token."""
 
     submit = SubmitField(_l("Confirmer"))
+
+
+# Numbers, dates and lists typed by people, with French messages (WTForms' are English) -------
+
+
+def _normalised_number(text: str) -> str:
+    """« 1 200,50 » (spaces, non-breaking spaces, decimal comma) → « 1200.50 »."""
+    return text.replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace(",", ".")
+
+
+class FrenchDecimalField(DecimalField):
+    """A decimal typed the French way (« 450,50 », « 1 200 »), finite, within optional bounds,
+    kept to the cent. A text box: a number box refuses the decimal comma in some browsers.
+    What was typed is shown back as typed when the form is refused."""
+
+    widget = TextInput()
+
+    def __init__(
+        self,
+        label=None,
+        validators=None,
+        *,
+        low=None,
+        high=None,
+        invalid=_l("Indiquez un nombre, par exemple 450,50."),
+        **kwargs,
+    ):
+        self.low = None if low is None else Decimal(low)
+        self.high = None if high is None else Decimal(high)
+        self.invalid = invalid
+        kwargs.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
+        kwargs.setdefault("places", 2)
+        super().__init__(label, validators, **kwargs)
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return super()._value().replace(".", ",")
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if not valuelist or not str(valuelist[0]).strip():
+            return  # left empty: the validators say whether it may be
+        try:
+            value = Decimal(_normalised_number(str(valuelist[0]))[:40])
+        except (InvalidOperation, ValueError):
+            raise ValueError(str(self.invalid)) from None
+        if not value.is_finite():  # « NaN », « Infinity »
+            raise ValueError(str(self.invalid))
+        self.data = value
+
+    def post_validate(self, form, validation_stopped):
+        if self.data is None or self.errors:
+            return
+        if (self.low is not None and self.data < self.low) or (
+            self.high is not None and self.data > self.high
+        ):
+            self.errors.append(
+                _("Indiquez un nombre entre %(low)s et %(high)s.", low=self.low, high=self.high)
+            )
+        else:
+            self.data = self.data.quantize(Decimal("0.01"))
+
+
+class FrenchIntegerField(IntegerField):
+    """A whole number, within optional bounds, with French messages."""
+
+    widget = TextInput()
+
+    def __init__(self, label=None, validators=None, *, low=None, high=None, **kwargs):
+        self.low, self.high = low, high
+        kwargs.setdefault("render_kw", {"inputmode": "numeric"})
+        super().__init__(label, validators, **kwargs)
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if not valuelist or not str(valuelist[0]).strip():
+            return
+        try:
+            self.data = int(_normalised_number(str(valuelist[0]))[:12])
+        except ValueError:
+            raise ValueError(_("Indiquez un nombre entier.")) from None
+
+    def post_validate(self, form, validation_stopped):
+        if self.data is None or self.errors:
+            return
+        if (self.low is not None and self.data < self.low) or (
+            self.high is not None and self.data > self.high
+        ):
+            self.errors.append(
+                _("Indiquez un nombre entre %(low)s et %(high)s.", low=self.low, high=self.high)
+            )
+
+
+def within(minimum, maximum, message) -> NumberRange:
+    """A range check with its own message, silent when the value could not be read (that was
+    said already)."""
+
+    class Within(NumberRange):
+        def __call__(self, form, field):
+            if field.data is not None:
+                super().__call__(form, field)
+
+    return Within(minimum, maximum, message)
+
+
+class FrenchDateField(DateField):
+    """A date (the browser's date picker sends YYYY-MM-DD) with a French message, within
+    plausible years: « 0202 » typed for « 2020 » is refused rather than stored."""
+
+    def __init__(self, label=None, validators=None, *, years=(1900, 2100), **kwargs):
+        self.years = years
+        kwargs.setdefault("format", "%Y-%m-%d")
+        super().__init__(label, validators, **kwargs)
+
+    def process_formdata(self, valuelist):
+        if valuelist and not "".join(valuelist).strip():
+            self.data = None  # left empty: the validators say whether it may be
+            return
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(str(BAD_DATE)) from None
+
+    def post_validate(self, form, validation_stopped):
+        first, last = self.years
+        if self.data is not None and not self.errors and not first <= self.data.year <= last:
+            self.errors.append(
+                _("Indiquez une date entre %(first)d et %(last)d.", first=first, last=last)
+            )
+
+
+class ChoiceField(SelectField):
+    """A select whose unknown value gets a French message."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(_("Choisissez une valeur de la liste.")) from None
+
+    def pre_validate(self, form):
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            raise ValidationError(_("Choisissez une valeur de la liste.")) from None

@@ -16,7 +16,7 @@ from wtforms.validators import InputRequired, Optional, ValidationError
 from portal.actions.services import is_active_member, meeting_decisions
 from portal.committees.forms import CheckboxListField
 from portal.extensions import db
-from portal.forms import BaseForm, choices, enum_choices, max_length, required, strip
+from portal.forms import BAD_DATE, BaseForm, choices, enum_choices, max_length, required, strip
 from portal.i18n import _, _l
 from portal.models import (
     ActionStatus,
@@ -27,8 +27,6 @@ from portal.models import (
     Organisation,
     User,
 )
-
-BAD_DATE = _l("Indiquez une date valide (jj/mm/aaaa).")
 
 
 def optional_int(value):

@@ -261,9 +261,9 @@ def responsible_clause(user: User) -> sa.ColumnElement[bool]:
     )
 
 
-def open_actions_for(user: User) -> list[FollowUpAction]:
+def open_actions_for(user: User, limit: int | None = None) -> list[FollowUpAction]:
     """The open actions a person or their organisations must do, soonest due first (for
-    « Mes actions » and the personal calendar feed)."""
+    « Mes actions », the dashboard's first few and the personal calendar feed)."""
     if not permissions.is_staff(user):
         return []
     return list(
@@ -271,6 +271,7 @@ def open_actions_for(user: User) -> list[FollowUpAction]:
             sa.select(FollowUpAction)
             .where(FollowUpAction.status == ActionStatus.OPEN, responsible_clause(user))
             .order_by(FollowUpAction.due_on, FollowUpAction.id)
+            .limit(limit)
         )
     )
 

@@ -12,7 +12,17 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.cases.forms import NO_SENSITIVE_DETAILS
 from portal.extensions import db
-from portal.forms import BaseForm, choices, enum_choices, max_length, optional_int, required
+from portal.forms import (
+    BaseForm,
+    ChoiceField,
+    FrenchDecimalField,
+    choices,
+    enum_choices,
+    max_length,
+    optional_int,
+    required,
+    within,
+)
 from portal.i18n import _, _l
 from portal.models import (
     Candidacy,
@@ -25,7 +35,6 @@ from portal.models import (
     RefusalReason,
     Typology,
 )
-from portal.units.forms import ChoiceField, FrenchDecimalField, within
 
 
 class CheckboxListField(SelectMultipleField):

@@ -21,6 +21,7 @@ from portal.committees.forms import CheckboxListField
 from portal.committees.services import committees_of
 from portal.extensions import db
 from portal.forms import (
+    BAD_DATE,
     BaseForm,
     choices,
     email_field,
@@ -50,7 +51,6 @@ NO_SENSITIVE_DETAILS = _l(
     "Quelques lignes factuelles. Aucune information de santé ni judiciaire : "
     "seulement ce qui aide les partenaires à trouver une solution de logement."
 )
-BAD_DATE = _l("Indiquez une date valide (jj/mm/aaaa).")
 
 
 def not_in_future(form, field):

@@ -300,15 +300,10 @@ def show(case_id):
         )
         .order_by(CaseEvent.created, CaseEvent.id)
     ).all()
-    audit_household_read(
-        case.household,
-        "Consultation de la situation et de l'identité"
-        if access >= CaseAccess.FULL
-        else "Consultation de la situation (pseudonymisée)",
-    )
-    db.session.commit()
     can_manage = permissions.can_manage_case(current_user, case)
-    return render_template(
+    # Render before committing: a commit expires every loaded object, and the template
+    # would then reload each event and note with its own query.
+    page = render_template(
         "cases/show.html",
         case=case,
         access=access,
@@ -322,6 +317,14 @@ def show(case_id):
         attachment_form=AttachmentForm(),
         share_form=ShareForm(owner_id=case.organisation_id) if can_manage else None,
     )
+    audit_household_read(
+        case.household,
+        "Consultation de la situation et de l'identité"
+        if access >= CaseAccess.FULL
+        else "Consultation de la situation (pseudonymisée)",
+    )
+    db.session.commit()
+    return page
 
 
 @bp.route("/<int:case_id>/edit", methods=["GET", "POST"])

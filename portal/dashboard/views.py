@@ -74,7 +74,7 @@ def index():
     ).all()
     return render_template(
         "dashboard/index.html",
-        my_actions=open_actions_for(current_user)[:5],
+        my_actions=open_actions_for(current_user, limit=5),
         next_meetings=next_meetings,
         recent_cases=recent_cases,
         own_case_counts=own_case_counts,

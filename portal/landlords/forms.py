@@ -1,14 +1,8 @@
-from datetime import date
-from decimal import Decimal, InvalidOperation
-
 import sqlalchemy as sa
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DateField,
     DateTimeLocalField,
-    DecimalField,
-    IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -17,11 +11,13 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Optional, ValidationError
-from wtforms.widgets import TextInput
 
 from portal.extensions import db
 from portal.forms import (
     BaseForm,
+    FrenchDateField,
+    FrenchDecimalField,
+    FrenchIntegerField,
     choices,
     email_field,
     enum_choices,
@@ -40,85 +36,6 @@ from portal.models import (
     Typology,
     VisitResult,
 )
-
-BAD_DATE = _l("Indiquez une date valide (jj/mm/aaaa).")
-
-
-class NumberField(DecimalField):
-    """A decimal typed the French way (« 450,50 », « 1 200 »), finite, within bounds,
-    with French messages: « abc », « NaN » or « 1e999 » never reach the rules."""
-
-    widget = TextInput()  # « 2,50 » is refused by a number input
-
-    def __init__(self, label=None, validators=None, *, low=0, high=100_000, **kwargs):
-        self.low, self.high = Decimal(low), Decimal(high)
-        kwargs.setdefault("render_kw", {"inputmode": "decimal"})
-        super().__init__(label, validators, places=None, **kwargs)
-
-    def process_formdata(self, valuelist):
-        if not valuelist or str(valuelist[0]).strip() == "":
-            self.data = None
-            return
-        raw = str(valuelist[0]).replace("\u00a0", "").replace(" ", "").replace(",", ".")
-        try:
-            value = Decimal(raw[:40])
-        except (InvalidOperation, ValueError):
-            self.data = None
-            raise ValueError(_("Indiquez un nombre, par exemple 450,50.")) from None
-        if not value.is_finite():
-            self.data = None
-            raise ValueError(_("Indiquez un nombre, par exemple 450,50."))
-        self.data = value
-
-    def post_validate(self, form, validation_stopped):
-        if self.data is not None and not self.errors and not (self.low <= self.data <= self.high):
-            self.errors.append(
-                _("Indiquez un nombre entre %(low)s et %(high)s.", low=self.low, high=self.high)
-            )
-        if self.data is not None and not self.errors:
-            self.data = self.data.quantize(Decimal("0.01"))
-
-
-class WholeNumberField(IntegerField):
-    widget = TextInput()
-
-    def __init__(self, label=None, validators=None, *, low=0, high=100, **kwargs):
-        self.low, self.high = low, high
-        kwargs.setdefault("render_kw", {"inputmode": "numeric"})
-        super().__init__(label, validators, **kwargs)
-
-    def process_formdata(self, valuelist):
-        if not valuelist or str(valuelist[0]).strip() == "":
-            self.data = None
-            return
-        try:
-            self.data = int(str(valuelist[0]).strip()[:12])
-        except ValueError:
-            self.data = None
-            raise ValueError(_("Indiquez un nombre entier.")) from None
-
-    def post_validate(self, form, validation_stopped):
-        if self.data is not None and not self.errors and not (self.low <= self.data <= self.high):
-            self.errors.append(
-                _("Indiquez un nombre entre %(low)s et %(high)s.", low=self.low, high=self.high)
-            )
-
-
-class SaneDateField(DateField):
-    """A date field whose error is in French and whose year stays plausible."""
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(label, validators, format="%Y-%m-%d", **kwargs)
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError(str(BAD_DATE)) from None
-
-    def post_validate(self, form, validation_stopped):
-        if self.data is not None and not (date(2000, 1, 1) <= self.data <= date(2100, 12, 31)):
-            self.errors.append(_("Indiquez une date entre 2000 et 2100."))
 
 
 def commune_choices(placeholder: str):
@@ -145,35 +62,37 @@ class SimulatorForm(BaseForm):
         csrf = False
 
     commune = SelectField(_l("Commune"), coerce=optional_int, validate_choice=False)
-    surface = NumberField(
+    surface = FrenchDecimalField(
         _l("Surface habitable (m²)"),
         [InputRequired(_l("Indiquez la surface du logement."))],
         low=1,
         high=1000,
     )
-    main_room_surface = NumberField(
+    main_room_surface = FrenchDecimalField(
         _l("Surface de la pièce principale (m²)"), [Optional()], low=1, high=1000
     )
-    ceiling_height = NumberField(
+    ceiling_height = FrenchDecimalField(
         _l("Hauteur sous plafond de la pièce principale (m)"), [Optional()], low=1, high=10
     )
-    rent = NumberField(
+    rent = FrenchDecimalField(
         _l("Loyer mensuel hors charges (€)"),
         [InputRequired(_l("Indiquez le loyer envisagé."))],
         low=0,
         high=20_000,
     )
-    charges = NumberField(_l("Charges mensuelles (€)"), [Optional()], high=5_000)
+    charges = FrenchDecimalField(_l("Charges mensuelles (€)"), [Optional()], high=5_000, low=0)
     dpe_class = SelectField(_l("Classe énergie (DPE)"), choices=dpe_choices, validate_choice=False)
     furnished = BooleanField(_l("Logement meublé"))
-    agency_fees = NumberField(
-        _l("Frais d'agence par mise en location (€)"), [Optional()], high=50_000
+    agency_fees = FrenchDecimalField(
+        _l("Frais d'agence par mise en location (€)"), [Optional()], high=50_000, low=0
     )
-    lease_date = SaneDateField(_l("Date envisagée du bail"), [Optional()])
-    vacancy_months = NumberField(
-        _l("Hypothèse : mois sans locataire par an"), [Optional()], high=12
+    lease_date = FrenchDateField(_l("Date envisagée du bail"), [Optional()], years=(2000, 2100))
+    vacancy_months = FrenchDecimalField(
+        _l("Hypothèse : mois sans locataire par an"), [Optional()], high=12, low=0
     )
-    unpaid_rate = NumberField(_l("Hypothèse : part de loyers impayés (%)"), [Optional()], high=100)
+    unpaid_rate = FrenchDecimalField(
+        _l("Hypothèse : part de loyers impayés (%)"), [Optional()], high=100, low=0
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -251,33 +170,35 @@ class UnitForm(BaseForm):
         choices=[SelectChoice("", _l("Choisissez…")), *enum_choices(Typology)],
         validators=[required(_l("Choisissez le type de logement."))],
     )
-    surface = NumberField(
-        _l("Surface habitable (m²)"),
-        [InputRequired(_l("Indiquez la surface."))],
-        low=1,
-        high=1000,
+    surface = FrenchDecimalField(
+        _l("Surface habitable (m²)"), [InputRequired(_l("Indiquez la surface."))], low=1, high=1000
     )
-    main_room_surface = NumberField(
+    main_room_surface = FrenchDecimalField(
         _l("Surface de la pièce principale (m²)"), [Optional()], low=1, high=1000
     )
-    ceiling_height = NumberField(_l("Hauteur sous plafond (m)"), [Optional()], low=1, high=10)
-    rooms = WholeNumberField(_l("Nombre de pièces"), [Optional()], low=1, high=20)
-    floor = WholeNumberField(_l("Étage (0 pour le rez-de-chaussée)"), [Optional()], low=-2, high=60)
+    ceiling_height = FrenchDecimalField(
+        _l("Hauteur sous plafond (m)"), [Optional()], low=1, high=10
+    )
+    rooms = FrenchIntegerField(_l("Nombre de pièces"), [Optional()], low=1, high=20)
+    floor = FrenchIntegerField(
+        _l("Étage (0 pour le rez-de-chaussée)"), [Optional()], low=-2, high=60
+    )
     lift = BooleanField(_l("Ascenseur"))
     accessible = BooleanField(_l("Accessible à une personne à mobilité réduite"))
-    rent = NumberField(
+    rent = FrenchDecimalField(
         _l("Loyer mensuel hors charges (€)"),
         [InputRequired(_l("Indiquez le loyer."))],
         high=20_000,
+        low=0,
     )
-    charges = NumberField(_l("Charges mensuelles (€)"), [Optional()], high=5_000)
+    charges = FrenchDecimalField(_l("Charges mensuelles (€)"), [Optional()], high=5_000, low=0)
     dpe_class = SelectField(_l("Classe énergie (DPE)"), choices=dpe_choices, validate_choice=False)
     dpe_number = StringField(
         _l("Numéro du DPE (13 caractères)"), validators=[Optional(), max_length(20)]
     )
     furnished = BooleanField(_l("Logement meublé"))
-    available_from = SaneDateField(_l("Disponible à partir du"), [Optional()])
-    vacant_since = SaneDateField(_l("Vide depuis le"), [Optional()])
+    available_from = FrenchDateField(_l("Disponible à partir du"), [Optional()], years=(2000, 2100))
+    vacant_since = FrenchDateField(_l("Vide depuis le"), [Optional()], years=(2000, 2100))
     submit = SubmitField(_l("Enregistrer et continuer"))
 
     def __init__(self, *args, **kwargs):
@@ -395,8 +316,8 @@ class StatusForm(BaseForm):
 class RuleValueForm(BaseForm):
     value = text_field(_l("Nouvelle valeur"), 40)
     source = text_field(_l("Source (texte, article, lien)"), 500)
-    effective_from = SaneDateField(
-        _l("Date d'effet"), [InputRequired(_l("Indiquez la date d'effet."))]
+    effective_from = FrenchDateField(
+        _l("Date d'effet"), [InputRequired(_l("Indiquez la date d'effet."))], years=(2000, 2100)
     )
     submit = SubmitField(_l("Enregistrer"))
 
@@ -413,15 +334,12 @@ class CeilingForm(BaseForm):
         choices=choices([("1", "Loc1"), ("2", "Loc2"), ("3", "Loc3")]),
         validators=[required(_l("Choisissez le niveau."))],
     )
-    eur_per_m2 = NumberField(
-        _l("Plafond (€/m² par mois)"),
-        [InputRequired(_l("Indiquez le plafond."))],
-        low=0,
-        high=100,
+    eur_per_m2 = FrenchDecimalField(
+        _l("Plafond (€/m² par mois)"), [InputRequired(_l("Indiquez le plafond."))], low=0, high=100
     )
     source = text_field(_l("Source"), 500)
-    effective_from = SaneDateField(
-        _l("Date d'effet"), [InputRequired(_l("Indiquez la date d'effet."))]
+    effective_from = FrenchDateField(
+        _l("Date d'effet"), [InputRequired(_l("Indiquez la date d'effet."))], years=(2000, 2100)
     )
     is_example = BooleanField(_l("Valeur d'exemple (non officielle)"))
     submit = SubmitField(_l("Enregistrer"))

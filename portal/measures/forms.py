@@ -2,8 +2,6 @@ from decimal import Decimal
 
 from wtforms import (
     BooleanField,
-    DateField,
-    DecimalField,
     MonthField,
     RadioField,
     SelectField,
@@ -12,9 +10,19 @@ from wtforms import (
     TimeField,
 )
 from wtforms.validators import InputRequired, Optional, ValidationError
-from wtforms.widgets import TextInput
 
-from portal.forms import BaseForm, choices, max_length, optional_int, required, text_field
+from portal.forms import (
+    BAD_DATE,
+    BaseForm,
+    FrenchDateField,
+    FrenchDecimalField,
+    choices,
+    max_length,
+    optional_int,
+    required,
+    text_field,
+    within,
+)
 from portal.i18n import _, _l
 from portal.models import (
     Bilan,
@@ -24,56 +32,8 @@ from portal.models import (
     RentStatus,
 )
 
-BAD_DATE = _l("Indiquez une date valide (jj/mm/aaaa).")
-
-
-def money_range(form, field):
-    """Checked only once the amount could be read: one message at a time."""
-    if field.data is not None and not 0 <= field.data <= 100_000:
-        raise ValidationError(_("Indiquez un montant entre 0 et 100 000 €."))
-
-
-MONEY_RANGE = money_range
-
-
-class DayField(DateField):
-    """A date with the French message when what was typed is not one."""
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        kwargs.setdefault("format", "%Y-%m-%d")
-        super().__init__(label, validators, **kwargs)
-
-    def process_formdata(self, valuelist):
-        if valuelist and not "".join(valuelist).strip():
-            self.data = None  # left empty: the validators say whether it may be
-            return
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as error:
-            raise ValueError(str(BAD_DATE)) from error
-
-
-class EuroField(DecimalField):
-    """An amount in euros typed the French way (« 450,50 », « 1 200 »): a text box, since
-    a number box refuses the decimal comma in some browsers."""
-
-    widget = TextInput()
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("places", 2)
-        kwargs.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
-        super().__init__(*args, **kwargs)
-
-    def _value(self):
-        return super()._value().replace(".", ",")
-
-    def process_formdata(self, valuelist):
-        if valuelist:
-            valuelist = [str(valuelist[0]).replace("\u00a0", "").replace(" ", "").replace(",", ".")]
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as error:
-            raise ValueError(_("Indiquez un montant, par exemple 450,50.")) from error
+BAD_AMOUNT = _l("Indiquez un montant, par exemple 450,50.")
+MONEY_RANGE = within(0, 100_000, _l("Indiquez un montant entre 0 et 100 000 €."))
 
 
 def yes_no_choices():
@@ -97,19 +57,23 @@ class OpenMeasureForm(BaseForm):
         validators=[required(_l("Choisissez un logement disponible."))],
         validate_choice=False,
     )
-    start_date = DayField(
+    start_date = FrenchDateField(
         _l("Début de la sous-location"),
         format="%Y-%m-%d",
         validators=[InputRequired(BAD_DATE)],
         description=_l("Les bilans à 6 et 10 mois et la décision à 12 mois en découlent."),
     )
-    rent = EuroField(
-        _l("Loyer mensuel hors charges (€)"),
+    rent = FrenchDecimalField(
+        invalid=BAD_AMOUNT,
+        label=_l("Loyer mensuel hors charges (€)"),
         validators=[InputRequired(_l("Indiquez le loyer.")), MONEY_RANGE],
     )
-    charges = EuroField(_l("Charges mensuelles (€)"), validators=[Optional(), MONEY_RANGE])
-    household_share = EuroField(
-        _l("Part payée par le ménage chaque mois (€)"),
+    charges = FrenchDecimalField(
+        invalid=BAD_AMOUNT, label=_l("Charges mensuelles (€)"), validators=[Optional(), MONEY_RANGE]
+    )
+    household_share = FrenchDecimalField(
+        invalid=BAD_AMOUNT,
+        label=_l("Part payée par le ménage chaque mois (€)"),
         validators=[InputRequired(_l("Indiquez la part du ménage.")), MONEY_RANGE],
         description=_l("Ce que le ménage verse au CCAS, aides au logement déduites."),
     )
@@ -169,7 +133,9 @@ def unit_label(unit) -> str:
 
 
 class BilanForm(BaseForm):
-    held_on = DayField(_l("Date du bilan"), format="%Y-%m-%d", validators=[InputRequired(BAD_DATE)])
+    held_on = FrenchDateField(
+        _l("Date du bilan"), format="%Y-%m-%d", validators=[InputRequired(BAD_DATE)]
+    )
     landlord_present = BooleanField(_l("Le propriétaire (bailleur) était présent"))
     household_present = BooleanField(_l("Le ménage était présent"))
     rent_paid_regularly = SelectField(
@@ -181,7 +147,7 @@ class BilanForm(BaseForm):
         validators=[Optional()],
     )
     outcome = RadioField(_l("Suite donnée à la mesure"), validate_choice=False)
-    next_date = DayField(
+    next_date = FrenchDateField(
         _l("Nouvelle date de décision (prolongation)"),
         format="%Y-%m-%d",
     )
@@ -252,13 +218,15 @@ class RentForm(BaseForm):
         choices=choices((s.value, s.label) for s in RentStatus),
         validators=[InputRequired(_l("Indiquez si le loyer a été payé."))],
     )
-    amount_due = EuroField(
-        _l("Montant dû (€)"),
+    amount_due = FrenchDecimalField(
+        invalid=BAD_AMOUNT,
+        label=_l("Montant dû (€)"),
         validators=[Optional(), MONEY_RANGE],
         description=_l("Par défaut, la part mensuelle du ménage."),
     )
-    amount_paid = EuroField(
-        _l("Montant payé (€)"),
+    amount_paid = FrenchDecimalField(
+        invalid=BAD_AMOUNT,
+        label=_l("Montant payé (€)"),
         validators=[Optional(), MONEY_RANGE],
         description=_l("Par défaut : le montant dû s'il est payé, 0 s'il est impayé."),
     )
@@ -266,7 +234,7 @@ class RentForm(BaseForm):
 
 
 class PointForm(BaseForm):
-    day = DayField(_l("Date"), format="%Y-%m-%d", validators=[InputRequired(BAD_DATE)])
+    day = FrenchDateField(_l("Date"), validators=[InputRequired(BAD_DATE)])
     time = TimeField(
         _l("Heure"),
         format="%H:%M",

@@ -556,6 +556,8 @@ def bilan_alerts(user: User, today: date | None = None, limit: int = 8) -> list[
             )
             .order_by(Bilan.due_date, Bilan.id)
             .limit(limit)
+            # The dashboard shows each alert's household and commune: one query for all.
+            .options(sa.orm.selectinload(Bilan.measure))
         )
     )
 

@@ -65,6 +65,7 @@ def invitable_people() -> list[User]:
                 ),
             )
             .order_by(User.full_name)
+            .options(sa.orm.selectinload(User.memberships))  # the choices name their organisations
         )
     )
 

@@ -4,7 +4,8 @@ from flask_login import current_user, login_required
 
 from portal import permissions
 from portal.actions.services import open_actions_before
-from portal.cases.services import WorkflowError, audit_household_read
+from portal.audit import record_events
+from portal.cases.services import WorkflowError
 from portal.extensions import db, limiter
 from portal.i18n import _, ngettext
 from portal.loading import get_visible_or_404, require
@@ -34,6 +35,7 @@ from portal.meetings.services import (
 from portal.models import (
     AgendaItem,
     Attendance,
+    AuditAction,
     Case,
     Committee,
     InvitationResponse,
@@ -63,15 +65,19 @@ def back_to(meeting: Meeting, anchor: str = ""):
 
 
 def audit_agenda_reads(agenda) -> None:
-    """Showing a case on the agenda is a read of its household's data."""
+    """Showing a case on the agenda is a read of its household's data (one INSERT for the
+    whole agenda)."""
+    entries = []
     for item, access in agenda:
         if access is not None and access > CaseAccess.NONE:
-            audit_household_read(
-                item.case.household,
+            what = (
                 "Consultation à l'ordre du jour (identité)"
                 if access >= CaseAccess.FULL
-                else "Consultation à l'ordre du jour (pseudonymisée)",
+                else "Consultation à l'ordre du jour (pseudonymisée)"
             )
+            household = item.case.household
+            entries.append((household.id, f"{what} — {household.reference}"))
+    record_events(AuditAction.VIEW, "household", entries)
 
 
 # Meetings --------------------------------------------------------------------------------
@@ -151,27 +157,27 @@ def render_meeting(meeting: Meeting, answer_form: AnswerForm | None = None, stat
             }
         )
     agenda = agenda_for(meeting, current_user)
+    # Render before committing: a commit expires every loaded object, and the template
+    # would then reload each agenda item with its own query.
+    page = render_template(
+        "meetings/show.html",
+        meeting=meeting,
+        can_manage=can_manage,
+        invitee=invitee,
+        answer_form=answer_form,
+        agenda=agenda,
+        CaseAccess=CaseAccess,
+        follow_up=open_actions_before(meeting),
+        opinions=[i for i in meeting.invitees if i.opinion],
+        invited_organisations=sorted(
+            {i.organisation for i in meeting.invitees}, key=lambda o: o.name
+        ),
+        accepted=sum(1 for i in meeting.invitees if i.response == InvitationResponse.ACCEPTED),
+        register_open=register_is_open(meeting),
+    )
     audit_agenda_reads(agenda)
     db.session.commit()
-    return (
-        render_template(
-            "meetings/show.html",
-            meeting=meeting,
-            can_manage=can_manage,
-            invitee=invitee,
-            answer_form=answer_form,
-            agenda=agenda,
-            CaseAccess=CaseAccess,
-            follow_up=open_actions_before(meeting),
-            opinions=[i for i in meeting.invitees if i.opinion],
-            invited_organisations=sorted(
-                {i.organisation for i in meeting.invitees}, key=lambda o: o.name
-            ),
-            accepted=sum(1 for i in meeting.invitees if i.response == InvitationResponse.ACCEPTED),
-            register_open=register_is_open(meeting),
-        ),
-        status,
-    )
+    return page, status
 
 
 @bp.route("/<int:meeting_id>/edit", methods=["GET", "POST"])
@@ -350,9 +356,7 @@ def remove_item(meeting_id, item_id):
 def print_agenda(meeting_id):
     meeting = load_meeting(meeting_id)
     agenda = agenda_for(meeting, current_user)
-    audit_agenda_reads(agenda)
-    db.session.commit()
-    return render_template(
+    page = render_template(
         "meetings/print.html",
         meeting=meeting,
         agenda=agenda,
@@ -360,6 +364,9 @@ def print_agenda(meeting_id):
         follow_up=open_actions_before(meeting),
         opinions=[i for i in meeting.invitees if i.opinion],
     )
+    audit_agenda_reads(agenda)  # after rendering, so that the commit expires nothing it uses
+    db.session.commit()
+    return page
 
 
 # Calendars -------------------------------------------------------------------------------

@@ -47,9 +47,11 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
+    # Loaded on demand: only the signed-in person needs them on every request, and the
+    # user loader loads them with the person (portal.load_user). Lists of people that show
+    # their organisations load them with selectinload.
     memberships: Mapped[list["Membership"]] = relationship(
         back_populates="user",
-        lazy="selectin",
         foreign_keys="Membership.user_id",
         order_by="Membership.id",
     )

@@ -2,81 +2,27 @@ from decimal import Decimal
 
 from wtforms import (
     BooleanField,
-    DateField,
-    DecimalField,
-    IntegerField,
-    SelectField,
     StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
-from wtforms.widgets import TextInput
+from wtforms.validators import InputRequired, Optional, ValidationError
 
-from portal.forms import BaseForm, choices, enum_choices, max_length, optional_int, required
+from portal.forms import (
+    BaseForm,
+    ChoiceField,
+    FrenchDateField,
+    FrenchDecimalField,
+    FrenchIntegerField,
+    choices,
+    enum_choices,
+    max_length,
+    optional_int,
+    required,
+    within,
+)
 from portal.i18n import _, _l
 from portal.models import Commune, DpeClass, Organisation, Typology, UnitStatus
-
-BAD_DATE = _l("Indiquez une date valide (jj/mm/aaaa).")
-
-
-class ChoiceField(SelectField):
-    """A select whose unknown value gets a French message (WTForms' is English)."""
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as error:
-            raise ValueError(_("Choisissez une valeur de la liste.")) from error
-
-    def pre_validate(self, form):
-        try:
-            super().pre_validate(form)
-        except ValidationError as error:
-            raise ValidationError(_("Choisissez une valeur de la liste.")) from error
-
-
-class FrenchDecimalField(DecimalField):
-    """A decimal typed the French way (« 450,50 », « 1 200 ») with a French message."""
-
-    # A text box: a number input refuses the French decimal comma in some browsers.
-    widget = TextInput()
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("render_kw", {"inputmode": "decimal"})
-        super().__init__(*args, **kwargs)
-
-    def _value(self):
-        if self.raw_data:  # what was typed, as typed
-            return super()._value()
-        return super()._value().replace(".", ",")
-
-    def process_formdata(self, valuelist):
-        if valuelist:
-            valuelist = [str(valuelist[0]).replace("\u00a0", "").replace(" ", "").replace(",", ".")]
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as error:
-            raise ValueError(_("Indiquez un nombre, par exemple 450,50.")) from error
-
-
-class FrenchIntegerField(IntegerField):
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as error:
-            raise ValueError(_("Indiquez un nombre entier.")) from error
-
-
-def within(minimum, maximum, message) -> NumberRange:
-    """A range check that stays silent when the value could not be read (already said)."""
-
-    class Within(NumberRange):
-        def __call__(self, form, field):
-            if field.data is not None:
-                super().__call__(form, field)
-
-    return Within(minimum, maximum, message)
 
 
 class ProgrammeForm(BaseForm):
@@ -166,9 +112,7 @@ class UnitForm(BaseForm):
         ],
     )
     dpe_class = ChoiceField(_l("Classe énergie (DPE)"), choices=optional_enum_choices(DpeClass))
-    available_from = DateField(
-        _l("Disponible à partir du"), validators=[Optional()], format="%Y-%m-%d"
-    )
+    available_from = FrenchDateField(_l("Disponible à partir du"), validators=[Optional()])
     notes = TextAreaField(
         _l("Observations"),
         validators=[max_length(1000)],
