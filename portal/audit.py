@@ -42,8 +42,13 @@ def record_events(
     households: the agenda of a meeting). ``entries`` are (object id, summary) pairs."""
     if not entries:
         return
-    user = current_user if has_request_context() and current_user.is_authenticated else None
-    memberships = user.active_memberships if user is not None else []
+    user_id = organisation_id = ip_address = None
+    if has_request_context():
+        ip_address = request.remote_addr
+        if current_user.is_authenticated:
+            user_id = current_user.id
+            memberships = current_user.active_memberships
+            organisation_id = memberships[0].organisation_id if memberships else None
     db.session.execute(
         sa.insert(AuditEvent),
         [
@@ -52,9 +57,9 @@ def record_events(
                 "object_type": object_type,
                 "object_id": object_id,
                 "summary": summary[:500],
-                "user_id": user.id if user is not None else None,
-                "organisation_id": memberships[0].organisation_id if memberships else None,
-                "ip_address": request.remote_addr if has_request_context() else None,
+                "user_id": user_id,
+                "organisation_id": organisation_id,
+                "ip_address": ip_address,
             }
             for object_id, summary in entries
         ],

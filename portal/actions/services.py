@@ -225,12 +225,18 @@ def close_action(
         )
 
 
+# Lists of actions that do not show their case: its household, organisations, committee and
+# shares are loaded only if asked for, not joined to every row.
+WITHOUT_CASE = sa.orm.lazyload(FollowUpAction.case)
+
+
 def meeting_actions(meeting: Meeting) -> list[FollowUpAction]:
     return list(
         db.session.scalars(
             sa.select(FollowUpAction)
             .where(FollowUpAction.meeting_id == meeting.id)
             .order_by(FollowUpAction.due_on, FollowUpAction.id)
+            .options(WITHOUT_CASE)
         )
     )
 
@@ -249,6 +255,7 @@ def open_actions_before(meeting: Meeting) -> list[FollowUpAction]:
                 Meeting.starts_at < meeting.starts_at,
             )
             .order_by(FollowUpAction.due_on, FollowUpAction.id)
+            .options(WITHOUT_CASE)
         )
     )
 
@@ -272,6 +279,7 @@ def open_actions_for(user: User, limit: int | None = None) -> list[FollowUpActio
             .where(FollowUpAction.status == ActionStatus.OPEN, responsible_clause(user))
             .order_by(FollowUpAction.due_on, FollowUpAction.id)
             .limit(limit)
+            .options(WITHOUT_CASE)
         )
     )
 

@@ -1,15 +1,14 @@
 """Password hashing (argon2id) and the strength policy."""
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from zxcvbn import zxcvbn
-from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from portal.i18n import _
 
 MIN_LENGTH = 12
 MAX_LENGTH = 128
-COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"])
 # Words everybody here would try first.
 DOMAIN_WORDS = ["portail", "partenaires", "ccas", "concarneau", "siao", "logement", "finistere"]
 
@@ -33,17 +32,28 @@ def needs_rehash(password_hash: str) -> bool:
     return hasher.check_needs_rehash(password_hash)
 
 
+@cache
+def common_passwords() -> frozenset[str]:
+    """zxcvbn's word lists weigh about 13 MB: a worker loads them the first time someone
+    chooses a password, not at start."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
 def password_problem(password: str, user_inputs: list[str] = ()) -> str | None:
     """What is wrong with a new password, in French, or None when it is acceptable."""
     if len(password) < MIN_LENGTH:
         return _("Le mot de passe doit contenir au moins %(min)d caractères.", min=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
         return _("Le mot de passe doit contenir au plus %(max)d caractères.", max=MAX_LENGTH)
-    if password.lower() in COMMON_PASSWORDS:
+    if password.lower() in common_passwords():
         return _(
             "Ce mot de passe fait partie des mots de passe les plus courants : "
             "choisissez-en un autre."
         )
+    from zxcvbn import zxcvbn  # heavy: see common_passwords
+
     inputs = [value for value in [*user_inputs, *DOMAIN_WORDS] if value]
     if zxcvbn(password, user_inputs=inputs)["score"] < 3:
         return _(

@@ -31,6 +31,7 @@ from portal.models import (
     CaseEventKind,
     Committee,
     CommitteeKind,
+    Household,
     Measure,
     MeasureEndReason,
     MeasureStatus,
@@ -556,8 +557,15 @@ def bilan_alerts(user: User, today: date | None = None, limit: int = 8) -> list[
             )
             .order_by(Bilan.due_date, Bilan.id)
             .limit(limit)
-            # The dashboard shows each alert's household and commune: one query for all.
-            .options(sa.orm.selectinload(Bilan.measure))
+            # The dashboard shows each alert's household reference and commune: load them
+            # in this query, and not what it does not show (the candidacy, the obstacles).
+            .options(
+                sa.orm.contains_eager(Bilan.measure).options(
+                    sa.orm.lazyload(Measure.candidacy),
+                    sa.orm.lazyload(Measure.programme),
+                    sa.orm.defaultload(Measure.household).lazyload(Household.obstacles),
+                )
+            )
         )
     )
 

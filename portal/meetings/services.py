@@ -28,6 +28,7 @@ from portal.models import (
     CaseStatus,
     Committee,
     FollowUpAction,
+    Household,
     InvitationResponse,
     Meeting,
     MeetingInvitee,
@@ -38,6 +39,7 @@ from portal.models import (
     UserKind,
     now_utc,
 )
+from portal.models.people import load_memberships
 from portal.outbox.services import Attachment, public_url_for, queue_email
 from portal.permissions import CaseAccess
 
@@ -237,6 +239,7 @@ def send_invitations(meeting: Meeting, invitees, template: str, subject: str) ->
     if not invitees:
         return
     attachment = calendar_attachment(meeting, "REQUEST")
+    load_memberships([i.user for i in invitees])  # each e-mail shows the agenda as allowed
     for invitee in invitees:
         queue_meeting_email(
             meeting, invitee, template, meeting_subject(subject, meeting), attachment
@@ -248,6 +251,7 @@ def send_cancellations(meeting: Meeting, invitees, *, withdrawn: bool = False) -
         return
     attachment = calendar_attachment(meeting, "CANCEL")
     subject = WITHDRAWN_SUBJECT if withdrawn else CANCELLED_SUBJECT
+    load_memberships([i.user for i in invitees])
     for invitee in invitees:
         queue_meeting_email(
             meeting,
@@ -368,8 +372,27 @@ def pickable_cases(meeting: Meeting, reader: User | None = None) -> list[Case]:
     return list(db.session.scalars(query.order_by(Case.submitted_at, Case.id)))
 
 
+def load_agenda(meeting: Meeting) -> None:
+    """The agenda items with their cases and the people of each household (shown to readers
+    with full access) in two queries, rather than one per item."""
+    if "agenda_items" not in sa.inspect(meeting).unloaded:
+        return
+    items = db.session.scalars(
+        sa.select(AgendaItem)
+        .where(AgendaItem.meeting_id == meeting.id)
+        .order_by(AgendaItem.position)
+        .options(
+            sa.orm.defaultload(AgendaItem.case)
+            .defaultload(Case.household)
+            .selectinload(Household.persons)
+        )
+    ).all()
+    sa.orm.attributes.set_committed_value(meeting, "agenda_items", items)
+
+
 def agenda_for(meeting: Meeting, reader) -> list[tuple[AgendaItem, CaseAccess | None]]:
     """Each item with how much of its case the reader may see (None: no case)."""
+    load_agenda(meeting)
     return [
         (item, permissions.case_access(reader, item.case) if item.case else None)
         for item in meeting.agenda_items
@@ -573,6 +596,7 @@ def send_reminders(now: datetime | None = None) -> int:
             db.session.rollback()
             continue
         meeting = db.session.get(Meeting, meeting_id, populate_existing=True)
+        load_memberships([i.user for i in meeting.invitees])
         for invitee in meeting.invitees:
             if invitee.response in (InvitationResponse.DECLINED, InvitationResponse.EXCUSED):
                 continue

@@ -6,6 +6,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.extensions import db
 from portal.i18n import _l
@@ -123,6 +124,22 @@ class Membership(db.Model):
     @property
     def is_current(self) -> bool:
         return self.active and self.organisation.active
+
+
+def load_memberships(users) -> None:
+    """The memberships of several people in one query, for loops that check each person's
+    permissions (e-mails to every invitee of a meeting); otherwise each person's memberships
+    load with their own query on first use."""
+    pending = {user.id: user for user in users if "memberships" in sa.inspect(user).unloaded}
+    if not pending:
+        return
+    found: dict[int, list[Membership]] = {user_id: [] for user_id in pending}
+    for membership in db.session.scalars(
+        sa.select(Membership).where(Membership.user_id.in_(list(pending))).order_by(Membership.id)
+    ):
+        found[membership.user_id].append(membership)
+    for user_id, memberships in found.items():
+        set_committed_value(pending[user_id], "memberships", memberships)
 
 
 class Invitation(db.Model):
