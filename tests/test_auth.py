@@ -3,8 +3,9 @@
 from datetime import timedelta
 
 import pytest
+from argon2 import PasswordHasher, extract_parameters
 
-from portal.auth.passwords import verify_password
+from portal.auth.passwords import hasher, verify_password
 from portal.auth.tokens import make_invitation_token, make_reset_token
 from portal.extensions import db
 from portal.models import (
@@ -65,6 +66,27 @@ def test_signing_in_opens_the_dashboard_and_is_recorded(client, world):
     assert event.organisation_id == world.mission_locale.id
     assert event.ip_address == "127.0.0.1"
     assert world.partner_member.last_login_at is not None
+
+
+def test_a_password_hashed_with_older_settings_is_upgraded_at_sign_in(client, world):
+    # Hashes made with the library's default (64 MiB) before the portal chose OWASP's 19 MiB.
+    old_hash = PasswordHasher().hash(PASSWORD)
+    world.partner_member.password_hash = old_hash
+    db.session.commit()
+
+    assert sign_in_with_form(client, world.partner_member).status_code == 302
+
+    db.session.refresh(world.partner_member)
+    new_hash = world.partner_member.password_hash
+    assert new_hash != old_hash
+    parameters = extract_parameters(new_hash)
+    assert (parameters.memory_cost, parameters.time_cost, parameters.parallelism) == (
+        hasher.memory_cost,
+        hasher.time_cost,
+        hasher.parallelism,
+    )
+    assert parameters.memory_cost < PasswordHasher().memory_cost
+    assert verify_password(new_hash, PASSWORD)
 
 
 def test_email_is_recognised_whatever_its_case_and_surrounding_spaces(client, world):
