@@ -660,6 +660,21 @@ def test_outsiders_of_the_ccas_read_masked_figures_without_references(client, wo
     assert "La plus courte" not in page
 
 
+def test_fiche_links_go_to_the_ccas_and_the_state_service_only(client, world, data, territory):
+    fiches = report_for(data, territory).fiches
+    links = [f"/measures/{f.measure_id}/bilans/{f.bilan_id}/fiche" for f in fiches]
+    assert links
+    for reader, sees_links in [
+        (world.ccas_worker, True),
+        (data.etat_user, True),
+        (data.copil_user, False),
+    ]:
+        sign_in(client, reader)
+        page = client.get(f"/reports/activity?year={YEAR}").get_data(as_text=True)
+        assert "Fiches-bilans de l'année" in page
+        assert [link in page for link in links] == [sees_links] * len(links), reader.email
+
+
 def test_pdf_is_pseudonymised_and_masked_even_for_the_ccas(client, world, data):
     sign_in(client, world.coordinator)
     response = client.get(f"/reports/activity.pdf?year={YEAR}")

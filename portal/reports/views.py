@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -44,17 +45,16 @@ def allowed_territories():
 FICHE_ENDPOINTS = ("measures.fiche_bilan", "measures.fiche")
 
 
-def fiche_url(measure_id: int, bilan_id: int) -> str | None:
-    """The measures feature's fiche-bilan page, when it has one; it is shown to the CCAS
-    and to the State service, which receives the fiches."""
+def fiche_linker() -> Callable[[int, int], str | None]:
+    """Links to the measures feature's fiche-bilan pages, for the readers who receive the
+    fiches (the CCAS and the State service). Decided once per report, not on each line."""
     endpoint = next((e for e in FICHE_ENDPOINTS if e in current_app.view_functions), None)
-    if endpoint is None:
-        return None
-    if permissions.reports_are_masked(current_user) and not current_user.belongs_to_kind(
-        OrganisationKind.ETAT
+    if endpoint is None or (
+        permissions.reports_are_masked(current_user)
+        and not current_user.belongs_to_kind(OrganisationKind.ETAT)
     ):
-        return None
-    return url_for(endpoint, measure_id=measure_id, bilan_id=bilan_id)
+        return lambda measure_id, bilan_id: None
+    return lambda measure_id, bilan_id: url_for(endpoint, measure_id=measure_id, bilan_id=bilan_id)
 
 
 @bp.route("/")
@@ -82,7 +82,7 @@ def activity_context(form: ReportFilterForm, masked: bool) -> dict:
         "masked": masked,
         "charts": activity_charts(report, masked),
         "territories": territory_names(scope.territory_ids),
-        "fiche_url": fiche_url,
+        "fiche_url": fiche_linker(),
     }
 
 
