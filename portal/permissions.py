@@ -23,6 +23,7 @@ from portal.models import (
     CaseStatus,
     Committee,
     CommitteeKind,
+    Decision,
     FollowUpAction,
     Household,
     LandlordOffer,
@@ -286,6 +287,14 @@ def can_record_decisions(user: Actor, meeting: Meeting) -> bool:
     """Joint decisions and follow-up actions are recorded by the organisers of a meeting
     that took place or is to take place (not of a cancelled one)."""
     return can_manage_meeting(user, meeting) and not meeting.is_cancelled
+
+
+def can_correct_decision(user: Actor, decision: Decision, minutes: Minutes | None) -> bool:
+    """Those who record the decisions correct them, until the meeting's minutes are approved:
+    approved minutes are the committee's record (re-opening them allows corrections again)."""
+    return can_record_decisions(user, decision.meeting) and (
+        minutes is None or minutes.status != MinutesStatus.APPROVED
+    )
 
 
 def can_view_action(user: Actor, action: FollowUpAction) -> bool:

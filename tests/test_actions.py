@@ -41,6 +41,8 @@ from portal.models import (
     MeetingKind,
     MeetingStatus,
     Membership,
+    Minutes,
+    MinutesStatus,
     Organisation,
     OrganisationKind,
     Territory,
@@ -256,6 +258,136 @@ def test_only_the_organisers_record_decisions_and_never_on_a_cancelled_meeting(c
     sign_in(client, world.coordinator)
     assert client.get(f"/actions/meetings/{held.id}/decisions/new").status_code == 403
     assert client.get(f"/actions/meetings/{held.id}/new").status_code == 403
+
+
+# Correcting decisions ----------------------------------------------------------------------
+
+
+def correction(world, **changes) -> dict:
+    data = {
+        "kind": "housing_proposal",
+        "text": "Finistère Habitat propose un T3 à Trégunc.",
+        "organisation_ids": [world.ccas.id, world.mission_locale.id],
+        "positions-0-organisation_id": world.mission_locale.id,
+        "positions-0-position": "La Mission Locale préfère attendre.",
+    }
+    data.update(changes)
+    return data
+
+
+def test_the_organiser_corrects_a_decision_until_the_minutes_are_approved(
+    client, world, case_world, held
+):
+    decision = decide(held, world, item=held.agenda_items[0], text="Un T2 à Concarnau")
+    sign_in(client, world.coordinator)
+    page = client.get(f"/actions/decisions/{decision.id}").text
+    assert f"/actions/decisions/{decision.id}/edit" in page
+    form = client.get(f"/actions/decisions/{decision.id}/edit")
+    assert form.status_code == 200
+    assert shows_typed_value(form.text, "Un T2 à Concarnau")
+    assert "Relogement bloqué" in form.text  # the agenda item, shown and not changeable
+
+    response = client.post(f"/actions/decisions/{decision.id}/edit", data=correction(world))
+
+    assert response.status_code == 302
+    assert response.location == f"/actions/decisions/{decision.id}"
+    assert flashed(client.get(response.location).text) == ["La décision est corrigée."]
+    db.session.refresh(decision)
+    assert decision.kind == DecisionKind.HOUSING_PROPOSAL
+    assert decision.text == "Finistère Habitat propose un T3 à Trégunc."
+    assert decision.agenda_item_id == held.agenda_items[0].id
+    assert [(p.organisation.name, p.position) for p in decision.positions] == [
+        ("Mission Locale", "La Mission Locale préfère attendre.")
+    ]
+    [entry] = timeline(case_world.case, CaseEventKind.DECISION)[1:]
+    assert entry.startswith("Décision corrigée") and "T3 à Trégunc" in entry
+    [event] = audit_events(AuditAction.CHANGE, "decision")
+    assert event.user_id == world.coordinator.id
+
+    # Approved minutes are the committee's record: no more corrections, until re-opened.
+    minutes = Minutes(meeting_id=held.id, status=MinutesStatus.APPROVED)
+    db.session.add(minutes)
+    db.session.commit()
+    assert (
+        f"/actions/decisions/{decision.id}/edit"
+        not in client.get(f"/actions/decisions/{decision.id}").text
+    )
+    assert client.get(f"/actions/decisions/{decision.id}/edit").status_code == 403
+    before = database_rows()
+    assert (
+        client.post(f"/actions/decisions/{decision.id}/edit", data=correction(world)).status_code
+        == 403
+    )
+    assert database_rows() == before
+    minutes.status = MinutesStatus.DRAFT
+    db.session.commit()
+    assert client.get(f"/actions/decisions/{decision.id}/edit").status_code == 200
+
+
+def test_a_wrong_correction_changes_nothing_and_keeps_what_was_typed(client, world, held):
+    decision = decide(held, world, item=held.agenda_items[1])
+    sign_in(client, world.coordinator)
+    before = database_rows()
+    response = client.post(
+        f"/actions/decisions/{decision.id}/edit",
+        data=correction(world, kind="not-a-kind", text="", organisation_ids=[]),
+    )
+    assert response.status_code == 400
+    errors = form_errors(response.text)
+    assert "N'est pas un choix valide." in errors
+    assert "Écrivez la décision prise." in errors
+    assert "Cochez au moins une organisation." in errors
+    assert shows_typed_value(response.text, "La Mission Locale préfère attendre.")
+    assert database_rows() == before
+
+
+def test_an_adjournment_is_not_corrected_into_another_decision(client, world, case_world, held):
+    decision = decide(held, world, item=held.agenda_items[0], kind=DecisionKind.ADJOURNED)
+    sign_in(client, world.coordinator)
+    before = database_rows()
+    response = client.post(f"/actions/decisions/{decision.id}/edit", data=correction(world))
+    assert response.status_code == 400
+    assert "Enregistrez une nouvelle décision." in " ".join(form_errors(response.text))
+    assert shows_typed_value(response.text, "La Mission Locale préfère attendre.")
+    assert database_rows() == before
+    # The same kind with a better text is a correction like any other.
+    response = client.post(
+        f"/actions/decisions/{decision.id}/edit",
+        data=correction(world, kind="adjourned", text="Ajourné : pièces manquantes."),
+    )
+    assert response.status_code == 302
+    db.session.refresh(case_world.case)
+    assert case_world.case.status == CaseStatus.SUBMITTED
+
+
+def test_a_correction_that_changes_nothing_records_nothing(client, world, held):
+    decision = decide(held, world, item=held.agenda_items[1], text="Tel quel")
+    sign_in(client, world.coordinator)
+    before = database_rows()
+    response = client.post(
+        f"/actions/decisions/{decision.id}/edit",
+        data={
+            "kind": decision.kind.value,
+            "text": "Tel quel",
+            "organisation_ids": [world.mission_locale.id, world.ccas.id],
+        },
+    )
+    assert response.status_code == 302
+    assert flashed(client.get(response.location).text) == [
+        "Rien n'a changé : la décision reste telle qu'elle était."
+    ]
+    assert database_rows() == before
+
+
+def test_only_the_organisers_correct_decisions(client, world, held):
+    decision = decide(held, world, item=held.agenda_items[1])
+    sign_in(client, world.partner_member)  # invited: reads the decision, may not correct it
+    page = client.get(f"/actions/decisions/{decision.id}")
+    assert page.status_code == 200
+    assert f"/actions/decisions/{decision.id}/edit" not in page.text
+    assert client.get(f"/actions/decisions/{decision.id}/edit").status_code == 403
+    sign_in(client, world.outsider)
+    assert client.get(f"/actions/decisions/{decision.id}/edit").status_code == 404
 
 
 # Follow-up actions -------------------------------------------------------------------------

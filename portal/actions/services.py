@@ -66,15 +66,7 @@ def record_decision(
         raise WorkflowError(_("Ce point n'est pas à l'ordre du jour de cette réunion."))
     if case is None and agenda_item is not None:
         case = agenda_item.case
-    organisations = list(organisations)
-    if not organisations:
-        raise WorkflowError(_("Indiquez au moins une organisation qui a pris part à la décision."))
-    taking_part = {o.id for o in organisations}
-    positions = [(o, p) for o, p in positions if p]
-    if any(o.id not in taking_part for o, _ in positions):
-        raise WorkflowError(
-            _("Une position ne peut être notée que pour une organisation qui a pris part.")
-        )
+    organisations, positions = checked_participants(organisations, positions)
     decision = Decision(
         meeting=meeting,
         agenda_item=agenda_item,
@@ -103,6 +95,83 @@ def record_decision(
         )
         move_case_after_decision(case, kind, actor)
     return decision
+
+
+def checked_participants(
+    organisations: Iterable[Organisation], positions: Iterable[tuple[Organisation, str]]
+) -> tuple[list[Organisation], list[tuple[Organisation, str]]]:
+    """The organisations that took part (at least one) and the positions noted, each for one
+    of them."""
+    organisations = list(organisations)
+    if not organisations:
+        raise WorkflowError(_("Indiquez au moins une organisation qui a pris part à la décision."))
+    taking_part = {o.id for o in organisations}
+    positions = [(o, p) for o, p in positions if p]
+    if any(o.id not in taking_part for o, _ in positions):
+        raise WorkflowError(
+            _("Une position ne peut être notée que pour une organisation qui a pris part.")
+        )
+    return organisations, positions
+
+
+def correct_decision(
+    decision: Decision,
+    actor: User,
+    *,
+    kind: DecisionKind,
+    text: str,
+    organisations: Iterable[Organisation],
+    positions: Iterable[tuple[Organisation, str]] = (),
+) -> bool:
+    """Correct what was recorded of a decision (until the minutes are approved: the caller
+    checks it). Its agenda item and case stay: a decision on another point is a new one.
+
+    An adjournment sent the case back to « soumise », any other decision moved it to
+    « décision prise »: turning one into the other would leave the case in the wrong status,
+    so it is refused and a new decision is recorded instead. Returns False, and records
+    nothing, when nothing changes."""
+    if decision.case is not None and (kind == DecisionKind.ADJOURNED) != (
+        decision.kind == DecisionKind.ADJOURNED
+    ):
+        raise WorkflowError(
+            _(
+                "Un ajournement ne peut pas devenir une autre décision, ni l'inverse : la "
+                "situation a déjà changé de statut. Enregistrez une nouvelle décision."
+            )
+        )
+    organisations, positions = checked_participants(organisations, positions)
+
+    def recorded(kind, text, organisations, positions):
+        return kind, text, {o.id for o in organisations}, sorted((o.id, p) for o, p in positions)
+
+    before = recorded(
+        decision.kind,
+        decision.text,
+        decision.organisations,
+        [(p.organisation, p.position) for p in decision.positions],
+    )
+    if recorded(kind, text, organisations, positions) == before:
+        return False
+    decision.kind = kind
+    decision.text = text
+    decision.organisations = organisations
+    decision.positions = [DecisionPosition(organisation=o, position=p) for o, p in positions]
+    db.session.flush()
+    record_event(
+        AuditAction.CHANGE,
+        "decision",
+        decision.id,
+        f"Décision corrigée « {kind.label} » — {meeting_label(decision.meeting)}",
+        user=actor,
+    )
+    if decision.case is not None:
+        add_event(
+            decision.case,
+            CaseEventKind.DECISION,
+            f"Décision corrigée ({meeting_label(decision.meeting)}) : {kind.label} — {text}",
+            actor,
+        )
+    return True
 
 
 def move_case_after_decision(case: Case, kind: DecisionKind, actor: User | None) -> None:

@@ -16,6 +16,7 @@ from portal.actions.forms import (
 )
 from portal.actions.services import (
     close_action,
+    correct_decision,
     create_action,
     decision_rows,
     export_decisions,
@@ -30,6 +31,7 @@ from portal.cases.services import WorkflowError
 from portal.extensions import db
 from portal.i18n import _
 from portal.loading import get_visible_or_404, require
+from portal.minutes.services import minutes_of
 from portal.models import (
     ActionStatus,
     AgendaItem,
@@ -212,10 +214,7 @@ def new_decision(meeting_id):
         form.agenda_item_id.data = request.args.get("item", type=int)
         form.organisation_ids.data = default_participants(meeting)
     if form.validate_on_submit():
-        organisations = db.session.scalars(
-            sa.select(Organisation).where(Organisation.id.in_(form.organisation_ids.data))
-        ).all()
-        by_id = {o.id: o for o in organisations}
+        organisations, positions = chosen_participants(form)
         item_id = form.agenda_item_id.data
         try:
             decision = record_decision(
@@ -224,11 +223,7 @@ def new_decision(meeting_id):
                 kind=DecisionKind(form.kind.data),
                 text=form.text.data,
                 organisations=organisations,
-                positions=[
-                    (by_id[e.form.organisation_id.data], e.form.position.data)
-                    for e in form.positions.entries
-                    if e.form.organisation_id.data
-                ],
+                positions=positions,
                 agenda_item=db.session.get(AgendaItem, item_id) if item_id else None,
             )
         except WorkflowError as error:
@@ -240,6 +235,72 @@ def new_decision(meeting_id):
             return redirect(url_for("actions.decision", decision_id=decision.id))
     status = 400 if form.is_submitted() else 200
     return render_template("actions/decision_form.html", form=form, meeting=meeting), status
+
+
+def chosen_participants(form: DecisionForm):
+    """The organisations ticked on a decision form, and the positions noted for them."""
+    organisations = db.session.scalars(
+        sa.select(Organisation).where(Organisation.id.in_(form.organisation_ids.data))
+    ).all()
+    by_id = {o.id: o for o in organisations}
+    positions = [
+        (by_id[e.form.organisation_id.data], e.form.position.data)
+        for e in form.positions.entries
+        if e.form.organisation_id.data
+    ]
+    return organisations, positions
+
+
+def decision_form_data(decision: Decision) -> dict:
+    return {
+        "kind": decision.kind.value,
+        "text": decision.text,
+        "organisation_ids": [o.id for o in decision.organisations],
+        "positions": [
+            {"organisation_id": p.organisation_id, "position": p.position}
+            for p in decision.positions
+        ],
+    }
+
+
+@bp.route("/decisions/<int:decision_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_decision(decision_id):
+    """Correct a decision's kind, text, organisations and positions, until the minutes are
+    approved."""
+    decision = load_decision(decision_id)
+    meeting = decision.meeting
+    require(permissions.can_correct_decision(current_user, decision, minutes_of(meeting)))
+    # The recorded values fill the form on GET only: a POST must carry them all.
+    form = DecisionForm(
+        meeting=meeting, data=None if request.method == "POST" else decision_form_data(decision)
+    )
+    form.submit.label.text = _("Enregistrer la correction")
+    if form.validate_on_submit():
+        organisations, positions = chosen_participants(form)
+        try:
+            changed = correct_decision(
+                decision,
+                current_user._get_current_object(),
+                kind=DecisionKind(form.kind.data),
+                text=form.text.data,
+                organisations=organisations,
+                positions=positions,
+            )
+        except WorkflowError as error:
+            db.session.rollback()
+            form.kind.errors.append(str(error))
+        else:
+            db.session.commit()
+            if changed:
+                flash(_("La décision est corrigée."), "success")
+            else:
+                flash(_("Rien n'a changé : la décision reste telle qu'elle était."), "info")
+            return redirect(url_for("actions.decision", decision_id=decision.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "actions/decision_form.html", form=form, meeting=meeting, decision=decision
+    ), status
 
 
 def default_participants(meeting: Meeting) -> list[int]:
@@ -259,6 +320,9 @@ def decision(decision_id):
         can_view_case=decision.case is not None
         and permissions.can_view_case(current_user, decision.case),
         can_record=permissions.can_record_decisions(current_user, decision.meeting),
+        can_correct=permissions.can_correct_decision(
+            current_user, decision, minutes_of(decision.meeting)
+        ),
     )
 
 

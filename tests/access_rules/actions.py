@@ -39,6 +39,13 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("actions.decision", "GET"): Route(
         lambda w, e: f"/actions/decisions/{e['decision'].id}", MEETING_READERS
     ),
+    # Corrected by the organisers while the minutes are not approved (here: none yet).
+    ("actions.edit_decision", "GET"): Route(
+        lambda w, e: f"/actions/decisions/{e['decision'].id}/edit", RECORDERS
+    ),
+    ("actions.edit_decision", "POST"): Route(
+        lambda w, e: f"/actions/decisions/{e['decision'].id}/edit", RECORDERS_POST
+    ),
     ("actions.new_decision", "GET"): Route(
         lambda w, e: meeting(w, e) + "/decisions/new", RECORDERS
     ),
