@@ -53,9 +53,7 @@ class Case(db.Model):
     )
     title: Mapped[str] = mapped_column(sa.String(160))
     question: Mapped[str] = mapped_column(sa.String(2000))
-    status: Mapped[CaseStatus] = mapped_column(
-        str_enum(CaseStatus), default=CaseStatus.DRAFT, index=True
-    )
+    status: Mapped[CaseStatus] = mapped_column(str_enum(CaseStatus), default=CaseStatus.DRAFT)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -72,7 +70,13 @@ class Case(db.Model):
     # Committee members see the cases before their committees in some statuses
     # (visible_cases_clause): without this index, SQLite reads every case in those statuses
     # across the department (bench/results.md: dashboard 245 ms → 28 ms at 50 000 households).
-    __table_args__ = (sa.Index("ix_complex_case_committee_id_status", "committee_id", "status"),)
+    # The case list filtered by status shows the most recently updated first: in this order
+    # SQLite reads the first page from the index instead of sorting every case in the status
+    # (bench/results-department.md: 16 ms → under 1 ms at 50 000 households).
+    __table_args__ = (
+        sa.Index("ix_complex_case_committee_id_status", "committee_id", "status"),
+        sa.Index("ix_complex_case_status_updated", "status", "updated", "id"),
+    )
 
     def __str__(self) -> str:
         return f"{self.household.reference} — {self.title}"
