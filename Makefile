@@ -34,9 +34,11 @@ demo: db-upgrade
 run: demo
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
-## Run the whole suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set).
+## Run the whole suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set), one worker
+## per core (pytest-xdist; each worker has its own PostgreSQL database: see tests/conftest.py).
+TEST_WORKERS ?= auto
 test: install-dev
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 ## Benchmark: bare Flask, then the portal on the `territory` dataset (generated once under
 ## instance/), signed in as a CCAS social worker; PostgreSQL too when BENCH_DATABASE_URL is

@@ -28,7 +28,29 @@ from tests.support import FreshRequestClient
 
 PASSWORD = "une phrase de passe bien longue"
 PASSWORD_HASH = hash_password(PASSWORD)
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def worker_database(url: str | None) -> str | None:
+    """Under pytest-xdist (``make test`` runs one worker per core) each worker empties and
+    rebuilds the tables of its own PostgreSQL database, ``<name>_gw0``, ``<name>_gw1``…,
+    created here on first use."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    base = sa.make_url(database_url(url, ""))
+    name = f"{base.database}_{worker}"
+    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        exists = connection.scalar(
+            sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        )
+        if not exists:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+POSTGRES_URL = worker_database(os.environ.get("TEST_DATABASE_URL"))
 
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
