@@ -1,9 +1,8 @@
 """Security headers on every response (Flask-Talisman) and proxy awareness."""
 
 from flask import Flask
+from flask_talisman import Talisman
 from werkzeug.middleware.proxy_fix import ProxyFix
-
-from portal.extensions import talisman
 
 # Everything is served from our own origin: no inline script or style, no third party.
 CONTENT_SECURITY_POLICY = {
@@ -24,7 +23,9 @@ def init_security(app: Flask) -> None:
     if app.config.get("FORCE_HTTPS"):
         # Behind the reverse proxy, trust its X-Forwarded-* headers (one hop).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
-    talisman.init_app(
+    # One Talisman per app: the object keeps its settings, so a shared instance would give
+    # every app in the process the settings of the last one built.
+    app.extensions["talisman"] = Talisman(
         app,
         force_https=app.config.get("FORCE_HTTPS", False),
         strict_transport_security=app.config.get("FORCE_HTTPS", False),

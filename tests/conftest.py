@@ -2,16 +2,18 @@
 on PostgreSQL too; callable factories for organisations and people."""
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 
 from config import TestingConfig, database_url
 from portal import create_app
 from portal.auth.passwords import hash_password
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.models import (
     Committee,
     CommitteeKind,
@@ -62,15 +64,96 @@ def config_for(backend: str, **overrides) -> type[TestingConfig]:
     return type(f"TestingConfig_{backend}", (TestingConfig,), attributes)
 
 
-def reset_postgres(app) -> None:
-    """Empty every table; faster than dropping the schema for each test."""
-    with app.app_context():
-        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-        db.session.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+# One app per backend and worker, its schema made once: each test runs inside a transaction
+# of its own that is rolled back afterwards. The views' ``commit()`` releases a SAVEPOINT
+# (``join_transaction_mode="create_savepoint"``), so a test sees what a request committed
+# and the next test starts from empty tables. Tests that need real commits or several
+# connections carry the ``fresh_app`` marker (or call ``make_app``) and get an app of
+# their own, as every test did before.
+_shared_apps: dict[str, Flask] = {}
+
+
+def use_savepoints_on_sqlite(engine: sa.Engine) -> None:
+    """pysqlite opens and ends transactions on its own terms, which breaks SAVEPOINT:
+    let SQLAlchemy emit every BEGIN itself (the SQLAlchemy SQLite dialect's documented
+    recipe)."""
+
+    @sa.event.listens_for(engine, "connect")
+    def no_implicit_transactions(dbapi_connection, record):
+        dbapi_connection.isolation_level = None
+
+    @sa.event.listens_for(engine, "begin")
+    def explicit_begin(connection):
+        connection.exec_driver_sql("BEGIN")
+
+
+def create_schema(backend: str) -> None:
+    """Tables from the models, on an empty schema."""
+    if backend == "postgresql":
+        db.session.execute(sa.text("DROP SCHEMA public CASCADE"))
+        db.session.execute(sa.text("CREATE SCHEMA public"))
         db.session.commit()
+    db.create_all()
 
 
-_postgres_schema_ready = False
+def shared_app(backend: str) -> Flask:
+    app = _shared_apps.get(backend)
+    if app is None:
+        app = create_app(config_for(backend))
+        app.test_client_class = FreshRequestClient
+        with app.app_context():
+            if backend == "sqlite":
+                use_savepoints_on_sqlite(db.engine)
+            create_schema(backend)
+        _shared_apps[backend] = app
+    return app
+
+
+db.session.session_factory.configure(join_transaction_mode="create_savepoint")
+
+
+@contextmanager
+def rolled_back_transaction():
+    """Every session of the current app works inside one transaction on one connection,
+    rolled back at the end (the app context must be pushed)."""
+    engines = db.engines
+    engine = engines[None]
+    connection = engine.connect()
+    transaction = connection.begin()
+    # Flask-SQLAlchemy's sessions ask ``db.engines`` for their bind: give them the
+    # connection (its maintainers' advice for this pattern, flask-sqlalchemy#1167).
+    engines[None] = connection
+    try:
+        yield connection
+    finally:
+        db.session.remove()
+        engines[None] = engine
+        transaction.rollback()
+        connection.close()
+
+
+def table_counts() -> dict[str, int]:
+    """The number of rows of every table, in one statement."""
+    tables = db.metadata.sorted_tables
+    query = sa.union_all(
+        *(
+            sa.select(sa.literal(t.name).label("name"), sa.func.count().label("rows")).select_from(
+                t
+            )
+            for t in tables
+        )
+    )
+    return dict(db.session.execute(query).all())
+
+
+def empty_tables() -> None:
+    """Empty every PostgreSQL table that a fresh app committed to; faster than dropping
+    the schema. A lock timeout turns a forgotten open transaction into an error, not a
+    hung suite."""
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    db.session.execute(sa.text("SET LOCAL lock_timeout = '10s'"))
+    db.session.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    db.session.commit()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -80,23 +163,19 @@ def backend(request) -> str:
 
 @pytest.fixture
 def make_app(backend, tmp_path):
-    """Build an app on the test's backend; extra settings as keyword arguments."""
+    """A fresh app of the test's own, on the test's backend, with real commits: extra
+    settings as keyword arguments. On PostgreSQL it shares the worker's database, emptied
+    when the test ends; on SQLite it has its own (in memory unless told otherwise)."""
     apps = []
 
     def factory(**overrides):
-        global _postgres_schema_ready
+        shared_app(backend)  # the shared app is built first, and the schema exists
         overrides.setdefault("UPLOAD_FOLDER", str(tmp_path / "uploads"))
         app = create_app(config_for(backend, **overrides))
         app.test_client_class = FreshRequestClient
         with app.app_context():
-            if backend == "postgresql" and not _postgres_schema_ready:
-                db.drop_all()
+            if backend == "sqlite":
                 db.create_all()
-                _postgres_schema_ready = True
-            elif backend == "sqlite":
-                db.create_all()
-        if backend == "postgresql" and not apps:
-            reset_postgres(app)
         apps.append(app)
         return app
 
@@ -104,14 +183,32 @@ def make_app(backend, tmp_path):
     for app in apps:
         with app.app_context():
             db.session.remove()
+            if backend == "postgresql" and app is apps[0]:
+                empty_tables()
             db.engine.dispose()
+    if apps:
+        # Flask-Limiter keeps one configuration per process, the last app's: give it back
+        # to the shared app.
+        limiter.init_app(shared_app(backend))
 
 
 @pytest.fixture
-def app(make_app):
-    app = make_app()
-    with app.app_context():
-        yield app
+def app(request, backend, tmp_path):
+    """The app the test talks to, with an application context pushed for the whole test."""
+    if request.node.get_closest_marker("fresh_app"):
+        app = request.getfixturevalue("make_app")()
+        with app.app_context():
+            yield app
+        return
+    app = shared_app(backend)
+    settings = dict(app.config)  # a test may change a setting: for itself only
+    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    try:
+        with app.app_context(), rolled_back_transaction():
+            yield app
+    finally:
+        app.config.clear()
+        app.config.update(settings)
 
 
 @pytest.fixture
@@ -122,16 +219,7 @@ def client(app):
 # Factories -------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def territory(app):
-    place = Territory(name="Concarneau Cornouaille Agglomération")
-    db.session.add(place)
-    db.session.commit()
-    return place
-
-
-@pytest.fixture
-def make_org(app, territory):
+def organisation_factory(territory: Territory):
     counter = iter(range(1, 10_000))
 
     def factory(kind=OrganisationKind.CCAS, name=None, place=None, **fields):
@@ -148,8 +236,7 @@ def make_org(app, territory):
     return factory
 
 
-@pytest.fixture
-def make_user(app):
+def user_factory():
     counter = iter(range(1, 10_000))
 
     def factory(
@@ -182,8 +269,7 @@ def make_user(app):
     return factory
 
 
-@pytest.fixture
-def make_committee(app, territory):
+def committee_factory(territory: Territory):
     def factory(organisations=(), kind=CommitteeKind.COMITE_TECHNIQUE, name="Comité technique"):
         committee = Committee(
             name=name, kind=kind, territory=territory, organisations=list(organisations)
@@ -193,6 +279,33 @@ def make_committee(app, territory):
         return committee
 
     return factory
+
+
+def new_territory() -> Territory:
+    place = Territory(name="Concarneau Cornouaille Agglomération")
+    db.session.add(place)
+    db.session.commit()
+    return place
+
+
+@pytest.fixture
+def territory(app):
+    return new_territory()
+
+
+@pytest.fixture
+def make_org(app, territory):
+    return organisation_factory(territory)
+
+
+@pytest.fixture
+def make_user(app):
+    return user_factory()
+
+
+@pytest.fixture
+def make_committee(app, territory):
+    return committee_factory(territory)
 
 
 def sign_in(client, user) -> None:
@@ -232,6 +345,10 @@ class World:
 
 @pytest.fixture
 def world(make_org, make_user, make_committee):
+    return build_world(make_org, make_user, make_committee)
+
+
+def build_world(make_org, make_user, make_committee) -> World:
     ccas = make_org(OrganisationKind.CCAS, "CCAS de Concarneau")
     mission_locale = make_org(OrganisationKind.MISSION_LOCALE, "Mission Locale")
     siao = make_org(OrganisationKind.SIAO, "SIAO du Finistère")
@@ -263,6 +380,10 @@ PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 
 
 @pytest.fixture
 def make_household(app):
+    return household_factory()
+
+
+def household_factory():
     """A household file with a named person, informed unless told otherwise."""
     from portal.cases.services import create_household, record_information
     from portal.models import Accommodation, HouseholdPublic, PersonRole
@@ -319,6 +440,10 @@ class CaseWorld:
 
 @pytest.fixture
 def case_world(world, make_org, make_user, make_household):
+    return build_case_world(world, make_org, make_user, make_household)
+
+
+def build_case_world(world, make_org, make_user, make_household) -> CaseWorld:
     from portal.cases.services import add_attachment, change_status, create_case, share_case
     from portal.models import AccessLevel
 

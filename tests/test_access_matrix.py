@@ -4,9 +4,14 @@ A route that is added to the application without a line here fails
 ``test_every_route_is_in_the_matrix``: deciding who may reach it is part of adding it.
 """
 
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from flask import Flask
 
 from portal.extensions import db
 from portal.models import Invitation, MembershipRole, now_utc
@@ -35,7 +40,22 @@ from tests.access_rules import meetings as meetings_rules
 from tests.access_rules import minutes as minutes_rules
 from tests.access_rules import reports as reports_rules
 from tests.access_rules import units as units_rules
-from tests.conftest import World, sign_in
+from tests.conftest import (
+    BACKENDS,
+    CaseWorld,
+    World,
+    build_case_world,
+    build_world,
+    committee_factory,
+    household_factory,
+    new_territory,
+    organisation_factory,
+    rolled_back_transaction,
+    shared_app,
+    sign_in,
+    table_counts,
+    user_factory,
+)
 
 FEATURES = (
     meetings_rules,
@@ -209,7 +229,8 @@ for feature in FEATURES:
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
 
-def test_every_route_is_in_the_matrix(app):
+def test_every_route_is_in_the_matrix():
+    app = shared_app("sqlite")
     routes = {
         (rule.endpoint, method)
         for rule in app.url_map.iter_rules()
@@ -222,8 +243,53 @@ def test_every_route_is_in_the_matrix(app):
     assert not stale, f"Matrix lines for routes that no longer exist: {stale}"
 
 
-@pytest.fixture
-def extra(world, case_world):
+@dataclass
+class Matrix:
+    """The world of the matrix, built once per database; each case runs inside a
+    savepoint rolled back afterwards, and must leave every table as it found it."""
+
+    app: Flask
+    world: World
+    extra: dict
+    connection: sa.Connection
+    counts: dict[str, int]
+    files: dict[Path, bytes]
+
+    @contextmanager
+    def case(self):
+        db.session.rollback()  # the session's own savepoint ends before the case's begins
+        savepoint = self.connection.begin_nested()
+        try:
+            yield self.app.test_client()
+        finally:
+            db.session.rollback()
+            savepoint.rollback()
+            self.restore_files()
+        changed = {
+            table: (rows, self.counts[table])
+            for table, rows in table_counts().items()
+            if rows != self.counts[table]
+        }
+        db.session.rollback()
+        assert not changed, f"tables not back to their rows (now, before): {changed}"
+
+    def restore_files(self) -> None:
+        """The upload folder is not in the transaction: put back what a case removed."""
+        folder = Path(self.app.config["UPLOAD_FOLDER"])
+        for path in folder.rglob("*"):
+            if path.is_file() and path not in self.files:
+                path.unlink()
+        for path, content in self.files.items():
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(content)
+
+
+def uploaded_files(folder: Path) -> dict[Path, bytes]:
+    return {path: path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+
+
+def build_extra(world: World, case_world: CaseWorld) -> dict:
     invitation = Invitation(
         email="nouvelle@exemple.fr",
         full_name="Nouvelle Personne",
@@ -239,16 +305,38 @@ def extra(world, case_world):
     return objects
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def matrix(request, tmp_path_factory):
+    app = shared_app(request.param)
+    settings = dict(app.config)
+    uploads = tmp_path_factory.mktemp("matrix") / "uploads"
+    app.config["UPLOAD_FOLDER"] = str(uploads)
+    try:
+        with app.app_context(), rolled_back_transaction() as connection:
+            territory = new_territory()
+            make_org, make_user = organisation_factory(territory), user_factory()
+            world = build_world(make_org, make_user, committee_factory(territory))
+            case_world = build_case_world(world, make_org, make_user, household_factory())
+            extra = build_extra(world, case_world)
+            db.session.commit()
+            yield Matrix(app, world, extra, connection, table_counts(), uploaded_files(uploads))
+    finally:
+        app.config.clear()
+        app.config.update(settings)
+
+
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(
     ("endpoint", "method"), sorted(MATRIX), ids=[f"{e}-{m}" for e, m in sorted(MATRIX)]
 )
-def test_access(app, client, world, extra, endpoint, method, role):
+def test_access(matrix, endpoint, method, role):
     route = MATRIX[(endpoint, method)]
-    url = route.url(world, extra)
-    if role != "anonymous":
-        sign_in(client, extra[role] if role in extra else getattr(world, role))
-    response = client.open(url, method=method, buffered=True)
+    world, extra = matrix.world, matrix.extra
+    with matrix.case() as client:
+        url = route.url(world, extra)
+        if role != "anonymous":
+            sign_in(client, extra[role] if role in extra else getattr(world, role))
+        response = client.open(url, method=method, buffered=True)
     expected = route.expected[role]
     assert response.status_code == expected, f"{role} {method} {url}"
     if role == "anonymous" and expected == 302:
@@ -264,15 +352,19 @@ def test_access(app, client, world, extra, endpoint, method, role):
         "/committees/999999/edit",
     ],
 )
-def test_unknown_objects_are_not_found(client, world, url):
-    sign_in(client, world.coordinator)
-    assert client.get(url).status_code == 404
+def test_unknown_objects_are_not_found(matrix, url):
+    with matrix.case() as client:
+        sign_in(client, matrix.world.coordinator)
+        assert client.get(url).status_code == 404
 
 
-def test_membership_of_another_organisation_is_not_found(client, world):
+def test_membership_of_another_organisation_is_not_found(matrix):
     """An admin cannot reach a membership of another organisation through their own."""
-    sign_in(client, world.partner_admin)
-    foreign = world.ccas_worker.membership_of(world.ccas.id)
-    url = f"/organisations/{world.mission_locale.id}/members/{foreign.id}/deactivate"
-    assert client.post(url).status_code == 404
-    assert foreign.active
+    world = matrix.world
+    with matrix.case() as client:
+        sign_in(client, world.partner_admin)
+        foreign = world.ccas_worker.membership_of(world.ccas.id)
+        url = f"/organisations/{world.mission_locale.id}/members/{foreign.id}/deactivate"
+        assert client.post(url).status_code == 404
+        db.session.refresh(foreign)
+        assert foreign.active

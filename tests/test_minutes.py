@@ -636,6 +636,7 @@ def test_the_meeting_page_links_to_the_minutes(client, world, mw):
     db.session.rollback()
 
 
+@pytest.mark.fresh_app
 def test_two_sessions_saving_at_once_on_postgresql(app, world, mw, backend):
     """Two requests, each with its own database session, read the same version; the one
     that writes second is refused by the UPDATE's version check and changes nothing."""
