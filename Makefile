@@ -5,19 +5,20 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi.py
 
-.PHONY: run test install install-dev lint format db-upgrade demo clean bench \
+.PHONY: run test install install-dev lint format lock audit db-upgrade demo clean bench \
 	translations-extract translations-init translations-update translations-compile
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# Every package, direct or not, is pinned with its hashes (`make lock` writes them).
 $(VENV)/.installed: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements.txt
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $@
 
 install: $(VENV)/.installed
@@ -45,6 +46,18 @@ test: install-dev
 ## set. Writes bench/results.md.
 bench: install-dev
 	$(BIN)/python -m bench.run
+
+## Lock files from requirements*.in: every package pinned with its hashes, for Python 3.11
+## and later on any platform (uv's universal resolution).
+LOCK := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes
+lock: install-dev
+	$(LOCK) requirements.in -o requirements.txt
+	$(LOCK) requirements-dev.in --constraint requirements.txt -o requirements-dev.txt
+
+## Known vulnerabilities of the pinned packages (PyPI's advisory data, through pip-audit);
+## fails on any that a newer release fixes.
+audit: install-dev
+	$(BIN)/pip-audit --strict --progress-spinner off --disable-pip --no-deps -r requirements.txt
 
 lint: install-dev
 	$(BIN)/ruff check .
