@@ -23,6 +23,7 @@ from portal.models import (
     CaseStatus,
     Committee,
     CommitteeKind,
+    CoOrganiser,
     Decision,
     FollowUpAction,
     Household,
@@ -37,6 +38,7 @@ from portal.models import (
     Unit,
     User,
     committee_organisation,
+    now_utc,
 )
 
 Actor = User | AnonymousUserMixin
@@ -210,40 +212,91 @@ def visible_cases_clause(user: Actor) -> sa.ColumnElement[bool]:
 
 
 # Meetings, minutes, decisions and actions --------------------------------------------------
+#
+# A meeting is run by its organisers: the person who scheduled it, the co-organisers named
+# for it, and the committee's secretariat. Each of these roles, like an invitation, comes
+# through an organisation and ends with that membership. Being an admin of a member
+# organisation gives no right over a meeting.
+
+
+def acts_for(user: Actor, organisation_id: int | None) -> bool:
+    """The person is an active member of that organisation (and the organisation active)."""
+    return (
+        is_staff(user) and organisation_id is not None and organisation_id in user.organisation_ids
+    )
+
+
+def is_secretariat(user: Actor, committee: Committee) -> bool:
+    """The admins of the organisation that holds the committee's secretariat (a committee
+    without one is run by the coordinator)."""
+    if committee.secretariat_id is None:
+        return is_coordinator(user)
+    return is_staff(user) and committee.secretariat_id in user.admin_organisation_ids
 
 
 def can_schedule_meeting(user: Actor, committee: Committee) -> bool:
-    """The coordinator, or an admin of one of the committee's member organisations."""
-    if is_coordinator(user):
+    """The committee's secretariat schedules its meetings."""
+    return committee.active and is_secretariat(user, committee)
+
+
+def is_meeting_organiser(user: Actor, meeting: Meeting) -> bool:
+    """The person who scheduled it, or a co-organiser, while a member of the organisation
+    they organise it for."""
+    if not is_staff(user):
+        return False
+    if meeting.organiser_id == user.id and acts_for(user, meeting.organiser_organisation_id):
         return True
-    return is_staff(user) and any(
-        o.id in user.admin_organisation_ids for o in committee.organisations
+    return any(
+        c.user_id == user.id and c.organisation_id in user.organisation_ids
+        for c in meeting.co_organisers
     )
 
 
 def can_manage_meeting(user: Actor, meeting: Meeting) -> bool:
-    """Edit, cancel, build the agenda, keep the register, write and approve the minutes."""
-    if not is_staff(user):
+    """Edit, cancel, invite, build the agenda, keep the register, write and approve the
+    minutes, record and correct decisions and actions."""
+    return is_meeting_organiser(user, meeting) or is_secretariat(user, meeting.committee)
+
+
+def can_name_co_organisers(user: Actor, meeting: Meeting) -> bool:
+    """The person who scheduled the meeting, the secretariat or the coordinator."""
+    if meeting.is_cancelled or not is_staff(user):
         return False
-    return meeting.organiser_id == user.id or can_schedule_meeting(user, meeting.committee)
+    scheduler = meeting.organiser_id == user.id and acts_for(
+        user, meeting.organiser_organisation_id
+    )
+    return scheduler or is_secretariat(user, meeting.committee) or is_coordinator(user)
+
+
+def organiser_ids(meeting: Meeting) -> set[int]:
+    """The people named to organise the meeting (the four-eyes rule counts them)."""
+    ids = {c.user_id for c in meeting.co_organisers}
+    if meeting.organiser_id is not None:
+        ids.add(meeting.organiser_id)
+    return ids
+
+
+def invitation_of(user: Actor, meeting: Meeting) -> MeetingInvitee | None:
+    """The person's invitation, while they belong to the organisation they represent."""
+    if not is_staff(user):
+        return None
+    invitee = meeting.invitee(user.id)
+    if invitee is None or invitee.organisation_id not in user.organisation_ids:
+        return None
+    return invitee
 
 
 def is_invited(user: Actor, meeting: Meeting) -> bool:
-    """Invited in person, or through one's organisation."""
-    if not is_staff(user):
-        return False
-    organisation_ids = user.organisation_ids
-    return any(
-        i.user_id == user.id or i.organisation_id in organisation_ids for i in meeting.invitees
-    )
+    return invitation_of(user, meeting) is not None
 
 
 def can_view_meeting(user: Actor, meeting: Meeting) -> bool:
-    return can_manage_meeting(user, meeting) or is_invited(user, meeting)
+    """Invitees (answered or not, present or excused), organisers and the secretariat."""
+    return is_invited(user, meeting) or can_manage_meeting(user, meeting)
 
 
 def can_answer_invitation(user: Actor, meeting: Meeting) -> bool:
-    return is_staff(user) and not meeting.is_cancelled and meeting.invitee(user.id) is not None
+    return not meeting.is_cancelled and is_invited(user, meeting)
 
 
 def can_read_minutes(user: Actor, minutes: Minutes) -> bool:
@@ -251,6 +304,16 @@ def can_read_minutes(user: Actor, minutes: Minutes) -> bool:
     if can_manage_meeting(user, minutes.meeting):
         return True
     return minutes.status != MinutesStatus.DRAFT and can_view_meeting(user, minutes.meeting)
+
+
+def can_approve_minutes(user: Actor, minutes: Minutes) -> bool:
+    """Four eyes: with two organisers or more, the last person to edit the text does not
+    approve it alone; with one, that organiser approves."""
+    if not can_manage_meeting(user, minutes.meeting):
+        return False
+    if len(organiser_ids(minutes.meeting)) >= 2:
+        return minutes.updated_by_id != user.id
+    return True
 
 
 def can_read_item_notes(user: Actor, item: AgendaItem) -> bool:
@@ -262,59 +325,74 @@ def visible_meetings_clause(user: Actor) -> sa.ColumnElement[bool]:
     """The SQL twin of ``can_view_meeting``."""
     if not is_staff(user):
         return sa.false()
+    organisation_ids = sorted(user.organisation_ids)
+    admin_ids = sorted(user.admin_organisation_ids)
+    secretariat = Committee.secretariat_id.in_(admin_ids)
     if is_coordinator(user):
-        return sa.true()
-    organisation_ids = list(user.organisation_ids)
+        secretariat = sa.or_(secretariat, Committee.secretariat_id.is_(None))
     return sa.or_(
-        Meeting.organiser_id == user.id,
+        sa.and_(
+            Meeting.organiser_id == user.id,
+            Meeting.organiser_organisation_id.in_(organisation_ids),
+        ),
+        Meeting.id.in_(
+            sa.select(CoOrganiser.meeting_id).where(
+                CoOrganiser.user_id == user.id,
+                CoOrganiser.organisation_id.in_(organisation_ids),
+            )
+        ),
         Meeting.id.in_(
             sa.select(MeetingInvitee.meeting_id).where(
-                sa.or_(
-                    MeetingInvitee.user_id == user.id,
-                    MeetingInvitee.organisation_id.in_(organisation_ids),
-                )
+                MeetingInvitee.user_id == user.id,
+                MeetingInvitee.organisation_id.in_(organisation_ids),
             )
         ),
-        Meeting.committee_id.in_(
-            sa.select(committee_organisation.c.committee_id).where(
-                committee_organisation.c.organisation_id.in_(list(user.admin_organisation_ids))
-            )
-        ),
+        Meeting.committee_id.in_(sa.select(Committee.id).where(secretariat)),
     )
 
 
+def has_started(meeting: Meeting) -> bool:
+    return meeting.starts_at <= now_utc()
+
+
 def can_record_decisions(user: Actor, meeting: Meeting) -> bool:
-    """Joint decisions and follow-up actions are recorded by the organisers of a meeting
-    that took place or is to take place (not of a cancelled one)."""
-    return can_manage_meeting(user, meeting) and not meeting.is_cancelled
+    """Joint decisions and follow-up actions are recorded by the organisers, once the
+    meeting has begun (not for a cancelled one)."""
+    return can_manage_meeting(user, meeting) and not meeting.is_cancelled and has_started(meeting)
+
+
+def record_is_open(minutes: Minutes | None) -> bool:
+    """Approved minutes freeze the meeting's decisions and actions with their text."""
+    return minutes is None or minutes.status != MinutesStatus.APPROVED
 
 
 def can_correct_decision(user: Actor, decision: Decision, minutes: Minutes | None) -> bool:
     """Those who record the decisions correct them, until the meeting's minutes are approved:
     approved minutes are the committee's record (re-opening them allows corrections again)."""
-    return can_record_decisions(user, decision.meeting) and (
-        minutes is None or minutes.status != MinutesStatus.APPROVED
-    )
+    return can_record_decisions(user, decision.meeting) and record_is_open(minutes)
+
+
+def is_action_assignee(user: Actor, action: FollowUpAction) -> bool:
+    """A member of the organisation the action was given to (a person named on it counts
+    while they belong to that organisation)."""
+    return acts_for(user, action.organisation_id)
 
 
 def can_view_action(user: Actor, action: FollowUpAction) -> bool:
-    if not is_staff(user):
-        return False
-    return (
-        action.organisation_id in user.organisation_ids
-        or action.user_id == user.id
-        or can_view_meeting(user, action.meeting)
-    )
+    return is_action_assignee(user, action) or can_view_meeting(user, action.meeting)
 
 
 def can_update_action(user: Actor, action: FollowUpAction) -> bool:
-    """The responsible organisation or person marks it done; the organisers may too."""
-    if not is_staff(user):
-        return False
-    return (
-        action.organisation_id in user.organisation_ids
-        or action.user_id == user.id
-        or can_manage_meeting(user, action.meeting)
+    """The responsible organisation marks its own action done or adds a note; the
+    organisers may too."""
+    return is_action_assignee(user, action) or can_manage_meeting(user, action.meeting)
+
+
+def can_propose_for_agenda(user: Actor, case: Case) -> bool:
+    """Only the organisation that follows a case puts it forward (or agrees to it)."""
+    return can_manage_case(user, case) and case.status in (
+        CaseStatus.SUBMITTED,
+        CaseStatus.ON_AGENDA,
     )
 
 

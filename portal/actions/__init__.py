@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("actions", __name__, url_prefix="/actions")
-
-from portal.actions import views  # noqa: E402, F401

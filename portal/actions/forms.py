@@ -13,7 +13,8 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Optional, ValidationError
 
-from portal.actions.services import is_active_member, meeting_decisions
+from portal.actions.services import NOTE_MAX, is_active_member, meeting_decisions
+from portal.case_content import DecisionView, ItemView, decision_views, item_views
 from portal.committees.forms import CheckboxListField
 from portal.extensions import db
 from portal.forms import BAD_DATE, BaseForm, choices, enum_choices, max_length, required, strip
@@ -77,15 +78,15 @@ class DecisionForm(BaseForm):
     positions = FieldList(FormField(PositionForm), min_entries=3, max_entries=10)
     submit = SubmitField(_l("Enregistrer la décision"))
 
-    def __init__(self, *args, meeting: Meeting, **kwargs):
+    def __init__(self, *args, meeting: Meeting, reader, **kwargs):
         super().__init__(*args, **kwargs)
         self.meeting = meeting
         self.agenda_item_id.choices = choices(
             [
                 ("", _("Hors ordre du jour (décision générale de la réunion)")),
                 *(
-                    (item.id, item_label(number, item))
-                    for number, item in enumerate(meeting.agenda_items, start=1)
+                    (view.item.id, item_label(number, view))
+                    for number, view in enumerate(item_views(reader, meeting.agenda_items), start=1)
                 ),
             ]
         )
@@ -118,9 +119,10 @@ class DecisionForm(BaseForm):
             raise ValidationError(_("Une seule position par organisation."))
 
 
-def item_label(number: int, item) -> str:
-    label = f"{number}. {item.title}"
-    return f"{label} — situation {item.case.household.reference}" if item.case else label
+def item_label(number: int, view: ItemView) -> str:
+    """An agenda item as the reader may see it (a case not shared with them: its kind)."""
+    label = f"{number}. {view.title}"
+    return f"{label} — situation {view.reference}" if view.reference else label
 
 
 def people_choices(organisations: list[Organisation]) -> dict[str, list]:
@@ -165,14 +167,17 @@ class ActionForm(BaseForm):
     due_on = DateField(_l("Échéance"), validators=[InputRequired(BAD_DATE)], format="%Y-%m-%d")
     submit = SubmitField(_l("Enregistrer l'action"))
 
-    def __init__(self, *args, meeting: Meeting, **kwargs):
+    def __init__(self, *args, meeting: Meeting, reader, **kwargs):
         super().__init__(*args, **kwargs)
         self.meeting = meeting
         self.decisions = {d.id: d for d in meeting_decisions(meeting)}
         self.decision_id.choices = choices(
             [
                 ("", _("Sans décision liée")),
-                *((d.id, decision_label(d)) for d in self.decisions.values()),
+                *(
+                    (view.decision.id, decision_label(view))
+                    for view in decision_views(reader, self.decisions.values())
+                ),
             ]
         )
         organisations = meeting_organisations(meeting)
@@ -205,11 +210,14 @@ class ActionForm(BaseForm):
             raise ValidationError(_("L'échéance ne peut pas précéder la réunion."))
 
 
-def decision_label(decision) -> str:
-    label = decision.kind.label
-    if decision.case is not None:
-        label = f"{label} — situation {decision.case.household.reference}"
-    text = decision.text if len(decision.text) <= 60 else decision.text[:57] + "…"
+def decision_label(view: DecisionView) -> str:
+    """A decision as the reader may see it (about a case not shared with them: its kind)."""
+    label = (
+        f"{view.decision.kind.label} — {view.subject}" if view.subject else view.decision.kind.label
+    )
+    if view.is_confidential:
+        return label
+    text = view.text if len(view.text) <= 60 else view.text[:57] + "…"
     return f"{label} : {text}"
 
 
@@ -281,3 +289,15 @@ class DecisionFilterForm(BaseForm):
     def validate_date_to(self, field):
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError(_("La fin de la période précède son début."))
+
+
+class ActionNoteForm(BaseForm):
+    text = TextAreaField(
+        _l("Note"),
+        validators=[required(_l("Écrivez la note.")), max_length(NOTE_MAX)],
+        description=_l(
+            "Où en est l'action, ce qui la bloque. Lue par les organisateurs et "
+            "l'organisation responsable."
+        ),
+    )
+    submit = SubmitField(_l("Ajouter la note"))

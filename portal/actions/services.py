@@ -5,7 +5,6 @@ e-mails are queued in the same transaction and leave once it has committed.
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
@@ -13,11 +12,13 @@ from flask_babel import format_date, format_datetime
 
 from portal import permissions
 from portal.audit import record_event
+from portal.case_content import DecisionView, action_views, audit_reads
 from portal.cases.services import WorkflowError, add_event, change_status
 from portal.csv_export import csv_text
 from portal.extensions import db
 from portal.i18n import _, _l
 from portal.models import (
+    ActionNote,
     ActionStatus,
     AgendaItem,
     AuditAction,
@@ -30,7 +31,10 @@ from portal.models import (
     FollowUpAction,
     Meeting,
     Membership,
+    Minutes,
+    MinutesStatus,
     Organisation,
+    ProposalOrigin,
     User,
     now_utc,
 )
@@ -62,6 +66,7 @@ def record_decision(
     """
     if meeting.is_cancelled:
         raise WorkflowError(_("La réunion est annulée : aucune décision ne peut y être prise."))
+    check_record_open(meeting)
     if agenda_item is not None and agenda_item.meeting_id != meeting.id:
         raise WorkflowError(_("Ce point n'est pas à l'ordre du jour de cette réunion."))
     if case is None and agenda_item is not None:
@@ -94,7 +99,39 @@ def record_decision(
             actor,
         )
         move_case_after_decision(case, kind, actor)
+        if kind == DecisionKind.ADJOURNED:
+            propose_adjourned(case, meeting, actor)
     return decision
+
+
+def check_record_open(meeting: Meeting) -> None:
+    """Decisions and actions are recorded once the meeting has begun, and until its
+    minutes are approved (they are part of the approved record)."""
+    if not permissions.has_started(meeting):
+        raise WorkflowError(
+            _(
+                "La réunion n'a pas encore commencé : ses décisions et actions "
+                "s'enregistrent à partir de son début."
+            )
+        )
+    status = db.session.scalar(sa.select(Minutes.status).where(Minutes.meeting_id == meeting.id))
+    if status == MinutesStatus.APPROVED:
+        raise WorkflowError(
+            _(
+                "Le compte rendu de cette réunion est approuvé : ses décisions et actions sont "
+                "figées. Rouvrez-le pour les modifier."
+            )
+        )
+
+
+def propose_adjourned(case: Case, meeting: Meeting, actor: User | None) -> None:
+    """An adjourned case is proposed for the committee's next meeting, if one is planned
+    (otherwise when the next one is scheduled: ``propose_adjourned_cases``)."""
+    from portal.meetings.services import next_meeting_of, propose_case
+
+    following = next_meeting_of(meeting.committee, after=meeting)
+    if following is not None:
+        propose_case(following, case, actor, ProposalOrigin.ADJOURNED)
 
 
 def checked_participants(
@@ -217,6 +254,7 @@ def create_action(
     active members); they are told by e-mail."""
     if meeting.is_cancelled:
         raise WorkflowError(_("La réunion est annulée : aucune action ne peut y être décidée."))
+    check_record_open(meeting)
     if decision is not None and decision.meeting_id != meeting.id:
         raise WorkflowError(_("Cette décision n'a pas été prise lors de cette réunion."))
     if user is not None and not is_active_member(user, organisation):
@@ -304,6 +342,34 @@ def close_action(
         )
 
 
+NOTE_MAX = 1000
+
+
+def add_action_note(action: FollowUpAction, actor: User, text: str) -> ActionNote:
+    """Where the action stands, written by its organisation or the organisers."""
+    text = (text or "").strip()
+    if not text:
+        raise WorkflowError(_("Écrivez la note avant de l'enregistrer."))
+    if len(text) > NOTE_MAX:
+        raise WorkflowError(_("La note tient en %(max)d caractères au plus.", max=NOTE_MAX))
+    organisation_id = (
+        action.organisation_id if action.organisation_id in actor.organisation_ids else None
+    )
+    note = ActionNote(action=action, user=actor, organisation_id=organisation_id, text=text)
+    db.session.add(note)
+    db.session.flush()
+    record_event(
+        AuditAction.CHANGE,
+        "follow_up_action",
+        action.id,
+        f"Note ajoutée à l'action ({responsible_label(action)})",
+        user=actor,
+    )
+    if action.case is not None:
+        add_event(action.case, CaseEventKind.ACTION, f"Note sur l'action : {text}", actor)
+    return note
+
+
 # Lists of actions that do not show their case: its household, organisations, committee and
 # shares are loaded only if asked for, not joined to every row.
 WITHOUT_CASE = sa.orm.lazyload(FollowUpAction.case)
@@ -340,11 +406,10 @@ def open_actions_before(meeting: Meeting) -> list[FollowUpAction]:
 
 
 def responsible_clause(user: User) -> sa.ColumnElement[bool]:
-    """Actions given to the person, or to one of their organisations."""
-    return sa.or_(
-        FollowUpAction.user_id == user.id,
-        FollowUpAction.organisation_id.in_(list(user.organisation_ids)),
-    )
+    """Actions given to one of the person's organisations (a person named on an action
+    holds it through their organisation, and loses it with that membership): the SQL twin
+    of ``permissions.is_action_assignee``."""
+    return FollowUpAction.organisation_id.in_(sorted(user.organisation_ids))
 
 
 def open_actions_for(user: User, limit: int | None = None) -> list[FollowUpAction]:
@@ -465,18 +530,6 @@ def notify_overdue_actions(today: date) -> int:
 # Decisions list and export -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class DecisionRow:
-    """What the decisions list and its CSV show of one decision: no identity, ever."""
-
-    decision: Decision
-    reference: str  # the household's pseudonymous reference, or ""
-
-
-def decision_rows(decisions: Iterable[Decision]) -> list[DecisionRow]:
-    return [DecisionRow(d, d.case.household.reference if d.case else "") for d in decisions]
-
-
 CSV_HEADERS = [
     _l("Date de la réunion"),
     _l("Instance"),
@@ -491,40 +544,45 @@ CSV_HEADERS = [
 ]
 
 
-def decisions_csv(rows: Iterable[DecisionRow]) -> str:
+def decisions_csv(views: Iterable[DecisionView], reader) -> str:
     """UTF-8 with a byte order mark and ';' separators, as French spreadsheets expect."""
-    return csv_text(CSV_HEADERS, (decision_values(row) for row in rows))
+    return csv_text(CSV_HEADERS, (decision_values(view, reader) for view in views))
 
 
-def decision_values(row: DecisionRow) -> list[str]:
-    """One decision as a CSV line."""
-    decision = row.decision
-    actions = " | ".join(
-        f"{a.description} — {a.organisation.name} — "
-        f"{format_date(a.due_on, 'dd/MM/yyyy')} — {a.status.label}"
-        for a in sorted(decision.actions, key=lambda a: (a.due_on, a.id))
-    )
+def decision_values(view: DecisionView, reader) -> list[str]:
+    """One decision as a CSV line, as the reader may see it: about a case the reader may
+    not see, its kind only."""
+    decision = view.decision
+    actions = ""
+    if not view.is_confidential:
+        actions = " | ".join(
+            f"{a.description} — {a.action.organisation.name} — "
+            f"{format_date(a.action.due_on, 'dd/MM/yyyy')} — {a.action.status.label}"
+            for a in action_views(reader, sorted(decision.actions, key=lambda a: (a.due_on, a.id)))
+        )
     return [
         format_datetime(decision.meeting.starts_at, "dd/MM/yyyy"),
         decision.meeting.committee.name,
         decision.meeting.title,
-        decision.agenda_item.title if decision.agenda_item else "",
-        row.reference,
+        view.item_title,
+        view.reference,
         decision.kind.label,
-        decision.text,
+        view.text,
         ", ".join(o.name for o in decision.organisations),
-        " | ".join(f"{p.organisation.name} : {p.position}" for p in decision.positions),
+        " | ".join(f"{name} : {position}" for name, position in view.positions),
         actions,
     ]
 
 
-def export_decisions(rows: list[DecisionRow], actor: User | None, filters: str) -> str:
-    """The CSV of the decisions, with the audit event of the export."""
+def export_decisions(views: list[DecisionView], actor: User | None, filters: str) -> str:
+    """The CSV of the decisions, with the audit event of the export (and a line in the
+    access log of each household whose decisions it holds)."""
     record_event(
         AuditAction.EXPORT,
         "decision",
         None,
-        f"Export CSV de {len(rows)} décision(s){' — ' + filters if filters else ''}",
+        f"Export CSV de {len(views)} décision(s){' — ' + filters if filters else ''}",
         user=actor,
     )
-    return decisions_csv(rows)
+    audit_reads(views, "Décisions exportées en CSV", AuditAction.EXPORT)
+    return decisions_csv(views, actor)

@@ -10,21 +10,25 @@ from portal.actions import bp
 from portal.actions.forms import (
     ActionFilterForm,
     ActionForm,
+    ActionNoteForm,
     CloseActionForm,
     DecisionFilterForm,
     DecisionForm,
 )
 from portal.actions.services import (
+    add_action_note,
     close_action,
     correct_decision,
     create_action,
-    decision_rows,
     export_decisions,
-    meeting_actions,
-    meeting_decisions,
-    open_actions_before,
     record_decision,
     responsible_clause,
+)
+from portal.case_content import (
+    ActionView,
+    action_views,
+    audit_reads,
+    decision_views,
 )
 from portal.cases.forms import committees_of
 from portal.cases.services import WorkflowError
@@ -46,17 +50,6 @@ from portal.models import (
 )
 
 PARIS = ZoneInfo("Europe/Paris")
-
-
-@bp.app_context_processor
-def meeting_helpers():
-    """What the meeting page's « Décisions et actions » part needs (actions/_meeting_links)."""
-    return {
-        "meeting_decisions": meeting_decisions,
-        "meeting_actions": meeting_actions,
-        "open_actions_before": open_actions_before,
-        "meeting_page": meeting_page,
-    }
 
 
 # Loading: an object the reader may not know about is simply not found ---------------------
@@ -125,24 +118,47 @@ def index():
     page = db.paginate(
         filtered_actions(form), per_page=current_app.config["PER_PAGE"], error_out=False
     )
+    views = action_views(current_user, page.items)
     updatable = {a.id for a in page.items if permissions.can_update_action(current_user, a)}
-    return render_template(
-        "actions/index.html", page=page, form=form, updatable=updatable, today=date.today()
+    rendered = render_template(
+        "actions/index.html",
+        page=page,
+        views=views,
+        form=form,
+        updatable=updatable,
+        today=date.today(),
     )
+    audit_reads(views, "Consultation de « Mes actions »")
+    db.session.commit()
+    return rendered
+
+
+def render_action(action, form=None, note_form=None, status=200):
+    view = ActionView(
+        action,
+        permissions.case_access(current_user, action.case) if action.case else None,
+        permissions.is_action_assignee(current_user, action),
+    )
+    page = render_template(
+        "actions/show.html",
+        action=action,
+        view=view,
+        form=form or CloseActionForm(),
+        note_form=note_form or ActionNoteForm(),
+        can_update=permissions.can_update_action(current_user, action),
+        can_view_meeting=permissions.can_view_meeting(current_user, action.meeting),
+        can_view_case=action.case is not None
+        and permissions.can_view_case(current_user, action.case),
+    )
+    audit_reads([view], "Consultation d'une action de suivi")
+    db.session.commit()
+    return page, status
 
 
 @bp.route("/<int:action_id>")
 @login_required
 def show(action_id):
-    action = load_action(action_id)
-    return render_template(
-        "actions/show.html",
-        action=action,
-        form=CloseActionForm(),
-        can_update=permissions.can_update_action(current_user, action),
-        can_view_case=action.case is not None
-        and permissions.can_view_case(current_user, action.case),
-    )
+    return render_action(load_action(action_id))
 
 
 def finish(action_id: int, status: ActionStatus):
@@ -165,14 +181,27 @@ def finish(action_id: int, status: ActionStatus):
             else:
                 flash(_("L'action est marquée comme annulée."), "success")
             return redirect(safe_next() or url_for("actions.show", action_id=action.id))
-    return render_template(
-        "actions/show.html",
-        action=action,
-        form=form,
-        can_update=True,
-        can_view_case=action.case is not None
-        and permissions.can_view_case(current_user, action.case),
-    ), 400
+    return render_action(action, form=form, status=400)
+
+
+@bp.route("/<int:action_id>/notes", methods=["POST"])
+@login_required
+def add_note(action_id):
+    """Where the action stands: a note by its organisation or the organisers."""
+    action = load_action(action_id)
+    require(permissions.can_update_action(current_user, action))
+    form = ActionNoteForm()
+    if form.validate_on_submit():
+        try:
+            add_action_note(action, current_user._get_current_object(), form.text.data)
+        except WorkflowError as error:
+            db.session.rollback()
+            form.text.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("La note est ajoutée à l'action."), "success")
+            return redirect(url_for("actions.show", action_id=action.id) + "#notes")
+    return render_action(action, note_form=form, status=400)
 
 
 def safe_next() -> str | None:
@@ -196,20 +225,13 @@ def cancel(action_id):
 # Recording decisions and actions -----------------------------------------------------------
 
 
-def meeting_page(meeting: Meeting) -> str:
-    """The meeting's page when the meetings feature has one, else the decisions list."""
-    if "meetings.show" in current_app.view_functions:
-        return url_for("meetings.show", meeting_id=meeting.id)
-    return url_for("actions.decisions", committee=meeting.committee_id)
-
-
 @bp.route("/meetings/<int:meeting_id>/decisions/new", methods=["GET", "POST"])
 @login_required
 def new_decision(meeting_id):
     """Record a joint decision, on an agenda item (and its case) or on the meeting."""
     meeting = load_meeting(meeting_id)
     require(permissions.can_record_decisions(current_user, meeting))
-    form = DecisionForm(meeting=meeting)
+    form = DecisionForm(meeting=meeting, reader=current_user)
     if not form.is_submitted():
         form.agenda_item_id.data = request.args.get("item", type=int)
         form.organisation_ids.data = default_participants(meeting)
@@ -273,7 +295,9 @@ def edit_decision(decision_id):
     require(permissions.can_correct_decision(current_user, decision, minutes_of(meeting)))
     # The recorded values fill the form on GET only: a POST must carry them all.
     form = DecisionForm(
-        meeting=meeting, data=None if request.method == "POST" else decision_form_data(decision)
+        meeting=meeting,
+        reader=current_user,
+        data=None if request.method == "POST" else decision_form_data(decision),
     )
     form.submit.label.text = _("Enregistrer la correction")
     if form.validate_on_submit():
@@ -312,18 +336,31 @@ def default_participants(meeting: Meeting) -> list[int]:
 @bp.route("/decisions/<int:decision_id>")
 @login_required
 def decision(decision_id):
+    """A decision as the reader may see it: about a case the reader may not see, its kind
+    only; the reading of a case's decision is in its household's access log."""
     decision = load_decision(decision_id)
-    return render_template(
+    reader = current_user._get_current_object()
+    (view,) = decision_views(reader, [decision])
+    actions = (
+        []
+        if view.is_confidential
+        else action_views(reader, sorted(decision.actions, key=lambda a: (a.due_on, a.id)))
+    )
+    minutes = minutes_of(decision.meeting)
+    page = render_template(
         "actions/decision.html",
         decision=decision,
-        reference=decision.case.household.reference if decision.case else "",
+        view=view,
+        actions=actions,
         can_view_case=decision.case is not None
-        and permissions.can_view_case(current_user, decision.case),
-        can_record=permissions.can_record_decisions(current_user, decision.meeting),
-        can_correct=permissions.can_correct_decision(
-            current_user, decision, minutes_of(decision.meeting)
-        ),
+        and permissions.can_view_case(reader, decision.case),
+        can_record=permissions.can_record_decisions(reader, decision.meeting)
+        and permissions.record_is_open(minutes),
+        can_correct=permissions.can_correct_decision(reader, decision, minutes),
     )
+    audit_reads([view, *actions], "Consultation d'une décision")
+    db.session.commit()
+    return page
 
 
 @bp.route("/meetings/<int:meeting_id>/new", methods=["GET", "POST"])
@@ -333,7 +370,7 @@ def new_action(meeting_id):
     « Mes actions » until it is done."""
     meeting = load_meeting(meeting_id)
     require(permissions.can_record_decisions(current_user, meeting))
-    form = ActionForm(meeting=meeting)
+    form = ActionForm(meeting=meeting, reader=current_user)
     if not form.is_submitted():
         form.decision_id.data = request.args.get("decision", type=int)
     if form.validate_on_submit():
@@ -401,9 +438,11 @@ def decisions():
     page = db.paginate(
         filtered_decisions(form), per_page=current_app.config["PER_PAGE"], error_out=False
     )
-    return render_template(
-        "actions/decisions.html", page=page, form=form, rows=decision_rows(page.items)
-    )
+    views = decision_views(current_user, page.items)
+    rendered = render_template("actions/decisions.html", page=page, form=form, views=views)
+    audit_reads(views, "Consultation de la liste des décisions")
+    db.session.commit()
+    return rendered
 
 
 def filters_summary(form: DecisionFilterForm) -> str:
@@ -427,10 +466,9 @@ def export():
     trail."""
     require(permissions.is_staff(current_user))
     form = DecisionFilterForm(formdata=request.args, committees=visible_committees())
-    rows = decision_rows(db.session.scalars(filtered_decisions(form)).unique())
-    content = export_decisions(
-        rows, current_user._get_current_object(), filters_summary(form) if form.validate() else ""
-    )
+    reader = current_user._get_current_object()
+    views = decision_views(reader, db.session.scalars(filtered_decisions(form)).unique())
+    content = export_decisions(views, reader, filters_summary(form) if form.validate() else "")
     db.session.commit()
     return Response(
         content.encode("utf-8"),

@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("candidacies", __name__, url_prefix="/siao")
-
-from portal.candidacies import views  # noqa: E402, F401

@@ -2,6 +2,7 @@ import re
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import format_datetime
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -304,4 +305,30 @@ class CaseFilterForm(BaseForm):
         organisations = db.session.scalars(sa.select(Organisation).order_by(Organisation.name))
         self.organisation.choices = choices(
             [("", _("Toutes")), *((o.id, o.name) for o in organisations)]
+        )
+
+
+class AgendaChoiceForm(BaseForm):
+    """« Inscrire à l'ordre du jour »: which meeting."""
+
+    meeting_id = SelectField(
+        _l("Réunion"),
+        coerce=optional_int,
+        validators=[required(_l("Choisissez une réunion à venir."))],
+        description=_l(
+            "Si votre organisation n'organise pas cette réunion, la situation est proposée à "
+            "ses organisateurs, qui l'inscrivent."
+        ),
+    )
+    submit = SubmitField(_l("Inscrire à l'ordre du jour"))
+
+    def __init__(self, *args, meetings, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.meetings = {m.id: m for m in meetings}
+        self.meeting_id.choices = choices(
+            [("", _("— Choisissez la réunion —"))]
+            + [
+                (m.id, f"{m.title} — {format_datetime(m.starts_at, _('d MMMM yyyy'))}")
+                for m in meetings
+            ]
         )

@@ -272,12 +272,17 @@ class Transition:
     label: str
     sources: tuple[CaseStatus, ...]
     target: CaseStatus
+    # Moved by the case's organisation with a button; the others follow the agenda and the
+    # committee's decisions (a button « Décision prise » that recorded none would lie).
+    manual: bool = False
 
 
 TRANSITIONS = {
     t.name: t
     for t in (
-        Transition("submit", _l("Soumettre au comité"), (CaseStatus.DRAFT,), CaseStatus.SUBMITTED),
+        Transition(
+            "submit", _l("Soumettre au comité"), (CaseStatus.DRAFT,), CaseStatus.SUBMITTED, True
+        ),
         Transition(
             "put_on_agenda",
             _l("Inscrire à l'ordre du jour"),
@@ -298,21 +303,35 @@ TRANSITIONS = {
             _l("Clore la situation"),
             (CaseStatus.DRAFT, CaseStatus.SUBMITTED, CaseStatus.ON_AGENDA, CaseStatus.DECIDED),
             CaseStatus.CLOSED,
+            True,
         ),
         Transition(
-            "reopen", _l("Rouvrir"), (CaseStatus.CLOSED, CaseStatus.DECIDED), CaseStatus.SUBMITTED
+            "reopen",
+            _l("Rouvrir"),
+            (CaseStatus.CLOSED, CaseStatus.DECIDED),
+            CaseStatus.SUBMITTED,
+            True,
         ),
     )
 }
 
 
 def available_transitions(case: Case) -> list[Transition]:
-    return [t for t in TRANSITIONS.values() if case.status in t.sources]
+    """The buttons of the case page."""
+    return [t for t in TRANSITIONS.values() if case.status in t.sources and t.manual]
 
 
-def change_status(case: Case, transition_name: str, actor: User) -> None:
-    """Move a case along its workflow; anything not in the table is refused."""
+def change_status(case: Case, transition_name: str, actor: User, *, manual: bool = False) -> None:
+    """Move a case along its workflow; anything not in the table is refused, and so is,
+    from a button (``manual``), a step that only the agenda or a decision takes."""
     transition = TRANSITIONS.get(transition_name)
+    if manual and transition is not None and not transition.manual:
+        raise WorkflowError(
+            _(
+                "Cette étape suit l'ordre du jour et les décisions de l'instance : inscrivez "
+                "la situation à une réunion, ou enregistrez la décision prise."
+            )
+        )
     if case.household.anonymised_at is not None:
         # Reopened, it would gather new notes and files that retention never erases again.
         raise WorkflowError(_("Le dossier de ce ménage est anonymisé : la situation reste close."))

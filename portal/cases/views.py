@@ -15,8 +15,10 @@ from flask import (
 from flask_login import current_user, login_required
 
 from portal import permissions
+from portal.case_content import decision_views
 from portal.cases import bp, storage
 from portal.cases.forms import (
+    AgendaChoiceForm,
     AttachmentForm,
     CaseFilterForm,
     CaseForm,
@@ -47,8 +49,19 @@ from portal.cases.services import (
 from portal.extensions import db
 from portal.i18n import _
 from portal.loading import get_visible_or_404, require
+from portal.meetings.services import (
+    accept_proposal,
+    case_decisions,
+    case_proposals,
+    decline_proposal,
+    may_answer_proposal,
+    put_case_on_agenda,
+    upcoming_meetings_for,
+    withdraw_case_from_agendas,
+)
 from portal.models import (
     AccessLevel,
+    AgendaProposal,
     Case,
     CaseAttachment,
     CaseEvent,
@@ -301,10 +314,17 @@ def show(case_id):
         .order_by(CaseEvent.created, CaseEvent.id)
     ).all()
     can_manage = permissions.can_manage_case(current_user, case)
+    reader = current_user._get_current_object()
+    agenda_form = None
+    if permissions.can_propose_for_agenda(reader, case):
+        agenda_form = AgendaChoiceForm(meetings=upcoming_meetings_for(case, reader))
     # Render before committing: a commit expires every loaded object, and the template
     # would then reload each event and note with its own query.
     page = render_template(
         "cases/show.html",
+        agenda_form=agenda_form,
+        proposals=case_proposals(case) if can_manage else [],
+        decisions=decision_views(reader, case_decisions(case, reader)),
         case=case,
         access=access,
         CaseAccess=CaseAccess,
@@ -356,7 +376,12 @@ def status(case_id):
     case = load_case(case_id)
     require(permissions.can_manage_case(current_user, case))
     try:
-        change_status(case, request.form.get("transition", ""), current_user._get_current_object())
+        change_status(
+            case,
+            request.form.get("transition", ""),
+            current_user._get_current_object(),
+            manual=True,
+        )
     except WorkflowError as error:
         db.session.rollback()
         flash(str(error), "error")
@@ -490,3 +515,98 @@ def delete_attachment(case_id, attachment_id):
     storage.delete(stored_name)
     flash(_("La pièce jointe est supprimée."), "success")
     return back_to(case, "#pieces")
+
+
+# The agenda: a case goes on it only with its organisation's agreement --------------------
+
+
+@bp.route("/<int:case_id>/agenda", methods=["POST"])
+@login_required
+def put_on_agenda(case_id):
+    """« Inscrire à l'ordre du jour »: straight onto the agenda when the case's organisation
+    organises the meeting, else proposed to its organisers."""
+    case = load_case(case_id)
+    require(permissions.can_propose_for_agenda(current_user, case))
+    reader = current_user._get_current_object()
+    form = AgendaChoiceForm(meetings=upcoming_meetings_for(case, reader))
+    if not form.validate_on_submit() or form.meeting_id.data not in form.meetings:
+        flash(_("Choisissez une réunion à venir de l'instance de la situation."), "error")
+        return back_to(case, "#ordre-du-jour")
+    meeting = form.meetings[form.meeting_id.data]
+    try:
+        item = put_case_on_agenda(case, meeting, reader)
+    except WorkflowError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return back_to(case, "#ordre-du-jour")
+    db.session.commit()
+    if item is not None:
+        flash(
+            _("La situation est inscrite à l'ordre du jour de « %(title)s ».", title=meeting.title),
+            "success",
+        )
+    else:
+        flash(
+            _(
+                "La situation est proposée aux organisateurs de « %(title)s » : elle sera à "
+                "l'ordre du jour dès qu'ils l'y inscrivent.",
+                title=meeting.title,
+            ),
+            "success",
+        )
+    return back_to(case, "#ordre-du-jour")
+
+
+@bp.route("/<int:case_id>/agenda/withdraw", methods=["POST"])
+@login_required
+def withdraw_from_agendas(case_id):
+    """The case's organisation withdraws its agreement: the case leaves the agendas of the
+    meetings to come."""
+    case = load_case(case_id)
+    require(permissions.can_manage_case(current_user, case))
+    try:
+        count = withdraw_case_from_agendas(case, current_user._get_current_object())
+    except WorkflowError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return back_to(case, "#ordre-du-jour")
+    db.session.commit()
+    flash(
+        _("La situation est retirée de l'ordre du jour des réunions à venir.")
+        if count
+        else _("La situation n'était à l'ordre du jour d'aucune réunion à venir."),
+        "success",
+    )
+    return back_to(case, "#ordre-du-jour")
+
+
+@bp.route(
+    "/<int:case_id>/proposals/<int:proposal_id>/<any(accept, decline):answer>", methods=["POST"]
+)
+@login_required
+def answer_proposal(case_id, proposal_id, answer):
+    """The case's organisation answers the organisers' request to discuss the case."""
+    case = load_case(case_id)
+    require(permissions.can_manage_case(current_user, case))
+    proposal = db.session.get(AgendaProposal, proposal_id)
+    if proposal is None or proposal.case_id != case.id:
+        abort(404)
+    require(may_answer_proposal(current_user, proposal))
+    actor = current_user._get_current_object()
+    try:
+        if answer == "accept":
+            accept_proposal(proposal, actor)
+        else:
+            decline_proposal(proposal, actor)
+    except WorkflowError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return back_to(case, "#ordre-du-jour")
+    db.session.commit()
+    flash(
+        _("La situation est inscrite à l'ordre du jour.")
+        if answer == "accept"
+        else _("La demande d'inscription est refusée."),
+        "success",
+    )
+    return back_to(case, "#ordre-du-jour")

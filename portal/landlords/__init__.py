@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("landlords", __name__, url_prefix="/landlords")
-
-from portal.landlords import views  # noqa: E402, F401

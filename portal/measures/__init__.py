@@ -4,5 +4,3 @@ the month-by-month rent record and the fiche-bilan for the State service."""
 from flask import Blueprint
 
 bp = Blueprint("measures", __name__, url_prefix="/measures")
-
-from portal.measures import views  # noqa: E402, F401

@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
-
-from portal.meetings import views  # noqa: E402, F401

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from icalendar import Calendar, Event
 
+from portal.case_content import ActionView, action_views
 from portal.i18n import _
 from portal.meetings.forms import PARIS
 from portal.models import (
@@ -17,9 +18,11 @@ from portal.models import (
     FollowUpAction,
     InvitationResponse,
     Meeting,
+    MeetingInvitee,
     now_utc,
 )
 from portal.outbox.services import public_url_for
+from portal.permissions import invitation_of
 
 PRODID = "-//Portail partenaires//Parcours logement//FR"
 CONTENT_TYPE = "text/calendar; charset=utf-8"
@@ -55,7 +58,11 @@ def finish(calendar: Calendar) -> bytes:
     return calendar.to_ical()
 
 
-def meeting_event(meeting: Meeting, *, cancelled: bool = False) -> Event:
+def meeting_event(
+    meeting: Meeting, *, cancelled: bool = False, attendee: MeetingInvitee | None = None
+) -> Event:
+    """The event; ``attendee``, the one invitee it is for (no other invitee's address is
+    ever written in it)."""
     event = Event()
     event.add("uid", meeting.uid)
     event.add("sequence", meeting.sequence)
@@ -82,30 +89,33 @@ def meeting_event(meeting: Meeting, *, cancelled: bool = False) -> Event:
             f"mailto:{meeting.organiser.email}",
             parameters={"cn": meeting.organiser.full_name},
         )
-    for invitee in meeting.invitees:
+    if attendee is not None:
         # Answers are given on the portal, not by replying to the calendar message.
         event.add(
             "attendee",
-            f"mailto:{invitee.user.email}",
+            f"mailto:{attendee.user.email}",
             parameters={
-                "cn": invitee.user.full_name,
+                "cn": attendee.user.full_name,
                 "role": "REQ-PARTICIPANT",
-                "partstat": PARTSTAT[invitee.response],
+                "partstat": PARTSTAT[attendee.response],
                 "rsvp": "FALSE",
             },
         )
     return event
 
 
-def meeting_ics(meeting: Meeting, method: str = "PUBLISH") -> bytes:
+def meeting_ics(
+    meeting: Meeting, method: str = "PUBLISH", attendee: MeetingInvitee | None = None
+) -> bytes:
     """One meeting: METHOD:REQUEST for invitations and changes, CANCEL to withdraw it."""
     calendar = new_calendar(method)
-    calendar.add_component(meeting_event(meeting, cancelled=method == "CANCEL"))
+    calendar.add_component(meeting_event(meeting, cancelled=method == "CANCEL", attendee=attendee))
     return finish(calendar)
 
 
-def action_event(action: FollowUpAction) -> Event:
-    """An open action's due date, as an all-day event."""
+def action_event(view: ActionView) -> Event:
+    """An open action's due date, as an all-day event, as its reader may see it."""
+    action = view.action
     event = Event()
     event.add("uid", f"action-{action.id}@portail-partenaires")
     event.add("dtstamp", now_utc())
@@ -121,7 +131,7 @@ def action_event(action: FollowUpAction) -> Event:
     decided = _("Décidée en réunion : %(title)s", title=action.meeting.title)
     event.add(
         "description",
-        f"{action.description}\n\n{decided}\n{public_url_for('actions.index')}",
+        f"{view.description}\n\n{decided}\n{public_url_for('actions.index')}",
     )
     event.add("transp", "TRANSPARENT")
     return event
@@ -132,8 +142,8 @@ def feed_ics(user, meetings: list[Meeting], actions: list[FollowUpAction]) -> by
     calendar = new_calendar(name=f"Portail partenaires — {user.full_name}")
     calendar.add("refresh-interval", timedelta(hours=1), parameters={"value": "DURATION"})
     for meeting in meetings:
-        calendar.add_component(meeting_event(meeting))
-    for action in actions:
-        if action.status == ActionStatus.OPEN:
-            calendar.add_component(action_event(action))
+        calendar.add_component(meeting_event(meeting, attendee=invitation_of(user, meeting)))
+    for view in action_views(user, actions):
+        if view.action.status == ActionStatus.OPEN:
+            calendar.add_component(action_event(view))
     return finish(calendar)

@@ -38,6 +38,7 @@ from portal.models import (
     UserKind,
     now_utc,
 )
+from portal.organisations.services import organisations_without_accounts
 
 PARIS = ZoneInfo("Europe/Paris")
 ANSWERS = (InvitationResponse.ACCEPTED, InvitationResponse.DECLINED, InvitationResponse.EXCUSED)
@@ -134,11 +135,21 @@ class MeetingForm(BaseForm):
             # A meeting stays with its committee.
             self.committee_id.choices = choices([(meeting.committee_id, meeting.committee.name)])
             self.committee_id.data = meeting.committee_id
-        organisations = db.session.scalars(
-            sa.select(Organisation).where(Organisation.active).order_by(Organisation.name)
+        organisations = list(
+            db.session.scalars(
+                sa.select(Organisation).where(Organisation.active).order_by(Organisation.name)
+            )
         )
+        # An organisation without an active account cannot be reached: say so, never skip
+        # it silently.
+        unreachable = {o.id for o in organisations_without_accounts(organisations)}
         self.organisation_ids.choices = choices(
-            (o.id, f"{o.name} ({o.kind.label})") for o in organisations
+            (
+                o.id,
+                f"{o.name} ({o.kind.label})"
+                + (_(" — aucun compte actif : invitez un membre") if o.id in unreachable else ""),
+            )
+            for o in organisations
         )
         self.user_ids.choices = choices(
             (u.id, f"{u.full_name} ({', '.join(o.name for o in u.organisations)})")
@@ -190,30 +201,88 @@ class MeetingForm(BaseForm):
         }
 
 
+OPINION_MAX = 2000
+
+
+def only_when_excused(form, field):
+    if field.data and form.response.data != InvitationResponse.EXCUSED.value:
+        raise ValidationError(
+            _(
+                "Un avis écrit accompagne une réponse « %(excused)s ».",
+                excused=InvitationResponse.EXCUSED.label,
+            )
+        )
+
+
 class AnswerForm(BaseForm):
+    opinion_items: list = []  # the agenda items one may give an opinion on (``answer_form``)
+
     response = RadioField(
         _l("Votre réponse"),
         choices=choices((a.value, a.lazy_label) for a in ANSWERS),
         validators=[required(_l("Choisissez votre réponse."))],
     )
     opinion = TextAreaField(
-        _l("Avis écrit (si vous êtes excusé)"),
-        validators=[max_length(2000)],
+        _l("Avis écrit général (si vous êtes excusé)"),
+        validators=[max_length(OPINION_MAX), only_when_excused],
         description=_l(
-            "Il est joint à l'ordre du jour et lu en séance. Aucune information "
-            "de santé ni judiciaire."
+            "Lu par tous les invités et joint à l'ordre du jour : n'y parlez d'aucune "
+            "situation (donnez votre avis sur une situation dans le champ de son point). "
+            "Aucune information de santé ni judiciaire."
         ),
     )
     submit = SubmitField(_l("Envoyer ma réponse"))
 
-    def validate_opinion(self, field):
-        if field.data and self.response.data != InvitationResponse.EXCUSED.value:
-            raise ValidationError(
-                _(
-                    "Un avis écrit accompagne une réponse « %(excused)s ».",
-                    excused=InvitationResponse.EXCUSED.label,
-                )
-            )
+    @property
+    def item_opinions(self) -> dict[int, str]:
+        return {
+            view.item.id: self[f"item_opinion_{view.item.id}"].data or ""
+            for view in self.opinion_items
+        }
+
+
+def answer_form(items, **kwargs) -> AnswerForm:
+    """The answer form, with an opinion field for each agenda item whose notes the invitee
+    may read (on a case: read only by the partners who may read its discussion)."""
+    readable = [view for view in items if view.shows_notes]
+
+    class Form(AnswerForm):
+        opinion_items = readable
+
+    for view in readable:
+        setattr(
+            Form,
+            f"item_opinion_{view.item.id}",
+            TextAreaField(
+                _("Avis sur le point « %(title)s »", title=view.title),
+                validators=[max_length(OPINION_MAX), only_when_excused],
+                description=_(
+                    "Lu par les seuls partenaires qui voient cette situation."
+                    if view.item.case is not None
+                    else "Lu par tous les invités."
+                ),
+            ),
+        )
+    return Form(**kwargs)
+
+
+class CoOrganiserForm(BaseForm):
+    person = SelectField(
+        _l("Co-organisateur"), validators=[required(_l("Choisissez une personne."))]
+    )
+    submit = SubmitField(_l("Nommer co-organisateur"))
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.candidates = {f"{u.id}-{o.id}": (u, o) for u, o in candidates}
+        self.person.choices = choices(
+            [("", _("— Choisissez —"))]
+            + [(key, f"{u.full_name} ({o.name})") for key, (u, o) in self.candidates.items()]
+        )
+
+    @property
+    def chosen(self):
+        return self.candidates.get(self.person.data)
 
 
 class AgendaItemForm(BaseForm):
@@ -221,13 +290,21 @@ class AgendaItemForm(BaseForm):
         _l("Situation présentée"),
         coerce=lambda v: int(v) if v else None,
         validators=[Optional()],
-        description=_l("Seules les situations soumises à cette instance peuvent être inscrites."),
+        description=_l(
+            "Seules les situations soumises à cette instance peuvent être inscrites ; une "
+            "situation suivie par une autre organisation que la vôtre lui est proposée, et "
+            "n'est inscrite qu'avec son accord."
+        ),
     )
     title = text_field(
         _l("Titre du point"),
         200,
         optional=True,
-        description=_l("Facultatif pour une situation : « Étude de situation » par défaut."),
+        description=_l(
+            "Lu par tous les invités (pour une situation, par ceux qui la voient) : n'y "
+            "écrivez aucun nom. Facultatif pour une situation : « Étude de situation » par "
+            "défaut."
+        ),
     )
     duration_minutes = IntegerField(
         _l("Durée (minutes)"),

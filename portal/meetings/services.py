@@ -5,6 +5,7 @@ E-mails are queued in the same transaction, with their iCalendar attachment.
 """
 
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -13,35 +14,41 @@ from flask_babel import format_datetime
 
 from portal import permissions
 from portal.audit import record_event
+from portal.case_content import ItemView, item_views
 from portal.cases.services import WorkflowError, add_event, change_status
 from portal.extensions import db
 from portal.i18n import N_, _
 from portal.meetings.calendar import CONTENT_TYPE, meeting_ics
 from portal.meetings.forms import PARIS
 from portal.models import (
-    ActionStatus,
     AgendaItem,
+    AgendaProposal,
     Attendance,
     AuditAction,
     Case,
     CaseEventKind,
     CaseStatus,
     Committee,
+    CoOrganiser,
+    Decision,
+    DecisionKind,
     FollowUpAction,
     Household,
     InvitationResponse,
+    ItemOpinion,
     Meeting,
     MeetingInvitee,
     MeetingStatus,
     Membership,
     Organisation,
+    ProposalOrigin,
+    ProposalStatus,
     User,
     UserKind,
     now_utc,
 )
 from portal.models.people import load_memberships
 from portal.outbox.services import Attachment, public_url_for, queue_email
-from portal.permissions import CaseAccess
 
 # What changes a meeting for the invitees' calendars (and raises its SEQUENCE).
 EVENT_FIELDS = ("kind", "title", "starts_at", "duration_minutes", "location", "video_link")
@@ -145,17 +152,46 @@ def invitation_choices(meeting: Meeting) -> tuple[list[int], list[int]]:
     return sorted(organisation_ids), user_ids
 
 
+def organising_organisation(committee: Committee, organiser: User) -> Organisation | None:
+    """The organisation a person schedules a committee's meeting for: the secretariat if
+    they belong to it, else one of the committee's organisations, else their first."""
+    organisations = organiser.organisations
+    preferred = [committee.secretariat_id, *(o.id for o in committee.organisations)]
+    for organisation_id in preferred:
+        found = next((o for o in organisations if o.id == organisation_id), None)
+        if found is not None:
+            return found
+    return organisations[0] if organisations else None
+
+
 def schedule_meeting(
-    committee: Committee, organiser: User, data: dict, *, notify: bool = True
+    committee: Committee,
+    organiser: User,
+    data: dict,
+    *,
+    organisation: Organisation | None = None,
+    notify: bool = True,
 ) -> Meeting:
+    """Schedule a meeting; the organiser is invited, « présent » unless they say otherwise,
+    and cases the committee adjourned are proposed for its agenda."""
+    organisation = organisation or organising_organisation(committee, organiser)
     meeting = Meeting(
         committee=committee,
         organiser=organiser,
+        organiser_organisation=organisation,
         **{name: data[name] for name in EVENT_FIELDS},
     )
     db.session.add(meeting)
     db.session.flush()
-    sync_invitees(meeting, wanted_invitees(committee, data["organisation_ids"], data["user_ids"]))
+    wanted = wanted_invitees(committee, data["organisation_ids"], data["user_ids"])
+    if organisation is not None:
+        wanted.setdefault(organiser.id, organisation.id)
+    sync_invitees(meeting, wanted)
+    own = meeting.invitee(organiser.id)
+    if own is not None:
+        own.response = InvitationResponse.ACCEPTED
+        own.responded_at = now_utc()
+    propose_adjourned_cases(meeting, organiser)
     record_event(
         AuditAction.CREATE,
         "meeting",
@@ -226,11 +262,12 @@ def cancel_meeting(meeting: Meeting, actor: User, *, notify: bool = True) -> Non
         send_cancellations(meeting, meeting.invitees)
 
 
-def calendar_attachment(meeting: Meeting, method: str) -> Attachment:
+def calendar_attachment(meeting: Meeting, method: str, invitee: MeetingInvitee) -> Attachment:
+    """The event for one invitee: it names them, not the other invitees."""
     return Attachment(
         "invitation.ics" if method == "REQUEST" else "annulation.ics",
         CONTENT_TYPE.replace("; ", f"; method={method}; "),
-        meeting_ics(meeting, method),
+        meeting_ics(meeting, method, attendee=invitee),
     )
 
 
@@ -238,18 +275,20 @@ def send_invitations(meeting: Meeting, invitees, template: str, subject: str) ->
     """``subject``: one of the *_SUBJECT messages above, still untranslated."""
     if not invitees:
         return
-    attachment = calendar_attachment(meeting, "REQUEST")
     load_memberships([i.user for i in invitees])  # each e-mail shows the agenda as allowed
     for invitee in invitees:
         queue_meeting_email(
-            meeting, invitee, template, meeting_subject(subject, meeting), attachment
+            meeting,
+            invitee,
+            template,
+            meeting_subject(subject, meeting),
+            calendar_attachment(meeting, "REQUEST", invitee),
         )
 
 
 def send_cancellations(meeting: Meeting, invitees, *, withdrawn: bool = False) -> None:
     if not invitees:
         return
-    attachment = calendar_attachment(meeting, "CANCEL")
     subject = WITHDRAWN_SUBJECT if withdrawn else CANCELLED_SUBJECT
     load_memberships([i.user for i in invitees])
     for invitee in invitees:
@@ -258,7 +297,7 @@ def send_cancellations(meeting: Meeting, invitees, *, withdrawn: bool = False) -
             invitee,
             "meeting_cancelled",
             meeting_subject(subject, meeting),
-            attachment,
+            calendar_attachment(meeting, "CANCEL", invitee),
             withdrawn=withdrawn,
         )
 
@@ -283,14 +322,42 @@ def queue_meeting_email(meeting, invitee, template, subject, attachment=None, **
 
 
 def answer_invitation(
-    meeting: Meeting, user: User, response: InvitationResponse, opinion: str
+    meeting: Meeting,
+    user: User,
+    response: InvitationResponse,
+    opinion: str,
+    item_opinions: dict[int, str] | None = None,
 ) -> MeetingInvitee:
-    invitee = meeting.invitee(user.id)
+    """Record an answer. An excused partner may write a general opinion (read by every
+    invitee) and an opinion on each agenda item it may read (read by those who may read
+    that item's discussion)."""
+    invitee = permissions.invitation_of(user, meeting)
     if invitee is None or meeting.is_cancelled:
         raise WorkflowError(_("Vous n'êtes pas invité à cette réunion."))
+    excused = response == InvitationResponse.EXCUSED
+    items = {item.id: item for item in meeting.agenda_items}
+    wanted = {
+        item_id: text.strip()
+        for item_id, text in (item_opinions or {}).items()
+        if excused and text and text.strip()
+    }
+    if any(
+        item_id not in items or not permissions.can_read_item_notes(user, items[item_id])
+        for item_id in wanted
+    ):
+        raise WorkflowError(_("Vous ne pouvez donner un avis que sur les points que vous voyez."))
     invitee.response = response
-    invitee.opinion = opinion if response == InvitationResponse.EXCUSED else ""
+    invitee.opinion = opinion if excused else ""
     invitee.responded_at = now_utc()
+    kept = {o.agenda_item_id: o for o in invitee.item_opinions}
+    for item_id, opinion_row in kept.items():
+        if item_id not in wanted and permissions.can_read_item_notes(user, opinion_row.agenda_item):
+            invitee.item_opinions.remove(opinion_row)
+    for item_id, text in wanted.items():
+        if item_id in kept:
+            kept[item_id].text = text
+        else:
+            invitee.item_opinions.append(ItemOpinion(agenda_item=items[item_id], text=text))
     db.session.flush()
     record_event(
         AuditAction.CHANGE,
@@ -390,13 +457,10 @@ def load_agenda(meeting: Meeting) -> None:
     sa.orm.attributes.set_committed_value(meeting, "agenda_items", items)
 
 
-def agenda_for(meeting: Meeting, reader) -> list[tuple[AgendaItem, CaseAccess | None]]:
-    """Each item with how much of its case the reader may see (None: no case)."""
+def agenda_for(meeting: Meeting, reader) -> list[ItemView]:
+    """The agenda as the reader may see it."""
     load_agenda(meeting)
-    return [
-        (item, permissions.case_access(reader, item.case) if item.case else None)
-        for item in meeting.agenda_items
-    ]
+    return item_views(reader, meeting.agenda_items)
 
 
 def renumber(meeting: Meeting, items: list[AgendaItem]) -> None:
@@ -406,17 +470,24 @@ def renumber(meeting: Meeting, items: list[AgendaItem]) -> None:
     db.session.expire(meeting, ["agenda_items"])
 
 
-def add_agenda_item(meeting: Meeting, data: dict, actor: User) -> AgendaItem:
+def add_agenda_item(
+    meeting: Meeting, data: dict, actor: User | None, *, agreed_by: User | None = None
+) -> AgendaItem:
+    """Add a point to the agenda. A case goes on it only by the organisation that follows
+    it: ``actor`` manages the case, or ``agreed_by`` (who does) agreed to it."""
     if meeting.is_cancelled:
         raise WorkflowError(_("Une réunion annulée n'a plus d'ordre du jour."))
     case = data.get("case")
-    if case is not None and case not in pickable_cases(meeting):
-        raise WorkflowError(
-            _(
-                "Cette situation ne peut pas être inscrite : seules les situations soumises "
-                "à cette instance peuvent l'être."
+    if case is not None:
+        check_case_can_go_on(meeting, case)
+        owner = agreed_by or actor
+        if owner is None or not permissions.can_manage_case(owner, case):
+            raise WorkflowError(
+                _(
+                    "Seule l'organisation qui suit cette situation peut l'inscrire à l'ordre "
+                    "du jour : demandez-lui son accord."
+                )
             )
-        )
     item = AgendaItem(
         meeting=meeting,
         position=len(meeting.agenda_items),
@@ -428,14 +499,19 @@ def add_agenda_item(meeting: Meeting, data: dict, actor: User) -> AgendaItem:
     db.session.add(item)
     db.session.flush()
     if case is not None:
+        # The status moves by the organisation that follows the case (or its agreement).
         if case.status == CaseStatus.SUBMITTED:
-            change_status(case, "put_on_agenda", actor)
+            change_status(case, "put_on_agenda", agreed_by or actor)
         add_event(
             case,
             CaseEventKind.MEETING,
             f"Inscrite à l'ordre du jour : {meeting.title} du {when(meeting)}",
-            actor,
+            agreed_by or actor,
         )
+        for proposal in pending_proposals(meeting, case):
+            proposal.status = ProposalStatus.ACCEPTED
+            proposal.answered_by = actor
+            proposal.answered_at = now_utc()
     record_event(
         AuditAction.CHANGE,
         "meeting",
@@ -444,6 +520,305 @@ def add_agenda_item(meeting: Meeting, data: dict, actor: User) -> AgendaItem:
         user=actor,
     )
     return item
+
+
+def check_case_can_go_on(meeting: Meeting, case: Case) -> None:
+    if case not in pickable_cases(meeting):
+        raise WorkflowError(
+            _(
+                "Cette situation ne peut pas être inscrite : seules les situations soumises "
+                "à cette instance, et qui ne sont pas déjà à l'ordre du jour de cette réunion "
+                "ou d'une autre à venir, peuvent l'être."
+            )
+        )
+
+
+# Proposals: a case reaches an agenda with the agreement of the organisation that follows it.
+
+
+def pending_proposals(meeting: Meeting, case: Case) -> list[AgendaProposal]:
+    return list(
+        db.session.scalars(
+            sa.select(AgendaProposal).where(
+                AgendaProposal.meeting_id == meeting.id,
+                AgendaProposal.case_id == case.id,
+                AgendaProposal.status == ProposalStatus.PENDING,
+            )
+        )
+    )
+
+
+def propose_case(
+    meeting: Meeting, case: Case, actor: User | None, origin: ProposalOrigin
+) -> AgendaProposal | None:
+    """Propose a case for a meeting's agenda: by its organisation (the organisers answer),
+    by the organisers (the case's organisation answers), or after an adjournment (the
+    organisers answer). Nothing new when one is already pending or the case is on it."""
+    if meeting.is_cancelled:
+        raise WorkflowError(_("Une réunion annulée n'a plus d'ordre du jour."))
+    check_case_can_go_on(meeting, case)
+    if any(item.case_id == case.id for item in meeting.agenda_items):
+        return None
+    existing = pending_proposals(meeting, case)
+    if existing:
+        return existing[0]
+    proposal = AgendaProposal(meeting=meeting, case=case, origin=origin, proposed_by=actor)
+    db.session.add(proposal)
+    db.session.flush()
+    add_event(
+        case,
+        CaseEventKind.MEETING,
+        f"Proposée pour l'ordre du jour : {meeting.title} du {when(meeting)} "
+        f"({origin.label.lower()})",
+        actor,
+    )
+    record_event(
+        AuditAction.CHANGE,
+        "meeting",
+        meeting.id,
+        f"Situation proposée pour l'ordre du jour ({origin.value})",
+        user=actor,
+    )
+    notify_proposal(proposal)
+    return proposal
+
+
+def may_answer_proposal(user, proposal: AgendaProposal) -> bool:
+    if not proposal.is_pending:
+        return False
+    if proposal.answered_by_owner:
+        return permissions.can_manage_case(user, proposal.case)
+    return permissions.can_manage_meeting(user, proposal.meeting)
+
+
+def accept_proposal(proposal: AgendaProposal, actor: User, duration_minutes: int = 20) -> None:
+    """Accept a proposal: the case goes on the agenda with the agreement of its
+    organisation (the one answering, or the one that proposed it; after an adjournment,
+    the organisation that put the case before the committee)."""
+    if not may_answer_proposal(actor, proposal):
+        raise WorkflowError(_("Cette proposition n'attend pas votre réponse."))
+    case = proposal.case
+    if proposal.answered_by_owner:
+        owner = actor
+    elif proposal.origin == ProposalOrigin.OWNER and proposal.proposed_by is not None:
+        owner = proposal.proposed_by
+    else:
+        owner = next(iter(case_managers(case)), None)
+    if owner is None or not permissions.can_manage_case(owner, case):
+        raise WorkflowError(
+            _(
+                "L'organisation qui suit cette situation n'y a plus de compte actif : "
+                "elle ne peut pas donner son accord."
+            )
+        )
+    add_agenda_item(
+        proposal.meeting,
+        {"case": case, "duration_minutes": duration_minutes},
+        actor,
+        agreed_by=owner,
+    )
+
+
+def decline_proposal(proposal: AgendaProposal, actor: User) -> None:
+    if not may_answer_proposal(actor, proposal):
+        raise WorkflowError(_("Cette proposition n'attend pas votre réponse."))
+    proposal.status = ProposalStatus.DECLINED
+    proposal.answered_by = actor
+    proposal.answered_at = now_utc()
+    db.session.flush()
+    add_event(
+        proposal.case,
+        CaseEventKind.MEETING,
+        f"Proposition d'inscription refusée : {proposal.meeting.title} du {when(proposal.meeting)}",
+        actor,
+    )
+    record_event(
+        AuditAction.CHANGE,
+        "meeting",
+        proposal.meeting_id,
+        "Proposition d'inscription à l'ordre du jour refusée",
+        user=actor,
+    )
+
+
+def case_managers(case: Case) -> list[User]:
+    """The active members of the organisation that follows the case, its author first."""
+    people = list(
+        db.session.scalars(
+            sa.select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(
+                Membership.organisation_id == case.organisation_id,
+                Membership.active,
+                User.active,
+            )
+            .order_by(User.id)
+        )
+    )
+    people.sort(key=lambda u: u.id != case.created_by_id)
+    return people
+
+
+def notify_proposal(proposal: AgendaProposal) -> None:
+    """Tell whoever must answer: the case's author (or its organisation's members) for an
+    organisers' request, the meeting's organiser otherwise."""
+    meeting = proposal.meeting
+    if proposal.answered_by_owner:
+        managers = case_managers(proposal.case)
+        recipients = (
+            managers[:1] if managers and managers[0].id == proposal.case.created_by_id else managers
+        )
+        link = public_url_for("cases.show", case_id=proposal.case_id)
+    else:
+        organiser = meeting.organiser
+        recipients = [organiser] if organiser is not None and organiser.active else []
+        link = public_url_for("meetings.show", meeting_id=meeting.id)
+    load_memberships(recipients)
+    for person in recipients:
+        queue_email(
+            person.email,
+            "agenda_proposal",
+            _(
+                "Ordre du jour : %(title)s — %(when)s",
+                title=meeting.title,
+                when=when_shown(meeting),
+            ),
+            meeting=meeting,
+            when=when_shown(meeting),
+            reference=proposal.case.household.reference
+            if permissions.can_view_case(person, proposal.case)
+            else "",
+            owner_answers=proposal.answered_by_owner,
+            link=link,
+        )
+
+
+def next_meeting_of(committee: Committee, after: Meeting | None = None) -> Meeting | None:
+    """The committee's next planned meeting still to come (after ``after``, if given)."""
+    query = sa.select(Meeting).where(
+        Meeting.committee_id == committee.id,
+        Meeting.status == MeetingStatus.PLANNED,
+        Meeting.starts_at > now_utc(),
+    )
+    if after is not None:
+        query = query.where(Meeting.id != after.id, Meeting.starts_at > after.starts_at)
+    return db.session.scalar(query.order_by(Meeting.starts_at, Meeting.id).limit(1))
+
+
+def adjourned_cases(committee: Committee) -> list[Case]:
+    """Cases of the committee whose last decision adjourned them and that wait for a new
+    agenda (back to « soumise »)."""
+    last_decision = (
+        sa.select(sa.func.max(Decision.id)).where(Decision.case_id == Case.id).scalar_subquery()
+    )
+    return list(
+        db.session.scalars(
+            sa.select(Case)
+            .join(Decision, Decision.id == last_decision)
+            .where(
+                Case.committee_id == committee.id,
+                Case.status == CaseStatus.SUBMITTED,
+                Decision.kind == DecisionKind.ADJOURNED,
+            )
+            .order_by(Case.id)
+        )
+    )
+
+
+def propose_adjourned_cases(meeting: Meeting, actor: User | None) -> None:
+    for case in adjourned_cases(meeting.committee):
+        if case in pickable_cases(meeting):
+            propose_case(meeting, case, actor, ProposalOrigin.ADJOURNED)
+
+
+def put_case_on_agenda(case: Case, meeting: Meeting, actor: User) -> AgendaItem | None:
+    """« Inscrire à l'ordre du jour » from the case: straight onto the agenda when the
+    case's organisation organises the meeting, else proposed to its organisers."""
+    if not permissions.can_propose_for_agenda(actor, case):
+        raise WorkflowError(_("Seule l'organisation qui suit cette situation peut la proposer."))
+    if (
+        not permissions.can_view_meeting(actor, meeting)
+        or meeting.committee_id != case.committee_id
+    ):
+        raise WorkflowError(_("Choisissez une réunion à venir de l'instance de la situation."))
+    if permissions.can_manage_meeting(actor, meeting):
+        return add_agenda_item(meeting, {"case": case, "duration_minutes": 20}, actor)
+    propose_case(meeting, case, actor, ProposalOrigin.OWNER)
+    return None
+
+
+def withdraw_case_from_agendas(case: Case, actor: User) -> int:
+    """The case's organisation withdraws its agreement: the case leaves the agendas of the
+    meetings still to come, and pending proposals are declined. Returns how many agendas
+    it left."""
+    if not permissions.can_manage_case(actor, case):
+        raise WorkflowError(_("Seule l'organisation qui suit cette situation peut la retirer."))
+    items = db.session.scalars(
+        sa.select(AgendaItem)
+        .join(Meeting, AgendaItem.meeting_id == Meeting.id)
+        .where(
+            AgendaItem.case_id == case.id,
+            Meeting.status == MeetingStatus.PLANNED,
+            Meeting.starts_at > now_utc(),
+        )
+    ).all()
+    for item in items:
+        remove_agenda_item(item.meeting, item, actor)
+    for proposal in db.session.scalars(
+        sa.select(AgendaProposal).where(
+            AgendaProposal.case_id == case.id, AgendaProposal.status == ProposalStatus.PENDING
+        )
+    ):
+        proposal.status = ProposalStatus.DECLINED
+        proposal.answered_by = actor
+        proposal.answered_at = now_utc()
+    db.session.flush()
+    return len(items)
+
+
+def case_proposals(case: Case) -> list[AgendaProposal]:
+    """The case's pending proposals, to the meetings' organisers or to the case's own
+    organisation."""
+    return list(
+        db.session.scalars(
+            sa.select(AgendaProposal)
+            .where(
+                AgendaProposal.case_id == case.id,
+                AgendaProposal.status == ProposalStatus.PENDING,
+            )
+            .order_by(AgendaProposal.id)
+        )
+    )
+
+
+def case_decisions(case: Case, reader: User) -> list[Decision]:
+    """Decisions of the committees on the case, from the meetings the reader may see."""
+    return list(
+        db.session.scalars(
+            sa.select(Decision)
+            .join(Meeting, Decision.meeting_id == Meeting.id)
+            .join(Committee, Meeting.committee_id == Committee.id)
+            .where(Decision.case_id == case.id, permissions.visible_meetings_clause(reader))
+            .order_by(Meeting.starts_at, Decision.id)
+        )
+    )
+
+
+def upcoming_meetings_for(case: Case, reader: User) -> list[Meeting]:
+    """The meetings to come of the case's committee that the reader may see."""
+    return list(
+        db.session.scalars(
+            sa.select(Meeting)
+            .join(Committee, Meeting.committee_id == Committee.id)
+            .where(
+                Meeting.committee_id == case.committee_id,
+                Meeting.status == MeetingStatus.PLANNED,
+                Meeting.starts_at > now_utc(),
+                permissions.visible_meetings_clause(reader),
+            )
+            .order_by(Meeting.starts_at)
+        )
+    )
 
 
 def move_agenda_item(meeting: Meeting, item: AgendaItem, step: int) -> None:
@@ -509,20 +884,14 @@ def user_by_calendar_token(token: str) -> User | None:
 
 
 def feed_meetings(user: User) -> list[Meeting]:
-    """The meetings a person is invited to or organises, from a year back."""
+    """The meetings a person may see (invited, organising, secretariat), from a year back."""
     return list(
         db.session.scalars(
             sa.select(Meeting)
+            .join(Committee, Meeting.committee_id == Committee.id)
             .where(
                 Meeting.starts_at >= now_utc() - timedelta(days=365),
-                sa.or_(
-                    Meeting.organiser_id == user.id,
-                    Meeting.id.in_(
-                        sa.select(MeetingInvitee.meeting_id).where(
-                            MeetingInvitee.user_id == user.id
-                        )
-                    ),
-                ),
+                permissions.visible_meetings_clause(user),
             )
             .order_by(Meeting.starts_at)
         )
@@ -530,19 +899,148 @@ def feed_meetings(user: User) -> list[Meeting]:
 
 
 def feed_actions(user: User) -> list[FollowUpAction]:
-    """Open actions of the person or of their organisations, as on « Mes actions »."""
-    return list(
-        db.session.scalars(
-            sa.select(FollowUpAction)
-            .where(
-                FollowUpAction.status == ActionStatus.OPEN,
-                sa.or_(
-                    FollowUpAction.organisation_id.in_(user.organisation_ids),
-                    FollowUpAction.user_id == user.id,
-                ),
-            )
-            .order_by(FollowUpAction.due_on, FollowUpAction.id)
+    """Open actions of the person's organisations, as on « Mes actions »."""
+    from portal.actions.services import open_actions_for
+
+    return open_actions_for(user)
+
+
+# Answers ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrganisationAnswers:
+    """Where one invited organisation stands: who comes, who is excused (with an opinion
+    or not), who is absent, who has not answered."""
+
+    organisation: Organisation
+    present: list[MeetingInvitee]
+    excused: list[MeetingInvitee]
+    absent: list[MeetingInvitee]
+    pending: list[MeetingInvitee]
+
+    @property
+    def has_opinion(self) -> bool:
+        return any(i.opinion or i.item_opinions for i in self.excused)
+
+
+def answers_summary(meeting: Meeting) -> list[OrganisationAnswers]:
+    by_organisation: dict[int, dict[InvitationResponse, list[MeetingInvitee]]] = {}
+    organisations = {}
+    for invitee in meeting.invitees:
+        organisations[invitee.organisation_id] = invitee.organisation
+        by_organisation.setdefault(invitee.organisation_id, {}).setdefault(
+            invitee.response, []
+        ).append(invitee)
+    return [
+        OrganisationAnswers(
+            organisation=organisations[org_id],
+            present=answers.get(InvitationResponse.ACCEPTED, []),
+            excused=answers.get(InvitationResponse.EXCUSED, []),
+            absent=answers.get(InvitationResponse.DECLINED, []),
+            pending=answers.get(InvitationResponse.PENDING, []),
         )
+        for org_id, answers in sorted(
+            by_organisation.items(), key=lambda pair: organisations[pair[0]].name
+        )
+    ]
+
+
+CHASE_SUBJECT = N_("Réponse attendue : %(title)s — %(when)s")
+
+
+def chase_pending(meeting: Meeting, actor: User) -> int:
+    """« Relancer les sans-réponse »: one e-mail to each invitee who has not answered and
+    was not chased yet (pressing the button twice sends nothing more). Returns how many."""
+    if meeting.is_cancelled or meeting.starts_at <= now_utc():
+        raise WorkflowError(_("On ne relance que pour une réunion à venir."))
+    waiting = [
+        i
+        for i in meeting.invitees
+        if i.response == InvitationResponse.PENDING
+        and i.chased_at is None
+        and permissions.is_invited(i.user, meeting)
+    ]
+    now = now_utc()
+    for invitee in waiting:
+        invitee.chased_at = now
+    db.session.flush()
+    load_memberships([i.user for i in waiting])
+    for invitee in waiting:
+        queue_meeting_email(
+            meeting, invitee, "meeting_chase", meeting_subject(CHASE_SUBJECT, meeting)
+        )
+    record_event(
+        AuditAction.CHANGE,
+        "meeting",
+        meeting.id,
+        f"Relance des invités sans réponse : {len(waiting)} e-mail(s)",
+        user=actor,
+    )
+    return len(waiting)
+
+
+# Co-organisers -----------------------------------------------------------------------------
+
+
+def co_organiser_candidates(meeting: Meeting) -> list[tuple[User, Organisation]]:
+    """Active members of the committee's organisations (and of its secretariat), with the
+    organisation they would organise for; the organiser and current co-organisers aside."""
+    committee = meeting.committee
+    organisation_ids = {o.id for o in committee.organisations}
+    if committee.secretariat_id is not None:
+        organisation_ids.add(committee.secretariat_id)
+    taken = permissions.organiser_ids(meeting)
+    rows = db.session.execute(
+        sa.select(User, Organisation)
+        .join(Membership, Membership.user_id == User.id)
+        .join(Organisation, Membership.organisation_id == Organisation.id)
+        .where(
+            Membership.organisation_id.in_(sorted(organisation_ids)),
+            Membership.active,
+            User.active,
+            User.kind == UserKind.STAFF,
+            Organisation.active,
+        )
+        .order_by(Organisation.name, User.full_name)
+    ).all()
+    return [(user, organisation) for user, organisation in rows if user.id not in taken]
+
+
+def name_co_organiser(
+    meeting: Meeting, person: User, organisation: Organisation, actor: User
+) -> CoOrganiser:
+    if (person, organisation) not in [(u, o) for u, o in co_organiser_candidates(meeting)]:
+        raise WorkflowError(
+            _(
+                "Un co-organisateur est un membre actif d'une organisation de l'instance, "
+                "qui n'organise pas déjà la réunion."
+            )
+        )
+    co_organiser = CoOrganiser(
+        meeting=meeting, user=person, organisation=organisation, named_by_id=actor.id
+    )
+    db.session.add(co_organiser)
+    db.session.flush()
+    record_event(
+        AuditAction.CHANGE,
+        "meeting",
+        meeting.id,
+        f"Co-organisateur nommé : {person.full_name} ({organisation.name})",
+        user=actor,
+    )
+    return co_organiser
+
+
+def remove_co_organiser(meeting: Meeting, co_organiser: CoOrganiser, actor: User) -> None:
+    meeting.co_organisers.remove(co_organiser)
+    db.session.flush()
+    record_event(
+        AuditAction.CHANGE,
+        "meeting",
+        meeting.id,
+        f"Co-organisateur retiré : {co_organiser.user.full_name}",
+        user=actor,
     )
 
 

@@ -3,48 +3,66 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user, login_required
 
 from portal import permissions
-from portal.actions.services import open_actions_before
-from portal.audit import record_events
+from portal.actions.services import meeting_actions, meeting_decisions, open_actions_before
+from portal.case_content import action_views, audit_reads, decision_views
 from portal.cases.services import WorkflowError
 from portal.extensions import db, limiter
 from portal.i18n import _, ngettext
 from portal.loading import get_visible_or_404, require
 from portal.meetings import bp
 from portal.meetings.calendar import CONTENT_TYPE, feed_ics, meeting_ics
-from portal.meetings.forms import PARIS, AgendaItemForm, AnswerForm, MeetingForm
+from portal.meetings.forms import (
+    PARIS,
+    AgendaItemForm,
+    AnswerForm,
+    CoOrganiserForm,
+    MeetingForm,
+    answer_form,
+)
 from portal.meetings.services import (
+    accept_proposal,
     add_agenda_item,
     agenda_for,
     answer_invitation,
+    answers_summary,
     attendance_guess,
     cancel_meeting,
+    chase_pending,
+    co_organiser_candidates,
+    decline_proposal,
     feed_actions,
     feed_meetings,
     invitation_choices,
+    may_answer_proposal,
     move_agenda_item,
+    name_co_organiser,
     new_calendar_token,
     pickable_cases,
+    propose_case,
     record_attendance,
     register_is_open,
     remove_agenda_item,
+    remove_co_organiser,
     revoke_calendar_token,
     schedule_meeting,
     update_meeting,
     user_by_calendar_token,
 )
+from portal.minutes.services import minutes_of
 from portal.models import (
     AgendaItem,
+    AgendaProposal,
     Attendance,
-    AuditAction,
     Case,
     Committee,
     InvitationResponse,
     Meeting,
     Organisation,
+    ProposalOrigin,
+    ProposalStatus,
     now_utc,
 )
 from portal.outbox.services import public_url_for
-from portal.permissions import CaseAccess
 
 # Loading: a meeting the reader is not invited to is simply not found ---------------------
 
@@ -62,22 +80,6 @@ def load_item(meeting: Meeting, item_id: int) -> AgendaItem:
 
 def back_to(meeting: Meeting, anchor: str = ""):
     return redirect(url_for("meetings.show", meeting_id=meeting.id) + anchor)
-
-
-def audit_agenda_reads(agenda) -> None:
-    """Showing a case on the agenda is a read of its household's data (one INSERT for the
-    whole agenda)."""
-    entries = []
-    for item, access in agenda:
-        if access is not None and access > CaseAccess.NONE:
-            what = (
-                "Consultation à l'ordre du jour (identité)"
-                if access >= CaseAccess.FULL
-                else "Consultation à l'ordre du jour (pseudonymisée)"
-            )
-            household = item.case.household
-            entries.append((household.id, f"{what} — {household.reference}"))
-    record_events(AuditAction.VIEW, "household", entries)
 
 
 # Meetings --------------------------------------------------------------------------------
@@ -144,40 +146,75 @@ def show(meeting_id):
     return render_meeting(meeting)
 
 
-def render_meeting(meeting: Meeting, answer_form: AnswerForm | None = None, status: int = 200):
-    can_manage = permissions.can_manage_meeting(current_user, meeting)
-    invitee = meeting.invitee(current_user.id)
-    if answer_form is None and permissions.can_answer_invitation(current_user, meeting):
-        answer_form = AnswerForm(
+def render_meeting(meeting: Meeting, form: AnswerForm | None = None, status: int = 200):
+    """The meeting as the reader may see it: the agenda, decisions, actions and opinions
+    about cases filtered by the reader's access to each case."""
+    reader = current_user._get_current_object()
+    can_manage = permissions.can_manage_meeting(reader, meeting)
+    invitee = permissions.invitation_of(reader, meeting)
+    agenda = agenda_for(meeting, reader)
+    if form is None and permissions.can_answer_invitation(reader, meeting):
+        form = answer_form(
+            agenda,
             data={
                 "response": invitee.response.value
                 if invitee.response != InvitationResponse.PENDING
                 else None,
                 "opinion": invitee.opinion,
-            }
+                **{f"item_opinion_{o.agenda_item_id}": o.text for o in invitee.item_opinions},
+            },
         )
-    agenda = agenda_for(meeting, current_user)
+    decisions = decision_views(reader, meeting_decisions(meeting))
+    actions = action_views(reader, meeting_actions(meeting))
+    follow_up = action_views(reader, open_actions_before(meeting))
+    proposals = meeting_proposals(meeting) if can_manage else []
     # Render before committing: a commit expires every loaded object, and the template
     # would then reload each agenda item with its own query.
     page = render_template(
         "meetings/show.html",
         meeting=meeting,
         can_manage=can_manage,
+        can_record=permissions.can_record_decisions(reader, meeting)
+        and permissions.record_is_open(minutes_of(meeting)),
+        can_name_co_organisers=permissions.can_name_co_organisers(reader, meeting),
+        co_organiser_form=CoOrganiserForm(candidates=co_organiser_candidates(meeting))
+        if permissions.can_name_co_organisers(reader, meeting)
+        else None,
         invitee=invitee,
-        answer_form=answer_form,
+        answer_form=form,
         agenda=agenda,
-        CaseAccess=CaseAccess,
-        follow_up=open_actions_before(meeting),
+        decisions=decisions,
+        actions=actions,
+        follow_up=follow_up,
+        minutes=minutes_of(meeting),
+        proposals=proposals,
+        answerable={p.id for p in proposals if may_answer_proposal(reader, p)},
+        answers=answers_summary(meeting) if can_manage else [],
         opinions=[i for i in meeting.invitees if i.opinion],
         invited_organisations=sorted(
             {i.organisation for i in meeting.invitees}, key=lambda o: o.name
         ),
         accepted=sum(1 for i in meeting.invitees if i.response == InvitationResponse.ACCEPTED),
         register_open=register_is_open(meeting),
+        upcoming=meeting.starts_at > now_utc(),
+        now=now_utc(),
     )
-    audit_agenda_reads(agenda)
+    audit_reads([*agenda, *decisions, *actions, *follow_up], "Consultation de la réunion")
     db.session.commit()
     return page, status
+
+
+def meeting_proposals(meeting: Meeting) -> list[AgendaProposal]:
+    return list(
+        db.session.scalars(
+            sa.select(AgendaProposal)
+            .where(
+                AgendaProposal.meeting_id == meeting.id,
+                AgendaProposal.status == ProposalStatus.PENDING,
+            )
+            .order_by(AgendaProposal.id)
+        )
+    )
 
 
 @bp.route("/<int:meeting_id>/edit", methods=["GET", "POST"])
@@ -230,15 +267,21 @@ def cancel(meeting_id):
 def answer(meeting_id):
     meeting = load_meeting(meeting_id)
     require(permissions.can_answer_invitation(current_user, meeting))
-    form = AnswerForm()
+    form = answer_form(agenda_for(meeting, current_user))
     if not form.validate_on_submit():
-        return render_meeting(meeting, answer_form=form, status=400)
-    answer_invitation(
-        meeting,
-        current_user._get_current_object(),
-        InvitationResponse(form.response.data),
-        form.opinion.data or "",
-    )
+        return render_meeting(meeting, form=form, status=400)
+    try:
+        answer_invitation(
+            meeting,
+            current_user._get_current_object(),
+            InvitationResponse(form.response.data),
+            form.opinion.data or "",
+            form.item_opinions,
+        )
+    except WorkflowError as error:
+        db.session.rollback()
+        form.opinion.errors = [*form.opinion.errors, str(error)]
+        return render_meeting(meeting, form=form, status=400)
     db.session.commit()
     flash(
         _(
@@ -314,14 +357,25 @@ def new_item(meeting_id):
             if form.presenter_organisation_id.data
             else None,
         }
+        actor = current_user._get_current_object()
+        case = data["case"]
         try:
-            add_agenda_item(meeting, data, current_user._get_current_object())
+            if case is not None and not permissions.can_manage_case(actor, case):
+                # Only with the agreement of the organisation that follows the case.
+                propose_case(meeting, case, actor, ProposalOrigin.ORGANISER)
+                message = _(
+                    "La demande d'inscription est envoyée à l'organisation qui suit la "
+                    "situation : elle sera à l'ordre du jour dès son accord."
+                )
+            else:
+                add_agenda_item(meeting, data, actor)
+                message = _("Le point est ajouté à l'ordre du jour.")
         except WorkflowError as error:
             db.session.rollback()
             form.case_id.errors = [*form.case_id.errors, str(error)]
         else:
             db.session.commit()
-            flash(_("Le point est ajouté à l'ordre du jour."), "success")
+            flash(message, "success")
             return back_to(meeting, "#ordre-du-jour")
     return render_template("meetings/item_form.html", form=form, meeting=meeting)
 
@@ -355,16 +409,18 @@ def remove_item(meeting_id, item_id):
 @login_required
 def print_agenda(meeting_id):
     meeting = load_meeting(meeting_id)
-    agenda = agenda_for(meeting, current_user)
+    reader = current_user._get_current_object()
+    agenda = agenda_for(meeting, reader)
+    follow_up = action_views(reader, open_actions_before(meeting))
     page = render_template(
         "meetings/print.html",
         meeting=meeting,
         agenda=agenda,
-        CaseAccess=CaseAccess,
-        follow_up=open_actions_before(meeting),
+        follow_up=follow_up,
         opinions=[i for i in meeting.invitees if i.opinion],
     )
-    audit_agenda_reads(agenda)  # after rendering, so that the commit expires nothing it uses
+    # After rendering, so that the commit expires nothing the page uses.
+    audit_reads([*agenda, *follow_up], "Ordre du jour imprimé")
     db.session.commit()
     return page
 
@@ -387,7 +443,8 @@ def ics_response(data: bytes, filename: str) -> Response:
 @login_required
 def ics(meeting_id):
     meeting = load_meeting(meeting_id)
-    return ics_response(meeting_ics(meeting), f"reunion-{meeting.id}.ics")
+    attendee = permissions.invitation_of(current_user, meeting)
+    return ics_response(meeting_ics(meeting, attendee=attendee), f"reunion-{meeting.id}.ics")
 
 
 @bp.route("/calendar")
@@ -440,3 +497,97 @@ def feed(token):
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+# Running the meeting: co-organisers, proposals, answers ------------------------------------
+
+
+@bp.route("/<int:meeting_id>/co-organisers", methods=["POST"])
+@login_required
+def add_co_organiser(meeting_id):
+    meeting = load_meeting(meeting_id)
+    require(permissions.can_name_co_organisers(current_user, meeting))
+    form = CoOrganiserForm(candidates=co_organiser_candidates(meeting))
+    if not form.validate_on_submit() or form.chosen is None:
+        flash(_("Choisissez un membre actif d'une organisation de l'instance."), "error")
+        return back_to(meeting, "#organisation")
+    person, organisation = form.chosen
+    name_co_organiser(meeting, person, organisation, current_user._get_current_object())
+    db.session.commit()
+    flash(_("%(name)s co-organise la réunion.", name=person.full_name), "success")
+    return back_to(meeting, "#organisation")
+
+
+@bp.route("/<int:meeting_id>/co-organisers/<int:co_organiser_id>/remove", methods=["POST"])
+@login_required
+def remove_co_organiser_view(meeting_id, co_organiser_id):
+    meeting = load_meeting(meeting_id)
+    require(permissions.can_name_co_organisers(current_user, meeting))
+    co_organiser = next((c for c in meeting.co_organisers if c.id == co_organiser_id), None)
+    if co_organiser is None:
+        abort(404)
+    remove_co_organiser(meeting, co_organiser, current_user._get_current_object())
+    db.session.commit()
+    flash(_("Le co-organisateur est retiré."), "success")
+    return back_to(meeting, "#organisation")
+
+
+def load_proposal(meeting: Meeting, proposal_id: int) -> AgendaProposal:
+    proposal = db.session.get(AgendaProposal, proposal_id)
+    if proposal is None or proposal.meeting_id != meeting.id:
+        abort(404)
+    return proposal
+
+
+@bp.route(
+    "/<int:meeting_id>/proposals/<int:proposal_id>/<any(accept, decline):answer>",
+    methods=["POST"],
+)
+@login_required
+def answer_proposal(meeting_id, proposal_id, answer):
+    """The organisers answer what the case's organisation (or an adjournment) proposed."""
+    meeting = load_meeting(meeting_id)
+    require(permissions.can_manage_meeting(current_user, meeting))
+    proposal = load_proposal(meeting, proposal_id)
+    require(may_answer_proposal(current_user, proposal))
+    actor = current_user._get_current_object()
+    try:
+        if answer == "accept":
+            accept_proposal(proposal, actor)
+        else:
+            decline_proposal(proposal, actor)
+    except WorkflowError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return back_to(meeting, "#ordre-du-jour")
+    db.session.commit()
+    flash(
+        _("La situation est inscrite à l'ordre du jour.")
+        if answer == "accept"
+        else _("La proposition est refusée."),
+        "success",
+    )
+    return back_to(meeting, "#ordre-du-jour")
+
+
+@bp.route("/<int:meeting_id>/chase", methods=["POST"])
+@login_required
+def chase(meeting_id):
+    """« Relancer les sans-réponse »: one e-mail each, once."""
+    meeting = load_meeting(meeting_id)
+    require(permissions.can_manage_meeting(current_user, meeting))
+    try:
+        sent = chase_pending(meeting, current_user._get_current_object())
+    except WorkflowError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return back_to(meeting, "#participants")
+    db.session.commit()
+    if sent:
+        flash(
+            ngettext("%(num)d relance envoyée.", "%(num)d relances envoyées.", sent),
+            "success",
+        )
+    else:
+        flash(_("Personne à relancer : chaque invité a répondu ou a déjà été relancé."), "info")
+    return back_to(meeting, "#participants")

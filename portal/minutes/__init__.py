@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("minutes", __name__, url_prefix="/meetings")
-
-from portal.minutes import views  # noqa: E402, F401

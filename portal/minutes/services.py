@@ -8,20 +8,30 @@ Audit events are written here, beside the change they describe.
 import difflib
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from flask import render_template
+from flask_babel import format_datetime
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import permissions
+from portal.actions.services import meeting_actions, meeting_decisions, open_actions_before
 from portal.audit import record_event
+from portal.case_content import (
+    ActionView,
+    DecisionView,
+    ItemView,
+    action_views,
+    audit_reads,
+    decision_views,
+    item_views,
+    mask_identity,
+)
 from portal.extensions import db
 from portal.i18n import _, _l
 from portal.models import (
-    AgendaItem,
     AuditAction,
     Case,
     Meeting,
@@ -31,7 +41,8 @@ from portal.models import (
     User,
     now_utc,
 )
-from portal.permissions import CaseAccess
+from portal.models.people import load_memberships
+from portal.outbox.services import public_url_for, queue_email
 
 GENERAL_NOTES_MAX = 20_000
 ITEM_NOTES_MAX = 10_000
@@ -64,12 +75,38 @@ def revisions_of(minutes: Minutes) -> list[MinutesRevision]:
 
 
 def canonical_content(minutes: Minutes) -> dict:
-    """The text of the minutes: general notes, then each agenda item's notes in order."""
+    """The committee's record: general notes, each agenda item's notes in order, and the
+    meeting's decisions and actions (what, who, when: not whether an action is done yet)."""
+    meeting = minutes.meeting
     return {
         "general_notes": minutes.general_notes,
         "items": [
             {"id": item.id, "title": item.title, "case_id": item.case_id, "notes": item.notes}
-            for item in minutes.meeting.agenda_items
+            for item in meeting.agenda_items
+        ],
+        "decisions": [
+            {
+                "id": d.id,
+                "agenda_item_id": d.agenda_item_id,
+                "case_id": d.case_id,
+                "kind": d.kind.value,
+                "text": d.text,
+                "organisations": sorted(o.id for o in d.organisations),
+                "positions": sorted([p.organisation_id, p.position] for p in d.positions),
+            }
+            for d in meeting_decisions(meeting)
+        ],
+        "actions": [
+            {
+                "id": a.id,
+                "decision_id": a.decision_id,
+                "case_id": a.case_id,
+                "description": a.description,
+                "organisation_id": a.organisation_id,
+                "user_id": a.user_id,
+                "due_on": a.due_on.isoformat(),
+            }
+            for a in meeting_actions(meeting)
         ],
     }
 
@@ -89,72 +126,64 @@ def is_intact(minutes: Minutes) -> bool:
     return minutes.content_hash == content_hash(canonical_content(minutes))
 
 
-@dataclass(frozen=True)
-class ItemView:
-    """An agenda item as one reader may see it in the minutes."""
-
-    item: AgendaItem
-    access: CaseAccess | None  # None: the item is not about a case
-
-    @property
-    def is_confidential(self) -> bool:
-        return self.access == CaseAccess.NONE
-
-    @property
-    def shows_identity(self) -> bool:
-        return self.access is not None and self.access >= CaseAccess.FULL
-
-    @property
-    def shows_notes(self) -> bool:
-        return self.access is None or self.access >= CaseAccess.SITUATION
-
-    @property
-    def notes(self) -> str:
-        """The item's notes as this reader may read them: a household named in them by
-        the writer stays masked for readers without access to its identity."""
-        if self.item.case is None or self.shows_identity:
-            return self.item.notes
-        return mask_identity(self.item.notes, self.item.case.household)
-
-
-IDENTITY_MASK = "[identité masquée]"
-
-
-def mask_identity(text: str, household) -> str:
-    """``text`` with the household's names, phone number and e-mail address masked
-    (names whole-word and in any case; the phone number whatever its separators)."""
-    patterns = [
-        rf"\b{re.escape(name)}\b"
-        for person in household.persons
-        for name in (person.first_name.strip(), person.last_name.strip())
-        if name
-    ]
-    identity = household.identity
-    if identity is not None and identity.email.strip():
-        patterns.append(re.escape(identity.email.strip()))
-    digits = re.sub(r"\D", "", identity.phone) if identity is not None else ""
-    if len(digits) >= 6:
-        patterns.append(r"[\s.-]?".join(digits))
-    if not text or not patterns:
-        return text
-    # Longest first, so that a name inside another one does not leave half of it.
-    pattern = "|".join(sorted(patterns, key=len, reverse=True))
-    return re.sub(pattern, IDENTITY_MASK, text, flags=re.IGNORECASE)
-
-
 def items_for(user, meeting: Meeting) -> list[ItemView]:
-    return [
-        ItemView(item, permissions.case_access(user, item.case) if item.case else None)
-        for item in meeting.agenda_items
+    return item_views(user, meeting.agenda_items)
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    decision: DecisionView
+    actions: list[ActionView]
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    """An agenda item in the minutes: its notes, its decisions and their actions."""
+
+    view: ItemView
+    decisions: list[DecisionRecord]
+
+
+@dataclass(frozen=True)
+class MeetingRecord:
+    """The minutes as one reader may see them (page and PDF alike)."""
+
+    items: list[ItemRecord]
+    other_decisions: list[DecisionRecord]  # on no agenda item
+    other_actions: list[ActionView]  # on no decision
+    follow_up: list[ActionView]  # still open from earlier meetings
+
+    def views(self) -> list:
+        """Every item, decision and action shown, for the household access log."""
+        shown = []
+        for item in self.items:
+            shown.append(item.view)
+            for record in item.decisions:
+                shown += [record.decision, *record.actions]
+        for record in self.other_decisions:
+            shown += [record.decision, *record.actions]
+        return shown + self.other_actions + self.follow_up
+
+
+def meeting_record(user, meeting: Meeting) -> MeetingRecord:
+    actions = action_views(user, meeting_actions(meeting))
+    by_decision: dict[int | None, list[ActionView]] = {}
+    for view in actions:
+        by_decision.setdefault(view.action.decision_id, []).append(view)
+    decisions_by_item: dict[int | None, list[DecisionRecord]] = {}
+    for view in decision_views(user, meeting_decisions(meeting)):
+        record = DecisionRecord(view, by_decision.get(view.decision.id, []))
+        decisions_by_item.setdefault(view.decision.agenda_item_id, []).append(record)
+    items = [
+        ItemRecord(view, decisions_by_item.pop(view.item.id, []))
+        for view in items_for(user, meeting)
     ]
-
-
-def audit_case_reads(user, items: list[ItemView], action: AuditAction, what: str) -> None:
-    """Each household whose situation is shown to the reader gets a line in its access log."""
-    for view in items:
-        if view.access is not None and view.access > CaseAccess.NONE:
-            household = view.item.case.household
-            record_event(action, "household", household.id, f"{what} — {household.reference}")
+    return MeetingRecord(
+        items=items,
+        other_decisions=[r for records in decisions_by_item.values() for r in records],
+        other_actions=by_decision.get(None, []),
+        follow_up=action_views(user, open_actions_before(meeting)),
+    )
 
 
 # Writing -----------------------------------------------------------------------------------
@@ -166,13 +195,17 @@ def save_minutes(
     general_notes: str,
     item_notes: dict[int, str],
     actor: User,
+    item_additions: dict[int, str] | None = None,
 ) -> Minutes:
     """Save the text typed on a form loaded at ``based_on_version`` (0: no minutes yet).
 
     If anyone saved in between, raise ``MinutesConflict`` and change nothing: the caller
     rolls back and shows both versions. ``item_notes`` holds only items whose notes the
-    actor may read (the others keep theirs).
+    actor may read (the others keep theirs). ``item_additions``: notes an organiser writes
+    on an item about a case not shared with them; they are added to the item's notes, which
+    the organiser cannot read, and shown to the readers of the case's discussion.
     """
+    item_additions = {i: text.strip() for i, text in (item_additions or {}).items()}
     minutes = minutes_of(meeting)
     if minutes is None:
         minutes = start_minutes(meeting, based_on_version)
@@ -183,7 +216,7 @@ def save_minutes(
             _("Le compte rendu est approuvé : son texte est figé. Rouvrez-le pour le modifier.")
         )
     items = {item.id: item for item in meeting.agenda_items}
-    if set(item_notes) - set(items):
+    if (set(item_notes) | set(item_additions)) - set(items):
         # The agenda changed under the writer: let them see where their notes would go.
         raise MinutesConflict
     if any(not permissions.can_read_item_notes(actor, items[i]) for i in item_notes):
@@ -199,6 +232,10 @@ def save_minutes(
         raise MinutesConflict from error
     for item_id, notes in item_notes.items():
         items[item_id].notes = notes
+    for item_id, addition in item_additions.items():
+        if addition:
+            item = items[item_id]
+            item.notes = f"{item.notes}\n\n{addition}" if item.notes else addition
     db.session.flush()
     record_event(
         AuditAction.CHANGE,
@@ -291,6 +328,13 @@ def change_status(
         )
     if transition.name == "submit" and is_empty(minutes):
         raise WorkflowError(_("Le compte rendu est vide : rédigez-le avant de le soumettre."))
+    if transition.name == "approve" and not permissions.can_approve_minutes(actor, minutes):
+        raise WorkflowError(
+            _(
+                "La réunion a plusieurs organisateurs : un autre que la dernière personne à "
+                "avoir modifié le compte rendu doit l'approuver."
+            )
+        )
     when = when or now_utc()
     previous = minutes.status
     if transition.name == "reopen":
@@ -418,12 +462,12 @@ def render_pdf(html: str, stylesheet: str) -> bytes:
 
 def export_pdf(meeting: Meeting, minutes: Minutes, user: User, stylesheet: str) -> bytes:
     """The PDF of the minutes as this reader may see them; the export is audited."""
-    items = items_for(user, meeting)
+    record = meeting_record(user, meeting)
     html = render_template(
         "minutes/pdf.html",
         meeting=meeting,
         minutes=minutes,
-        items=items,
+        record=record,
         generated_at=now_utc(),
         reader=user,
         intact=minutes.status == MinutesStatus.APPROVED and is_intact(minutes),
@@ -436,5 +480,46 @@ def export_pdf(meeting: Meeting, minutes: Minutes, user: User, stylesheet: str) 
         f"Compte rendu de « {meeting.title} » téléchargé en PDF",
         user=user,
     )
-    audit_case_reads(user, items, AuditAction.EXPORT, "Compte rendu exporté en PDF")
+    audit_reads(record.views(), "Compte rendu exporté en PDF", AuditAction.EXPORT)
     return pdf
+
+
+# Sending -----------------------------------------------------------------------------------
+
+
+def send_minutes(minutes: Minutes, actor: User) -> int:
+    """E-mail every invitee a link to the approved minutes (never their content: each
+    reader's page and PDF hold what they may see). Once per approval; returns how many
+    people were written to."""
+    if minutes.status != MinutesStatus.APPROVED:
+        raise WorkflowError(_("Seul un compte rendu approuvé peut être envoyé."))
+    if minutes.sent_at is not None and minutes.sent_at >= minutes.approved_at:
+        raise WorkflowError(
+            _(
+                "Ce compte rendu a déjà été envoyé aux invités le %(when)s.",
+                when=format_datetime(minutes.sent_at, _("d MMMM yyyy 'à' HH:mm")),
+            )
+        )
+    meeting = minutes.meeting
+    load_memberships([i.user for i in meeting.invitees])
+    recipients = [i.user for i in meeting.invitees if permissions.is_invited(i.user, meeting)]
+    when = format_datetime(meeting.starts_at, _("d MMMM yyyy"))
+    for person in recipients:
+        queue_email(
+            person.email,
+            "minutes_approved",
+            _("Compte rendu approuvé : %(title)s du %(when)s", title=meeting.title, when=when),
+            meeting=meeting,
+            when=when,
+            link=public_url_for("minutes.show", meeting_id=meeting.id),
+        )
+    minutes.sent_at = now_utc()
+    db.session.flush()
+    record_event(
+        AuditAction.CHANGE,
+        "minutes",
+        minutes.id,
+        f"Compte rendu de « {meeting.title} » envoyé à {len(recipients)} invité(s)",
+        user=actor,
+    )
+    return len(recipients)

@@ -17,26 +17,28 @@ from flask_babel import format_datetime
 from flask_login import current_user, login_required
 
 from portal import permissions
+from portal.case_content import audit_reads
 from portal.extensions import db
-from portal.i18n import _
+from portal.i18n import _, ngettext
 from portal.loading import get_visible_or_404, require
 from portal.minutes import bp
 from portal.minutes.forms import MinutesForm, ReopenForm, minutes_form, parse_version
 from portal.minutes.services import (
     MinutesConflict,
     WorkflowError,
-    audit_case_reads,
     available_transitions,
     change_status,
     changes_since,
     export_pdf,
     is_intact,
     items_for,
+    meeting_record,
     minutes_of,
     revisions_of,
     save_minutes,
+    send_minutes,
 )
-from portal.models import AuditAction, Meeting, Minutes, MinutesStatus
+from portal.models import Meeting, Minutes, MinutesStatus
 
 # Loading -----------------------------------------------------------------------------------
 
@@ -44,12 +46,6 @@ from portal.models import AuditAction, Meeting, Minutes, MinutesStatus
 def load_meeting(meeting_id: int) -> Meeting:
     """Only the people invited to a meeting (and its organisers) know it exists."""
     return get_visible_or_404(Meeting, meeting_id, permissions.can_view_meeting)
-
-
-@bp.app_context_processor
-def minutes_helpers():
-    """For the meeting page's partial: the minutes of a meeting, if any."""
-    return {"minutes_of": minutes_of}
 
 
 def back_to(meeting: Meeting):
@@ -65,26 +61,29 @@ def show(meeting_id):
     """The minutes as the reader may see them: a case item's notes only with access to
     its discussion, the household's name only with full access."""
     meeting = load_meeting(meeting_id)
+    reader = current_user._get_current_object()
     minutes = minutes_of(meeting)
-    can_manage = permissions.can_manage_meeting(current_user, meeting)
-    readable = minutes is not None and permissions.can_read_minutes(current_user, minutes)
-    items = items_for(current_user, meeting) if readable else []
+    can_manage = permissions.can_manage_meeting(reader, meeting)
+    readable = minutes is not None and permissions.can_read_minutes(reader, minutes)
+    record = meeting_record(reader, meeting) if readable else None
     revisions = revisions_of(minutes) if readable else []
-    changes = changes_since(revisions[0], minutes, current_user) if revisions else []
-    if readable:
-        audit_case_reads(current_user, items, AuditAction.VIEW, "Consultation du compte rendu")
-        db.session.commit()
-    return render_template(
+    changes = changes_since(revisions[0], minutes, reader) if revisions else []
+    page = render_template(
         "minutes/show.html",
         meeting=meeting,
         minutes=minutes if readable else None,
-        items=items,
+        record=record,
         revisions=revisions,
         changes=changes,
         can_manage=can_manage,
+        can_approve=readable and permissions.can_approve_minutes(reader, minutes),
         transitions=available_transitions(minutes) if can_manage and readable else [],
         intact=readable and minutes.status == MinutesStatus.APPROVED and is_intact(minutes),
     )
+    if readable:
+        audit_reads(record.views(), "Consultation du compte rendu")
+        db.session.commit()
+    return page
 
 
 # Writing -----------------------------------------------------------------------------------
@@ -143,6 +142,7 @@ def edit(meeting_id):
             # Only the items that were on the form: one added since keeps its notes.
             {i: notes for i, notes in form.item_notes.items() if f"item_{i}" in request.form},
             current_user._get_current_object(),
+            {i: text for i, text in form.item_additions.items() if f"add_{i}" in request.form},
         )
     except (MinutesConflict, WorkflowError):
         # Saved by someone else, or approved meanwhile: nothing typed is thrown away.
@@ -155,11 +155,13 @@ def edit(meeting_id):
 
 def stray_notes(meeting: Meeting) -> list[str]:
     """Notes typed on an agenda item that was removed since the form was loaded."""
-    on_agenda = {f"item_{item.id}" for item in meeting.agenda_items}
+    on_agenda = {
+        f"{prefix}_{item.id}" for item in meeting.agenda_items for prefix in ("item", "add")
+    }
     return [
         value.strip()
         for name, value in request.form.items()
-        if name.startswith("item_") and name not in on_agenda and value.strip()
+        if name.startswith(("item_", "add_")) and name not in on_agenda and value.strip()
     ]
 
 
@@ -287,3 +289,31 @@ def pdf(meeting_id):
         mimetype="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{pdf_filename(meeting)}"'},
     )
+
+
+# Sending -----------------------------------------------------------------------------------
+
+
+@bp.route("/<int:meeting_id>/minutes/send", methods=["POST"])
+@login_required
+def send(meeting_id):
+    """« Envoyer le compte rendu »: a link to every invitee, once per approval."""
+    meeting = load_meeting(meeting_id)
+    require(permissions.can_manage_meeting(current_user, meeting))
+    minutes = load_minutes(meeting)
+    try:
+        sent = send_minutes(minutes, current_user._get_current_object())
+    except WorkflowError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return back_to(meeting)
+    db.session.commit()
+    flash(
+        ngettext(
+            "Le lien du compte rendu est envoyé à %(num)d invité.",
+            "Le lien du compte rendu est envoyé à %(num)d invités.",
+            sent,
+        ),
+        "success",
+    )
+    return back_to(meeting)

@@ -62,14 +62,18 @@ from portal.models.landlords import (
     VisitResult,
 )
 from portal.models.meetings import (
+    ActionNote,
     ActionStatus,
     AgendaItem,
+    AgendaProposal,
     Attendance,
+    CoOrganiser,
     Decision,
     DecisionKind,
     DecisionPosition,
     FollowUpAction,
     InvitationResponse,
+    ItemOpinion,
     Meeting,
     MeetingInvitee,
     MeetingKind,
@@ -77,6 +81,8 @@ from portal.models.meetings import (
     Minutes,
     MinutesRevision,
     MinutesStatus,
+    ProposalOrigin,
+    ProposalStatus,
     decision_organisation,
 )
 from portal.models.organisations import (
@@ -92,6 +98,12 @@ from portal.models.outbox import EmailStatus, OutgoingEmail, OutgoingEmailAttach
 from portal.models.people import Invitation, Membership, MembershipRole, User, UserKind
 
 __all__ = [
+    "ActionNote",
+    "AgendaProposal",
+    "CoOrganiser",
+    "ItemOpinion",
+    "ProposalOrigin",
+    "ProposalStatus",
     "Bilan",
     "BilanKind",
     "BilanOutcome",

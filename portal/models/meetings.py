@@ -82,6 +82,8 @@ class Meeting(db.Model):
     organiser_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("user_account.id", ondelete="SET NULL")
     )
+    # The organisation the organiser scheduled it for: the role ends with that membership.
+    organiser_organisation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id"))
     # iCalendar: the same UID for the life of the event, SEQUENCE raised at each change.
     uid: Mapped[str] = mapped_column(sa.String(120), unique=True, default=new_uid)
     sequence: Mapped[int] = mapped_column(default=0)
@@ -91,8 +93,12 @@ class Meeting(db.Model):
 
     committee: Mapped[Committee] = relationship(lazy="joined")
     organiser: Mapped[User | None] = relationship()
+    organiser_organisation: Mapped[Organisation | None] = relationship()
     invitees: Mapped[list["MeetingInvitee"]] = relationship(
         back_populates="meeting", cascade="all, delete-orphan", order_by="MeetingInvitee.id"
+    )
+    co_organisers: Mapped[list["CoOrganiser"]] = relationship(
+        back_populates="meeting", cascade="all, delete-orphan", order_by="CoOrganiser.id"
     )
     agenda_items: Mapped[list["AgendaItem"]] = relationship(
         back_populates="meeting", cascade="all, delete-orphan", order_by="AgendaItem.position"
@@ -113,6 +119,32 @@ class Meeting(db.Model):
         return next((i for i in self.invitees if i.user_id == user_id), None)
 
 
+class CoOrganiser(db.Model):
+    """A person named to organise a meeting with its organiser, for one organisation of the
+    committee: the role ends with that membership."""
+
+    __tablename__ = "meeting_co_organiser"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("meeting.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"))
+    named_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    meeting: Mapped[Meeting] = relationship(back_populates="co_organisers")
+    user: Mapped[User] = relationship(lazy="joined", foreign_keys=[user_id])
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+    __table_args__ = (sa.UniqueConstraint("meeting_id", "user_id"),)
+
+
 class MeetingInvitee(db.Model):
     """A person invited, for the organisation they represent; their answer and presence."""
 
@@ -130,11 +162,16 @@ class MeetingInvitee(db.Model):
     # An excused partner may send a written opinion; it is attached to the agenda.
     opinion: Mapped[str] = mapped_column(sa.String(2000), default="")
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # « Relancer les sans-réponse »: one reminder per invitee.
+    chased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attendance: Mapped[Attendance | None] = mapped_column(str_enum(Attendance))
 
     meeting: Mapped[Meeting] = relationship(back_populates="invitees")
     user: Mapped[User] = relationship(lazy="joined")
     organisation: Mapped[Organisation] = relationship(lazy="joined")
+    item_opinions: Mapped[list["ItemOpinion"]] = relationship(
+        back_populates="invitee", cascade="all, delete-orphan", order_by="ItemOpinion.id"
+    )
 
     __table_args__ = (sa.UniqueConstraint("meeting_id", "user_id"),)
 
@@ -157,6 +194,80 @@ class AgendaItem(db.Model):
     meeting: Mapped[Meeting] = relationship(back_populates="agenda_items")
     presenter: Mapped[Organisation | None] = relationship(lazy="joined")
     case: Mapped[Case | None] = relationship(lazy="joined")
+    opinions: Mapped[list["ItemOpinion"]] = relationship(
+        back_populates="agenda_item", cascade="all, delete-orphan", order_by="ItemOpinion.id"
+    )
+
+
+class ItemOpinion(db.Model):
+    """An excused partner's written opinion on one agenda item: about a case, it is read
+    only by those who may read that case's discussion."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitee_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("meeting_invitee.id", ondelete="CASCADE"), index=True
+    )
+    agenda_item_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("agenda_item.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(sa.String(2000))
+
+    invitee: Mapped[MeetingInvitee] = relationship(back_populates="item_opinions")
+    agenda_item: Mapped[AgendaItem] = relationship(back_populates="opinions")
+
+    __table_args__ = (sa.UniqueConstraint("invitee_id", "agenda_item_id"),)
+
+
+class ProposalOrigin(LabelledEnum):
+    OWNER = "owner", _l("Proposée par l'organisation qui suit la situation")
+    ORGANISER = "organiser", _l("Demandée par les organisateurs")
+    ADJOURNED = "adjourned", _l("Ajournée lors d'une réunion précédente")
+
+
+class ProposalStatus(LabelledEnum):
+    PENDING = "pending", _l("En attente")
+    ACCEPTED = "accepted", _l("Acceptée")
+    DECLINED = "declined", _l("Refusée")
+
+
+class AgendaProposal(db.Model):
+    """A case proposed for a meeting's agenda. A case goes on an agenda only with the
+    agreement of the organisation that follows it: the organisers accept what it (or an
+    adjournment) proposes; it accepts what the organisers request."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("meeting.id", ondelete="CASCADE"), index=True
+    )
+    case_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("complex_case.id", ondelete="CASCADE"), index=True
+    )
+    origin: Mapped[ProposalOrigin] = mapped_column(str_enum(ProposalOrigin))
+    status: Mapped[ProposalStatus] = mapped_column(
+        str_enum(ProposalStatus), default=ProposalStatus.PENDING
+    )
+    proposed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    answered_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    meeting: Mapped[Meeting] = relationship()
+    case: Mapped[Case] = relationship()
+    proposed_by: Mapped[User | None] = relationship(foreign_keys=[proposed_by_id])
+    answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id])
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == ProposalStatus.PENDING
+
+    @property
+    def answered_by_owner(self) -> bool:
+        """The organisers ask; the case's organisation answers (and the other way round)."""
+        return self.origin == ProposalOrigin.ORGANISER
 
 
 class Minutes(db.Model):
@@ -181,6 +292,8 @@ class Minutes(db.Model):
     )
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     content_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    # « Envoyer le compte rendu »: the invitees were sent a link to the approved version.
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     meeting: Mapped[Meeting] = relationship()
     updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
@@ -306,6 +419,30 @@ class FollowUpAction(db.Model):
     user: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[user_id])
     closed_by: Mapped[User | None] = relationship(foreign_keys=[closed_by_id])
 
+    notes: Mapped[list["ActionNote"]] = relationship(
+        back_populates="action", cascade="all, delete-orphan", order_by="ActionNote.id"
+    )
+
     @property
     def is_overdue(self) -> bool:
         return self.status == ActionStatus.OPEN and self.due_on < date.today()
+
+
+class ActionNote(db.Model):
+    """A note on a follow-up action, added by its responsible organisation or the
+    organisers (where it stands, what is in the way)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("follow_up_action.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    organisation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id"))
+    text: Mapped[str] = mapped_column(sa.String(1000))
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    action: Mapped[FollowUpAction] = relationship(back_populates="notes")
+    user: Mapped[User | None] = relationship(lazy="joined")
+    organisation: Mapped[Organisation | None] = relationship(lazy="joined")

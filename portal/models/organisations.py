@@ -90,12 +90,16 @@ class Committee(db.Model):
     territory_id: Mapped[int] = mapped_column(sa.ForeignKey("territory.id"), index=True)
     description: Mapped[str] = mapped_column(sa.Text, default="")
     active: Mapped[bool] = mapped_column(default=True)
+    # The organisation that runs the committee's meetings (the CCAS for the comité technique,
+    # the SIAO for its commission): its admins organise every meeting of the committee.
+    secretariat_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id"))
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     territory: Mapped[Territory] = relationship(lazy="joined")
     organisations: Mapped[list[Organisation]] = relationship(
         secondary=committee_organisation, back_populates="committees", order_by=Organisation.name
     )
+    secretariat: Mapped[Organisation | None] = relationship(lazy="joined")
 
     __table_args__ = (sa.UniqueConstraint("territory_id", "name"),)
 

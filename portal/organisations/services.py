@@ -2,6 +2,7 @@
 
 from datetime import date
 
+import sqlalchemy as sa
 from flask import current_app
 
 from portal.audit import record_event
@@ -17,6 +18,7 @@ from portal.models import (
     OrganisationKind,
     Territory,
     User,
+    UserKind,
     now_utc,
 )
 from portal.outbox.services import public_url_for, queue_email
@@ -130,3 +132,21 @@ def set_membership_role(membership: Membership, role: MembershipRole) -> None:
         f"{previous.label} → {role.label}",
         organisation_id=membership.organisation_id,
     )
+
+
+def organisations_without_accounts(organisations) -> list[Organisation]:
+    """Organisations no one could be invited for: not one active account."""
+    ids = [o.id for o in organisations]
+    with_accounts = set(
+        db.session.scalars(
+            sa.select(Membership.organisation_id)
+            .join(User, Membership.user_id == User.id)
+            .where(
+                Membership.organisation_id.in_(ids),
+                Membership.active,
+                User.active,
+                User.kind == UserKind.STAFF,
+            )
+        )
+    )
+    return [o for o in organisations if o.id not in with_accounts]

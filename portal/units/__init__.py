@@ -4,5 +4,3 @@ from flask import Blueprint
 
 # Shares the /measures prefix with the measures blueprint: programmes and units live here.
 bp = Blueprint("units", __name__, url_prefix="/measures")
-
-from portal.units import views  # noqa: E402, F401
