@@ -221,6 +221,16 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("cases.delete_attachment", "POST"): Route(
         lambda w, e: attachment(w, e) + "/delete", case_answers(302)
     ),
+    # The agenda, with the case's agreement: its organisation proposes it (an empty choice
+    # is refused with a message), withdraws it, answers the organisers' requests.
+    ("cases.put_on_agenda", "POST"): Route(lambda w, e: case(w, e) + "/agenda", case_answers(302)),
+    ("cases.withdraw_from_agendas", "POST"): Route(
+        lambda w, e: case(w, e) + "/agenda/withdraw", case_answers(302)
+    ),
+    ("cases.answer_proposal", "POST"): Route(
+        lambda w, e: f"{case(w, e)}/proposals/{e['organisers_proposal'].id}/decline",
+        case_answers(302),
+    ),
 }
 
 for feature in FEATURES:

@@ -708,8 +708,12 @@ def next_meeting_of(committee: Committee, after: Meeting | None = None) -> Meeti
 def adjourned_cases(committee: Committee) -> list[Case]:
     """Cases of the committee whose last decision adjourned them and that wait for a new
     agenda (back to « soumise »)."""
+    earlier = sa.orm.aliased(Decision)
     last_decision = (
-        sa.select(sa.func.max(Decision.id)).where(Decision.case_id == Case.id).scalar_subquery()
+        sa.select(sa.func.max(earlier.id))
+        .where(earlier.case_id == Case.id)
+        .correlate(Case)
+        .scalar_subquery()
     )
     return list(
         db.session.scalars(

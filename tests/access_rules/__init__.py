@@ -20,7 +20,15 @@ ROLES = (
     "cdas_worker",  # CDAS: not on the committee; case shared with it: situation only
     "ccas_worker",  # the CCAS owns the household and its case
     "coordinator",  # CCAS admin and coordinator
+    # The meeting of the matrix (see ``governance``): each of these belongs to an
+    # organisation with no other link, so that everywhere else they answer as the outsider.
+    "organiser",  # scheduled the meeting
+    "co_organiser",  # named to organise it with the organiser
+    "secretariat",  # admin of the organisation holding the committee's secretariat
+    "excused_invitee",  # invited, answered « excusé » with a written opinion
+    "action_assignee",  # a member of the organisation given one action, not invited
 )
+LIKE_OUTSIDER = ("organiser", "co_organiser", "secretariat", "excused_invitee", "action_assignee")
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,9 @@ def answers(default: int, anonymous: int = 302, **overrides: int) -> dict[str, i
     expected = {role: default for role in ROLES}
     expected["anonymous"] = anonymous
     expected.update(overrides)
+    for role in LIKE_OUTSIDER:
+        if role not in overrides:
+            expected[role] = expected["outsider"]
     return expected
 
 

@@ -1,27 +1,13 @@
-"""Access rules of the decisions and actions routes.
+"""Access rules of the decisions and actions routes (the meeting of ``governance``): the
+organisers record and correct; the invitees read; the organisation given the action (not
+invited) reads it, marks it done or adds a note, and sees nothing else of the meeting."""
 
-The meeting is organised by the coordinator, with the CCAS and the Mission Locale invited;
-admins of the committee's member organisations (the Mission Locale's and the SIAO's) may
-manage it too. Its decision is on the CCAS case; its action is the Mission Locale's.
-"""
+from tests.access_rules import STAFF_ONLY, Route
+from tests.access_rules.governance import READERS, governed
 
-from datetime import date, timedelta
-
-from portal.actions.services import create_action, record_decision
-from portal.extensions import db
-from portal.models import AgendaItem, DecisionKind, Meeting, MeetingInvitee, MeetingKind, now_utc
-from tests.access_rules import STAFF_ONLY, Route, answers
-
-# Organisers: the coordinator, and the admins of the committee's member organisations.
-ORGANISERS = {"partner_admin": 200, "siao_officer": 200, "coordinator": 200}
-# Who sees the meeting: the organisers and the invited organisations (CCAS, Mission Locale).
-MEETING_READERS = answers(404, partner_member=200, ccas_worker=200, **ORGANISERS)
-# Recording decisions and actions: the organisers; other readers are refused.
-RECORDERS = answers(404, partner_member=403, ccas_worker=403, **ORGANISERS)
-# An empty form is refused (400) to the organisers.
-RECORDERS_POST = answers(
-    404, partner_member=403, ccas_worker=403, partner_admin=400, siao_officer=400, coordinator=400
-)
+# Recording: the organisers; an empty form is refused (400).
+RECORDERS = governed(200)
+RECORDERS_POST = governed(400)
 
 
 def meeting(w, e) -> str:
@@ -37,9 +23,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("actions.decisions", "GET"): Route(lambda w, e: "/actions/decisions", STAFF_ONLY),
     ("actions.export", "GET"): Route(lambda w, e: "/actions/decisions.csv", STAFF_ONLY),
     ("actions.decision", "GET"): Route(
-        lambda w, e: f"/actions/decisions/{e['decision'].id}", MEETING_READERS
+        lambda w, e: f"/actions/decisions/{e['decision'].id}", READERS
     ),
-    # Corrected by the organisers while the minutes are not approved (here: none yet).
+    # Corrected by the organisers while the minutes are not approved (here: submitted).
     ("actions.edit_decision", "GET"): Route(
         lambda w, e: f"/actions/decisions/{e['decision'].id}/edit", RECORDERS
     ),
@@ -54,68 +40,20 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("actions.new_action", "GET"): Route(lambda w, e: meeting(w, e) + "/new", RECORDERS),
     ("actions.new_action", "POST"): Route(lambda w, e: meeting(w, e) + "/new", RECORDERS_POST),
-    # The action: its organisation (Mission Locale) and the meeting's readers see it.
-    ("actions.show", "GET"): Route(action, MEETING_READERS),
-    # The Mission Locale and the organisers close it; the CCAS, only invited, may not.
-    # An empty note marks it done; cancelling needs a reason (400).
+    ("actions.show", "GET"): Route(action, governed(200, 200, action_assignee=200)),
+    # The assignee and the organisers close it; an empty note marks it done; cancelling
+    # needs a reason (400). Invitees only read.
     ("actions.done", "POST"): Route(
-        lambda w, e: action(w, e) + "/done",
-        answers(
-            404,
-            partner_member=302,
-            partner_admin=302,
-            siao_officer=302,
-            coordinator=302,
-            ccas_worker=403,
-        ),
+        lambda w, e: action(w, e) + "/done", governed(302, action_assignee=302)
     ),
     ("actions.cancel", "POST"): Route(
-        lambda w, e: action(w, e) + "/cancel",
-        answers(
-            404,
-            partner_member=400,
-            partner_admin=400,
-            siao_officer=400,
-            coordinator=400,
-            ccas_worker=403,
-        ),
+        lambda w, e: action(w, e) + "/cancel", governed(400, action_assignee=400)
+    ),
+    ("actions.add_note", "POST"): Route(
+        lambda w, e: action(w, e) + "/notes", governed(400, action_assignee=400)
     ),
 }
 
 
 def build(world, case_world) -> dict:
-    """Objects the URLs of these routes point at."""
-    held = Meeting(
-        committee=world.committee,
-        kind=MeetingKind.COMITE_TECHNIQUE,
-        title="Comité technique de mars",
-        starts_at=now_utc() - timedelta(days=7),
-        organiser=world.coordinator,
-        invitees=[
-            MeetingInvitee(user=world.coordinator, organisation=world.ccas),
-            MeetingInvitee(user=world.ccas_worker, organisation=world.ccas),
-            MeetingInvitee(user=world.partner_member, organisation=world.mission_locale),
-        ],
-        agenda_items=[AgendaItem(position=1, title="Relogement", case=case_world.case)],
-    )
-    db.session.add(held)
-    db.session.flush()
-    decision = record_decision(
-        held,
-        world.coordinator,
-        kind=DecisionKind.PARTNER_MOBILISATION,
-        text="La Mission Locale accompagne le ménage.",
-        organisations=[world.ccas, world.mission_locale],
-        agenda_item=held.agenda_items[0],
-    )
-    follow_up = create_action(
-        held,
-        world.coordinator,
-        description="Proposer un rendez-vous",
-        organisation=world.mission_locale,
-        due_on=date.today() + timedelta(days=14),
-        decision=decision,
-        notify=False,
-    )
-    db.session.commit()
-    return {"meeting": held, "decision": decision, "action": follow_up}
+    return {}  # the meeting of ``governance``
