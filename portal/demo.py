@@ -159,6 +159,10 @@ def load_demo_data() -> dict[str, object]:
     users[landlord.email] = landlord
     db.session.add_all(users.values())
     for name, kind, description, members in COMMITTEES:
+        # The SIAO runs its commission, the CCAS the others (its coordinator is an admin).
+        secretariat = (
+            "SIAO du Finistère" if kind == CommitteeKind.COMMISSION_SIAO else "CCAS de Concarneau"
+        )
         db.session.add(
             Committee(
                 name=name,
@@ -166,15 +170,17 @@ def load_demo_data() -> dict[str, object]:
                 territory=territory,
                 description=description,
                 organisations=[organisations[m] for m in members],
+                secretariat=organisations[secretariat],
             )
         )
     db.session.flush()
     cases = load_demo_cases(organisations, users, territory)
     data = {"territory": territory, "organisations": organisations, "users": users, "cases": cases}
-    # Meetings come first; their minutes, then the decisions and actions they gave.
+    # Meetings come first, then the decisions and actions they gave, then their minutes
+    # (approved minutes carry the decisions and actions).
     load_demo_meetings(data)
-    load_demo_minutes(data)
     load_demo_actions(data)
+    load_demo_minutes(data)
     load_demo_landlords(data)
     load_demo_programmes(data)
     load_demo_candidacies(data)

@@ -21,12 +21,21 @@ from portal.actions.services import create_action, record_decision
 from portal.extensions import db
 from portal.meetings.services import (
     add_agenda_item,
+    answer_invitation,
     new_calendar_token,
     schedule_meeting,
     send_invitations,
 )
 from portal.minutes.services import change_status, minutes_of, save_minutes
-from portal.models import DecisionKind, MeetingKind, OrganisationKind, User, now_utc
+from portal.models import (
+    CaseStatus,
+    DecisionKind,
+    InvitationResponse,
+    MeetingKind,
+    OrganisationKind,
+    User,
+    now_utc,
+)
 from tests.case_helpers import canary_traces
 from tests.conftest import CANARY_NAME, sign_in
 from tests.support import queued_emails
@@ -37,6 +46,9 @@ ITEM_NOTES = f"{NOTES_MARKER} : Mme {CANARY_NAME} (06 11 22 33 44) sera recontac
 GENERAL_NOTES = "Tour de table des partenaires ; prochain comité en avril."
 DECISION_TEXT = "Proposition d'un T2 du parc OPAC, visite à organiser."
 ACTION_TEXT = "Organiser la visite du T2 avec le bailleur."
+ITEM_TITLE = "Relogement après la dette FSL"
+POSITION_TEXT = "Le CDAS préfère attendre le bilan budgétaire."
+OPINION_TEXT = "Avis du CDAS sur la situation : le budget est tenu depuis six mois."
 
 
 @dataclass
@@ -81,11 +93,27 @@ def scene(app, world, case_world, make_org, make_user) -> Scene:
     )
     case_item = add_agenda_item(
         meeting,
-        {"title": "Étude de situation", "duration_minutes": 20, "case": case},
+        {"title": ITEM_TITLE, "duration_minutes": 20, "case": case},
         world.coordinator,
     )
-    # The invitations leave with the agenda as each invitee may see it.
+    # The invitations leave with the agenda as each invitee may see it; the reminders go
+    # out the day before.
     send_invitations(meeting, meeting.invitees, "meeting_invitation", "Invitation")
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["reminders", "send"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("1 réunion(s) rappelée(s)"), result.output
+    # The CDAS is excused: a general opinion for all, one on the case for its readers.
+    answer_invitation(
+        meeting,
+        case_world.cdas_worker,
+        InvitationResponse.EXCUSED,
+        "Le CDAS sera représenté au prochain comité.",
+        {case_item.id: OPINION_TEXT},
+    )
+    # The day has come: the meeting is held, minuted, and its decisions recorded.
+    meeting = db.session.merge(meeting)
+    meeting.starts_at = (now_utc() - timedelta(hours=1)).replace(second=0, microsecond=0)
     save_minutes(
         meeting,
         0,
@@ -94,14 +122,13 @@ def scene(app, world, case_world, make_org, make_user) -> Scene:
         world.coordinator,
     )
     minutes = minutes_of(meeting)
-    change_status(minutes, "submit", world.coordinator, based_on_version=minutes.version)
-    change_status(minutes, "approve", world.coordinator, based_on_version=minutes.version)
     decision = record_decision(
         meeting,
         world.coordinator,
         kind=DecisionKind.HOUSING_PROPOSAL,
         text=DECISION_TEXT,
         organisations=[world.ccas, world.mission_locale, case_world.cdas],
+        positions=[(case_world.cdas, POSITION_TEXT)],
         agenda_item=case_item,
     )
     actions = [
@@ -131,12 +158,14 @@ def scene(app, world, case_world, make_org, make_user) -> Scene:
             decision=decision,
         ),
     ]
+    change_status(minutes, "submit", world.coordinator, based_on_version=minutes.version)
+    change_status(minutes, "approve", world.coordinator, based_on_version=minutes.version)
     readers = {
         "coordinator": world.coordinator,  # organiser, owning organisation
         "ccas_worker": world.ccas_worker,  # owning organisation
         "partner_member": world.partner_member,  # participant, level "full"
         "cdas_worker": case_world.cdas_worker,  # participant, level "situation"
-        "siao_officer": world.siao_officer,  # committee member org's admin: an organiser
+        "siao_officer": world.siao_officer,  # committee member org's admin: invited only
         "siao_member": siao_member,  # committee member
         "guest": guest,  # invited, no access to the case
         "outsider": world.outsider,  # not invited
@@ -151,7 +180,6 @@ def scene(app, world, case_world, make_org, make_user) -> Scene:
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["reminders", "send"])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("1 réunion(s) rappelée(s)"), result.output
     assert "1 action(s) en retard signalée(s)" in result.output
     db.session.expire_all()
     return Scene(meeting, case_item, decision, actions, readers, tokens)
@@ -270,7 +298,7 @@ SEES = {
     "ccas_worker": (True, True),
     "partner_member": (True, True),  # participant, level "full"
     "cdas_worker": (False, True),  # participant, level "situation"
-    "siao_officer": (False, False),  # committee member (an organiser, too)
+    "siao_officer": (False, False),  # committee member (an admin: no organiser for that)
     "siao_member": (False, False),  # committee member
     "guest": (False, False),  # invited, no access to the case
     "outsider": (False, False),  # not invited
@@ -278,6 +306,9 @@ SEES = {
     "anonymous": (False, False),
 }
 
+
+# Readers without any access to the case: they learn that it exists, nothing more.
+NO_ACCESS = ("guest", "outsider", "landlord", "anonymous")
 
 # role: the action e-mail they get (the CDAS and the guest are given an action; the SIAO's
 # is overdue, and the reminders run tells them)
@@ -317,6 +348,14 @@ def test_each_reader_is_served_only_what_their_access_allows(client, scene, role
         assert [(url, traces) for url, traces in leaks if traces] == []
     if not notes:
         assert [url for url, (_, text) in pages.items() if NOTES_MARKER in flat(text)] == []
+        assert [url for url, (_, text) in pages.items() if OPINION_TEXT in flat(text)] == []
+    if role in NO_ACCESS:
+        # Nothing about the case: neither its reference, nor the decision, the positions or
+        # the actions about it (their own action aside), on any page or in any e-mail.
+        served = [*((url, text) for url, (_, text) in pages.items()), *mails]
+        markers = (reference, ITEM_TITLE, DECISION_TEXT, POSITION_TEXT, ACTION_TEXT, OPINION_TEXT)
+        for marker in markers:
+            assert [where for where, text in served if marker in flat(text)] == [], marker
 
     if role in ("outsider", "landlord", "anonymous"):
         refused = 302 if role == "anonymous" else 404  # the sign-in page, or not found
@@ -343,10 +382,14 @@ def test_each_reader_is_served_only_what_their_access_allows(client, scene, role
             assert reference in pages[url][1], url
     for url in (meeting_url, print_url, minutes_url, pdf_url):
         assert (CANARY_NAME in flat(pages[url][1])) is identity, url
+    for url in (meeting_url, print_url, minutes_url, pdf_url):
+        assert (OPINION_TEXT in flat(pages[url][1])) is notes, url
     for url in (minutes_url, pdf_url):
         text = flat(pages[url][1])
         assert GENERAL_NOTES in text, url
         assert (NOTES_MARKER in text) is notes, url
+        # The minutes carry the decisions, as each reader may see them.
+        assert (DECISION_TEXT in text) is (role not in NO_ACCESS), url
         # A household the writer named in the notes stays masked below full access.
         assert ("06 11 22 33 44" in text) is identity, url
         assert ("[identité masquée]" in text) is (notes and not identity), url
@@ -384,3 +427,21 @@ def test_the_changes_shown_after_reopening_keep_the_household_masked(client, sce
         assert (CANARY_NAME.upper() in page) is identity, role
         if not identity:
             assert canary_traces(page) == [], role
+
+
+def test_what_was_visible_through_the_committee_goes_when_the_case_is_closed(client, scene, world):
+    """A committee member reads the decision on a case while it is before the committee;
+    once the case is closed, the reference, decision and actions leave every surface."""
+    reader = scene.readers["siao_member"]
+    become(client, reader)
+    reference = scene.case_item.case.household.reference
+    before = crawl(client, start_urls(scene, "siao_member"))
+    assert any(DECISION_TEXT in flat(text) for _, text in before.values())
+    case = db.session.merge(scene.case_item.case)
+    case.status = CaseStatus.CLOSED
+    case.closed_at = now_utc()
+    db.session.commit()
+    after = crawl(client, start_urls(scene, "siao_member"))
+    for marker in (reference, ITEM_TITLE, DECISION_TEXT, POSITION_TEXT, ACTION_TEXT, NOTES_MARKER):
+        assert [url for url, (_, text) in after.items() if marker in flat(text)] == [], marker
+    assert "situation confidentielle" in flat(after[f"/meetings/{scene.meeting.id}"][1]).lower()

@@ -431,13 +431,13 @@ def open_actions_for(user: User, limit: int | None = None) -> list[FollowUpActio
 # E-mails -----------------------------------------------------------------------------------
 
 
-def action_recipients(action: FollowUpAction) -> list[str]:
+def action_recipients(action: FollowUpAction) -> list[User]:
     """The responsible person, or else every active member of the responsible organisation."""
     if action.user is not None and is_active_member(action.user, action.organisation):
-        return [action.user.email]
+        return [action.user]
     return list(
         db.session.scalars(
-            sa.select(User.email)
+            sa.select(User)
             .join(Membership, Membership.user_id == User.id)
             .where(
                 Membership.organisation_id == action.organisation_id,
@@ -451,9 +451,10 @@ def action_recipients(action: FollowUpAction) -> list[str]:
 
 def notify_assigned(action: FollowUpAction) -> None:
     link = public_url_for("actions.show", action_id=action.id)
-    for email in action_recipients(action):
+    for person in action_recipients(action):
+        (view,) = action_views(person, [action])  # what this recipient may read of the case
         queue_email(
-            email,
+            person.email,
             "action_assigned",
             _(
                 "Action de suivi confiée à %(organisation)s — échéance le %(due)s",
@@ -461,6 +462,7 @@ def notify_assigned(action: FollowUpAction) -> None:
                 due=format_date(action.due_on, _("d MMMM yyyy")),
             ),
             action=action,
+            view=view,
             meeting_when=format_datetime(action.meeting.starts_at, _("d MMMM yyyy")),
             due=format_date(action.due_on, _("d MMMM yyyy")),
             link=link,
@@ -509,15 +511,17 @@ def notify_overdue_actions(today: date) -> int:
             continue
         action = db.session.get(FollowUpAction, action_id, populate_existing=True)
         link = public_url_for("actions.show", action_id=action.id)
-        for email in action_recipients(action):
+        for person in action_recipients(action):
+            (view,) = action_views(person, [action])
             queue_email(
-                email,
+                person.email,
                 "action_overdue",
                 _(
                     "Action de suivi en retard — échéance du %(due)s",
                     due=format_date(action.due_on, _("d MMMM yyyy")),
                 ),
                 action=action,
+                view=view,
                 meeting_when=format_datetime(action.meeting.starts_at, _("d MMMM yyyy")),
                 due=format_date(action.due_on, _("d MMMM yyyy")),
                 days_late=(today - action.due_on).days,

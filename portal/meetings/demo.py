@@ -12,6 +12,8 @@ from portal.meetings.services import (
     add_agenda_item,
     answer_invitation,
     attendance_guess,
+    name_co_organiser,
+    propose_case,
     schedule_meeting,
     when,
 )
@@ -22,6 +24,8 @@ from portal.models import (
     Committee,
     InvitationResponse,
     MeetingKind,
+    OrganisationKind,
+    ProposalOrigin,
     now_utc,
 )
 
@@ -136,8 +140,21 @@ def load_demo_meetings(data: dict) -> None:
         "Famille de cinq à l'hôtel depuis deux mois",
         "Jeune prêt à sortir, sans garant",
     ):
-        if title in cases:
-            add_agenda_item(upcoming, {"case": cases[title], "duration_minutes": 20}, coordinator)
+        if title not in cases:
+            continue
+        case = cases[title]
+        if case.organisation.kind == OrganisationKind.CCAS or case.status != CaseStatus.SUBMITTED:
+            # The CCAS's own cases, or cases already agreed: on the agenda with the
+            # agreement of the organisation that follows them.
+            add_agenda_item(
+                upcoming,
+                {"case": case, "duration_minutes": 20},
+                coordinator,
+                agreed_by=case.created_by,
+            )
+        else:
+            # Another partner's case: the organisers ask, the partner has not answered yet.
+            propose_case(upcoming, case, coordinator, ProposalOrigin.ORGANISER)
     add_agenda_item(
         upcoming,
         {
@@ -147,6 +164,9 @@ def load_demo_meetings(data: dict) -> None:
         },
         coordinator,
     )
+    # The CCAS social worker co-organises the next comité with the coordinator.
+    social = users["social@ccas-concarneau.demo"]
+    name_co_organiser(upcoming, social, organisations["CCAS de Concarneau"], coordinator)
     for invitee in upcoming.invitees:
         if invitee.user.email in NEXT_ANSWERS:
             response, opinion = NEXT_ANSWERS[invitee.user.email]
