@@ -1,6 +1,7 @@
 """Committee meetings: scheduling, answers and register, iCalendar invitations and feed,
 the agenda as each reader may see it, and reminders sent once."""
 
+import html
 import re
 import threading
 from collections import Counter
@@ -147,7 +148,10 @@ def test_coordinator_schedules_a_meeting_and_each_invitee_gets_a_calendar_invita
     assert event.decoded("DTEND") - start == timedelta(minutes=120)
     [timezone] = calendar.walk("VTIMEZONE")
     assert timezone["TZID"] == "Europe/Paris"
-    assert len(event.get("ATTENDEE")) == 5
+    # The invitation names its recipient only: no other invitee's address is sent out.
+    assert str(event["ATTENDEE"]) == f"mailto:{world.partner_member.email}"
+    # The organiser is « présent » unless they say otherwise.
+    assert meeting.invitee(world.coordinator.id).response == InvitationResponse.ACCEPTED
 
 
 def test_bad_input_is_refused_in_french_keeping_what_was_typed(client, world):
@@ -736,11 +740,23 @@ def test_the_agenda_carries_the_open_actions_of_earlier_meetings(client, world):
         assert "Dossier FSL" not in page
 
 
-def test_scheduling_proposes_the_committee_members_and_lists_the_meeting(client, world):
-    sign_in(client, world.partner_admin)
-    page = client.get("/meetings/new").get_data(as_text=True)
+def test_scheduling_from_the_committee_page_proposes_its_members_and_lists_the_meeting(
+    client, world, make_org
+):
+    empty = make_org(OrganisationKind.ASSOCIATION, "Association sans compte")
+    world.committee.organisations.append(empty)
+    db.session.commit()
+    sign_in(client, world.coordinator)  # the committee has no secretariat: the coordination
+    committee_page = client.get(f"/committees/{world.committee.id}").get_data(as_text=True)
+    link = f"/meetings/new?committee={world.committee.id}"
+    assert f'href="{link}"' in committee_page and "Programmer une réunion" in committee_page
+    page = html.unescape(client.get(link).get_data(as_text=True))
     checked = set(re.findall(r'<input checked id="organisation_ids-\d+"[^>]* value="(\d+)"', page))
-    assert checked == {str(o.id) for o in (world.ccas, world.mission_locale, world.siao)}
+    members = (world.ccas, world.mission_locale, world.siao, empty)
+    assert checked == {str(o.id) for o in members}
+    # Nobody can be invited for an organisation without an account: it says so.
+    assert "Association sans compte (Association) — aucun compte actif : invitez un membre" in page
+    assert "Mission Locale (Mission Locale) — aucun compte" not in page
     make_meeting(world, title="Comité de la liste")
     assert "Comité de la liste" in client.get("/meetings/").get_data(as_text=True)
     sign_in(client, world.outsider)

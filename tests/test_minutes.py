@@ -31,6 +31,7 @@ from portal.models import (
     AgendaItem,
     AuditAction,
     AuditEvent,
+    CoOrganiser,
     Meeting,
     MeetingInvitee,
     MeetingKind,
@@ -57,7 +58,8 @@ class MeetingWorld:
 
 @pytest.fixture
 def mw(world, case_world, make_user) -> MeetingWorld:
-    """A comité technique organised by the coordinator, with partners invited: the Mission
+    """A comité technique organised by the coordinator with two co-organisers (the Mission
+    Locale's and the SIAO's admins), with partners invited: the Mission
     Locale (full access to the case), the CDAS (situation), a SIAO member (committee) and
     an association with no access to the case."""
     siao_member = make_user(world.siao, full_name="Samuel SIAO")
@@ -68,6 +70,12 @@ def mw(world, case_world, make_user) -> MeetingWorld:
         starts_at=datetime(2026, 3, 12, 13, 30, tzinfo=UTC),
         location="CCAS de Concarneau, salle 2",
         organiser=world.coordinator,
+        organiser_organisation=world.ccas,
+        # Two partners' admins co-organise it (the SIAO's has no access to the case).
+        co_organisers=[
+            CoOrganiser(user=world.partner_admin, organisation=world.mission_locale),
+            CoOrganiser(user=world.siao_officer, organisation=world.siao),
+        ],
         invitees=[
             MeetingInvitee(user=world.ccas_worker, organisation=world.ccas),
             MeetingInvitee(user=world.partner_member, organisation=world.mission_locale),
@@ -135,12 +143,16 @@ def messages(client, response) -> list[str]:
 
 
 def approved(mw, world) -> Minutes:
+    """Written and submitted by the coordinator, approved by a co-organiser (four eyes)."""
     write(mw, world.coordinator)
     client = fresh_client(current_app._get_current_object())
     sign_in(client, world.coordinator)
     assert move(client, mw, "submit").status_code == 302
+    sign_in(client, world.partner_admin)
     assert move(client, mw, "approve").status_code == 302
-    return minutes_of(mw.meeting)
+    minutes = minutes_of(mw.meeting)
+    assert minutes.status == MinutesStatus.APPROVED
+    return minutes
 
 
 def pdf_text(response) -> str:
@@ -195,10 +207,15 @@ def test_workflow_moves_draft_to_submitted_to_approved(client, world, mw):
     assert move(client, mw, "back_to_draft").status_code == 302
     assert minutes_of(mw.meeting).status == MinutesStatus.DRAFT
     move(client, mw, "submit")
+    # Four eyes: the last person to edit the text does not approve it alone.
+    refused = messages(client, move(client, mw, "approve"))
+    assert any("un autre que la dernière personne" in m for m in refused)
+    assert minutes_of(mw.meeting).status == MinutesStatus.SUBMITTED
+    sign_in(client, world.partner_admin)
     assert "Compte rendu : Approuvé." in messages(client, move(client, mw, "approve"))
     minutes = minutes_of(mw.meeting)
     assert minutes.status == MinutesStatus.APPROVED
-    assert minutes.approved_by == world.coordinator
+    assert minutes.approved_by == world.partner_admin
     assert minutes.approved_at is not None
     changes = [e.summary for e in audit_events(AuditAction.CHANGE, "minutes")]
     assert any("Soumis pour approbation → Approuvé" in s for s in changes)
@@ -276,6 +293,8 @@ def test_approval_freezes_the_text_and_stores_its_hash(client, world, mw):
                 "title": mw.case_item.title,
             },
         ],
+        "decisions": [],
+        "actions": [],
     }
     data = json.dumps(canonical, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     assert minutes.content_hash == hashlib.sha256(data.encode()).hexdigest()
@@ -344,6 +363,7 @@ def test_reopening_asks_for_a_reason_keeps_the_approved_text_and_shows_the_chang
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
     move(client, mw, "submit")
+    sign_in(client, world.partner_admin)
     move(client, mw, "approve")
     assert minutes.status == MinutesStatus.APPROVED
     assert minutes.content_hash not in (None, approved_hash) and is_intact(minutes)
@@ -473,7 +493,7 @@ def test_the_pdf_holds_only_what_its_reader_may_see(world, case_world, mw):
     assert CASE_NOTES in texts["situation"] and CANARY_NAME not in texts["situation"]
     assert reference in texts["committee"] and "Femme seule" in texts["committee"]
     assert CANARY_NAME not in texts["committee"] and CASE_NOTES not in texts["committee"]
-    assert "Situation confidentielle" in texts["none"]
+    assert "situation confidentielle" in texts["none"]
     for secret in (reference, CANARY_NAME, CASE_NOTES, "Relogement bloqué"):
         assert secret not in texts["none"]
     assert texts["committee"] != texts["full"]
@@ -506,7 +526,7 @@ def test_the_minutes_page_follows_the_same_rules(world, case_world, mw):
     assert CANARY_NAME in pages["full"] and CASE_NOTES in pages["full"]
     assert reference in pages["committee"] and CASE_NOTES not in pages["committee"]
     assert CANARY_NAME not in pages["committee"]
-    assert "Situation confidentielle" in pages["none"] and reference not in pages["none"]
+    assert "situation confidentielle" in pages["none"] and reference not in pages["none"]
     reads = db.session.scalars(
         sa.select(AuditEvent).where(
             AuditEvent.action == AuditAction.VIEW, AuditEvent.object_type == "household"
@@ -516,17 +536,26 @@ def test_the_minutes_page_follows_the_same_rules(world, case_world, mw):
     assert mw.stranger not in {e.user for e in reads}
 
 
-def test_an_organiser_without_access_to_a_case_cannot_read_or_change_its_notes(client, world, mw):
+def test_an_organiser_without_access_to_a_case_minutes_it_without_reading_its_notes(
+    client, world, mw
+):
+    """The SIAO's admin co-organises the meeting; the case is not shared with the SIAO. They
+    never read the item's notes, cannot replace them, and what they write is added to them,
+    for the readers of the case's discussion."""
     write(mw, world.coordinator)
-    sign_in(client, world.siao_officer)  # SIAO admin: organiser, committee access to the case
-    page = client.get(url(mw, "/edit")).text
+    sign_in(client, world.siao_officer)
+    page = html.unescape(client.get(url(mw, "/edit")).text)
     assert CASE_NOTES not in page and f'name="item_{mw.case_item.id}"' not in page
+    assert f'name="add_{mw.case_item.id}"' in page
+    assert "vous ne lisez pas ses notes" in page
     version = minutes_of(mw.meeting).version
     data = edit_data(mw, version, "Notes du SIAO", case="Tentative d'écrasement")
+    data[f"add_{mw.case_item.id}"] = "Le SIAO confirme la demande en cours."
     assert client.post(url(mw, "/edit"), data=data).status_code == 302
     db.session.rollback()
     assert minutes_of(mw.meeting).general_notes == "Notes du SIAO"
-    assert mw.case_item.notes == CASE_NOTES
+    assert mw.case_item.notes == f"{CASE_NOTES}\n\nLe SIAO confirme la demande en cours."
+    assert "Tentative d'écrasement" not in mw.case_item.notes
     with pytest.raises(WorkflowError, match="réservées à ses partenaires"):
         save_minutes(
             mw.meeting,
@@ -536,6 +565,10 @@ def test_an_organiser_without_access_to_a_case_cannot_read_or_change_its_notes(c
             world.siao_officer,
         )
     db.session.rollback()
+    # Read back by the co-organiser: the addition is not shown to them either.
+    minutes_of(mw.meeting).status = MinutesStatus.SUBMITTED
+    db.session.commit()
+    assert "confirme la demande" not in client.get(url(mw)).text
 
 
 # Bad input ----------------------------------------------------------------------------------------
@@ -624,13 +657,14 @@ def test_two_first_saves_racing_in_the_database_are_a_conflict(world, mw, monkey
 def test_the_meeting_page_links_to_the_minutes(client, world, mw):
     write(mw, world.coordinator)
     with current_app.test_request_context():
+        minutes = minutes_of(mw.meeting)
         partial = render_template(
-            "minutes/_meeting_links.html", meeting=mw.meeting, can_manage=False
+            "minutes/_meeting_links.html", meeting=mw.meeting, minutes=minutes, can_manage=False
         )
         assert "Le compte rendu sera disponible ici" in partial
-        minutes_of(mw.meeting).status = MinutesStatus.APPROVED
+        minutes.status = MinutesStatus.APPROVED
         partial = render_template(
-            "minutes/_meeting_links.html", meeting=mw.meeting, can_manage=False
+            "minutes/_meeting_links.html", meeting=mw.meeting, minutes=minutes, can_manage=False
         )
         assert "Approuvé" in partial and f"/meetings/{mw.meeting.id}/minutes.pdf" in partial
     db.session.rollback()

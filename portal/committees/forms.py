@@ -27,6 +27,14 @@ class CommitteeForm(BaseForm):
     )
     description = TextAreaField(_l("Rôle de l'instance"), validators=[max_length(2000)])
     organisation_ids = CheckboxListField(_l("Organisations membres"), coerce=int)
+    secretariat_id = SelectField(
+        _l("Secrétariat"),
+        coerce=lambda v: int(v) if v else None,
+        description=_l(
+            "L'organisation qui programme et anime les réunions : ses administrateurs les "
+            "organisent (le CCAS pour le comité technique, le SIAO pour sa commission)."
+        ),
+    )
     active = BooleanField(_l("Instance active"), default=True)
     submit = SubmitField(_l("Enregistrer"))
 
@@ -37,8 +45,12 @@ class CommitteeForm(BaseForm):
         organisations = db.session.scalars(
             sa.select(Organisation).where(Organisation.active).order_by(Organisation.name)
         )
+        organisations = list(organisations)
         self.organisation_ids.choices = choices(
             (o.id, f"{o.name} ({o.kind.label})") for o in organisations
+        )
+        self.secretariat_id.choices = choices(
+            [("", _("— La coordination —"))] + [(o.id, o.name) for o in organisations]
         )
 
     def validate_name(self, field):

@@ -23,6 +23,7 @@ def save_committee(committee: Committee | None, data: dict) -> Committee:
     committee.territory_id = data["territory_id"]
     committee.description = data.get("description") or ""
     committee.active = bool(data.get("active", True))
+    committee.secretariat_id = data.get("secretariat_id") or None
     committee.organisations = list(
         db.session.scalars(
             sa.select(Organisation).where(Organisation.id.in_(data.get("organisation_ids") or []))

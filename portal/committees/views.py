@@ -63,6 +63,7 @@ def show(committee_id):
         "committees/show.html",
         committee=committee,
         can_manage=permissions.can_manage_committees(current_user),
+        can_schedule=permissions.can_schedule_meeting(current_user, committee),
     )
 
 

@@ -51,10 +51,21 @@ def item_notes(meeting) -> dict[int, str]:
     return notes
 
 
+def approver(meeting, author):
+    """Four eyes: a co-organiser approves what the author wrote, when there is one."""
+    return next((c.user for c in meeting.co_organisers if c.user_id != author.id), author)
+
+
 def write_and_approve(meeting, general_notes: str, author, approved_at) -> Minutes:
     minutes = save_minutes(meeting, 0, general_notes, item_notes(meeting), author)
     change_status(minutes, "submit", author, based_on_version=minutes.version)
-    change_status(minutes, "approve", author, based_on_version=minutes.version, when=approved_at)
+    change_status(
+        minutes,
+        "approve",
+        approver(meeting, author),
+        based_on_version=minutes.version,
+        when=approved_at,
+    )
     return minutes
 
 
@@ -80,7 +91,7 @@ def correct_and_approve_again(meeting, minutes: Minutes, author) -> None:
     change_status(
         minutes,
         "approve",
-        author,
+        approver(meeting, author),
         based_on_version=minutes.version,
         when=meeting.ends_at + timedelta(days=6),
     )
