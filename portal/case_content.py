@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+
 from portal import permissions
 from portal.audit import record_events
 from portal.i18n import _
@@ -20,13 +22,29 @@ from portal.models import (
     AgendaItem,
     AuditAction,
     Case,
+    Committee,
     Decision,
     FollowUpAction,
+    Household,
     ItemOpinion,
 )
 from portal.permissions import CaseAccess
 
 IDENTITY_MASK = "[identité masquée]"
+
+
+def reading_loads(path) -> list:
+    """Loader options for the cases reached through ``path`` (a relationship to Case):
+    what ``case_access`` and the identity masking read, loaded with the rows rather than
+    once per case."""
+    case = sa.orm.defaultload(path)
+    return [
+        case.selectinload(Case.participants),
+        case.joinedload(Case.committee).selectinload(Committee.organisations),
+        case.joinedload(Case.household).selectinload(Household.persons),
+        case.joinedload(Case.household).joinedload(Household.identity),
+        case.lazyload(Case.organisation),
+    ]
 
 
 def access_to(reader, case: Case | None) -> CaseAccess | None:

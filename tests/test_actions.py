@@ -10,7 +10,6 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
-from flask import render_template
 
 from portal.actions.demo import load_demo_actions
 from portal.actions.services import (
@@ -84,8 +83,9 @@ def make_meeting(world, days_from_now: int, *, committee=None, title="Comité te
 
 @pytest.fixture
 def held(world, case_world):
-    """A comité technique a month ago: the CCAS case on its agenda, the CCAS and the
-    Mission Locale invited (the CCAS present)."""
+    """A comité technique a month ago, organised by the coordinator (the committee has no
+    secretariat: the coordination runs it): the CCAS case on its agenda, the CCAS and the
+    Mission Locale invited (the coordinator present)."""
     change_status(case_world.case, "put_on_agenda", world.ccas_worker)
     return make_meeting(
         world,
@@ -95,6 +95,7 @@ def held(world, case_world):
             MeetingInvitee(
                 user=world.coordinator, organisation=world.ccas, attendance=Attendance.PRESENT
             ),
+            MeetingInvitee(user=world.ccas_worker, organisation=world.ccas),
             MeetingInvitee(user=world.partner_member, organisation=world.mission_locale),
         ],
         agenda_items=[
@@ -599,7 +600,17 @@ def test_open_actions_of_a_meeting_are_carried_onto_the_next_one_and_done_ones_a
     other_committee = make_committee([world.ccas], name="Comité de pilotage")
     elsewhere = make_meeting(world, -20, committee=other_committee)
     give(elsewhere, world, world.ccas, TODAY, text="Autre instance")
-    give(following, world, world.ccas, TODAY + timedelta(days=30), text="De la réunion même")
+    # An action of the meeting itself is not its follow-up (recorded as it will be once
+    # the meeting has begun).
+    db.session.add(
+        FollowUpAction(
+            meeting=following,
+            committee_id=following.committee_id,
+            description="De la réunion même",
+            organisation=world.ccas,
+            due_on=TODAY + timedelta(days=30),
+        )
+    )
     db.session.commit()
 
     assert open_actions_before(following) == [still_open]
@@ -729,12 +740,13 @@ def test_the_csv_export_is_for_spreadsheets_shows_no_identity_and_is_audited(
 # The meeting page's part and the demo data ---------------------------------------------------
 
 
-def test_the_meeting_page_part_lists_decisions_and_actions(app, world, held):
+def test_the_meeting_page_part_lists_decisions_and_actions(client, world, held):
     decision = decide(held, world, item=held.agenda_items[0], text="Décision du comité")
     give(held, world, world.mission_locale, TODAY + timedelta(days=3), text="Rappeler le ménage")
-    with app.test_request_context():
-        organiser = render_template("actions/_meeting_links.html", meeting=held, can_manage=True)
-        reader = render_template("actions/_meeting_links.html", meeting=held, can_manage=False)
+    sign_in(client, world.coordinator)
+    organiser = client.get(f"/meetings/{held.id}").text
+    sign_in(client, world.partner_member)
+    reader = client.get(f"/meetings/{held.id}").text
     assert f"/actions/decisions/{decision.id}" in organiser
     assert "Rappeler le ménage" in organiser and "Rappeler le ménage" in reader
     assert f"/actions/meetings/{held.id}/decisions/new?item={held.agenda_items[1].id}" in organiser

@@ -8,14 +8,17 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import current_app
 
 from config import Config
 from portal import permissions
 from portal.cases.services import TRANSITIONS
 from portal.extensions import db
+from portal.meetings.services import schedule_meeting
 from portal.models import (
     AccessLevel,
     Accommodation,
+    AgendaProposal,
     AuditAction,
     Case,
     CaseAttachment,
@@ -30,6 +33,7 @@ from portal.models import (
     HouseholdPerson,
     HouseholdPublic,
     InformationRecord,
+    MeetingKind,
     Membership,
     MembershipRole,
     Obstacle,
@@ -62,6 +66,7 @@ from tests.support import (
     database_rows,
     flashed,
     form_errors,
+    fresh_client,
     queued_emails,
     shows_typed_value,
 )
@@ -519,8 +524,11 @@ def test_each_status_allows_exactly_its_transitions(client, world, make_househol
     household = make_household(world.ccas, world.ccas_worker)
     case = open_case(household, world.ccas_worker, world.committee, source)
     sign_in(client, world.ccas_worker)
-    allowed = {name for name, t in TRANSITIONS.items() if source in t.sources}
+    # The buttons: the agenda and the decisions move the case through the other steps.
+    allowed = {name for name, t in TRANSITIONS.items() if source in t.sources and t.manual}
     assert allowed, "every status has a way out"
+    not_by_hand = {name for name, t in TRANSITIONS.items() if not t.manual}
+    assert not_by_hand == {"put_on_agenda", "withdraw_from_agenda", "mark_decided"}
 
     for name in [*TRANSITIONS, "validate", "delete", ""]:
         case.status = source
@@ -550,9 +558,13 @@ def test_each_status_allows_exactly_its_transitions(client, world, make_househol
             response = change(client, case, name)
             assert database_rows() == before, name
             assert response.status_code == 302
-            assert (
-                f"Cette action n'est pas possible pour une situation « {source.label} »."
-                in flashed(client.get(response.location).text)
+            message = (
+                "Cette étape suit l'ordre du jour et les décisions de l'instance"
+                if name in not_by_hand
+                else f"Cette action n'est pas possible pour une situation « {source.label} »."
+            )
+            assert any(
+                m.startswith(message) for m in flashed(client.get(response.location).text)
             ), name
 
 
@@ -560,9 +572,46 @@ def test_the_timeline_shows_who_moved_the_case_and_when(client, world, make_hous
     household = make_household(world.ccas, world.ccas_worker)
     case = open_case(household, world.ccas_worker, world.committee, CaseStatus.DRAFT)
     sign_in(client, world.ccas_worker)
-
-    for name in ("submit", "put_on_agenda", "mark_decided", "close"):
-        assert change(client, case, name).status_code == 302
+    assert change(client, case, "submit").status_code == 302
+    meeting = schedule_meeting(
+        world.committee,
+        world.coordinator,
+        {
+            "kind": MeetingKind.COMITE_TECHNIQUE,
+            "title": "Comité technique",
+            "starts_at": (now_utc() + timedelta(days=3)).replace(second=0, microsecond=0),
+            "duration_minutes": 120,
+            "location": "Salle du conseil",
+            "video_link": "",
+            "organisation_ids": [world.ccas.id],
+            "user_ids": [],
+        },
+        notify=False,
+    )
+    db.session.commit()
+    # The social worker proposes the case; the organiser (the coordinator) accepts it.
+    response = client.post(f"/cases/{case.id}/agenda", data={"meeting_id": str(meeting.id)})
+    assert response.status_code == 302
+    [proposal] = db.session.scalars(sa.select(AgendaProposal)).all()
+    organiser = fresh_client(current_app._get_current_object())
+    sign_in(organiser, world.coordinator)
+    accepted = organiser.post(f"/meetings/{meeting.id}/proposals/{proposal.id}/accept")
+    assert accepted.status_code == 302
+    # The meeting takes place; the organiser records the committee's decision.
+    meeting = db.session.merge(meeting)
+    meeting.starts_at = now_utc() - timedelta(hours=1)
+    db.session.commit()
+    response = organiser.post(
+        f"/actions/meetings/{meeting.id}/decisions/new",
+        data={
+            "agenda_item_id": str(meeting.agenda_items[0].id),
+            "kind": "orientation_iml",
+            "text": "Orientation vers l'IML.",
+            "organisation_ids": [str(world.ccas.id)],
+        },
+    )
+    assert response.status_code == 302, response.text
+    assert change(client, case, "close").status_code == 302
 
     events = timeline(case)
     assert [e.summary for e in events if e.kind == CaseEventKind.STATUS] == [
@@ -572,6 +621,10 @@ def test_the_timeline_shows_who_moved_the_case_and_when(client, world, make_hous
         "Décision prise → Close",
     ]
     assert [e.created for e in events] == sorted(e.created for e in events)
+    moved_by = {e.summary: e.user_id for e in events if e.kind == CaseEventKind.STATUS}
+    # On the agenda with the agreement of the case's organisation: its status moved by it.
+    assert moved_by["Soumise au comité → À l'ordre du jour"] == world.ccas_worker.id
+    assert moved_by["À l'ordre du jour → Décision prise"] == world.coordinator.id
     page = client.get(f"/cases/{case.id}").text
     assert 'Décision prise → Close <span class="muted">(Yann Social, CCAS de Concarneau)' in page
     assert page.index("Brouillon → Soumise au comité") < page.index("Décision prise → Close")

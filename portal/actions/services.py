@@ -12,7 +12,7 @@ from flask_babel import format_date, format_datetime
 
 from portal import permissions
 from portal.audit import record_event
-from portal.case_content import DecisionView, action_views, audit_reads
+from portal.case_content import DecisionView, action_views, audit_reads, reading_loads
 from portal.cases.services import WorkflowError, add_event, change_status
 from portal.csv_export import csv_text
 from portal.extensions import db
@@ -229,8 +229,10 @@ def meeting_decisions(meeting: Meeting) -> list[Decision]:
             .order_by(Decision.id)
             .options(
                 sa.orm.lazyload(Decision.meeting),  # the caller's meeting, in the session
-                sa.orm.joinedload(Decision.case).lazyload("*"),
-                sa.orm.joinedload(Decision.case, Case.household).lazyload("*"),
+                sa.orm.joinedload(Decision.agenda_item),
+                sa.orm.selectinload(Decision.organisations),
+                sa.orm.selectinload(Decision.actions),
+                *reading_loads(Decision.case),
             )
         )
     )
@@ -370,9 +372,9 @@ def add_action_note(action: FollowUpAction, actor: User, text: str) -> ActionNot
     return note
 
 
-# Lists of actions that do not show their case: its household, organisations, committee and
-# shares are loaded only if asked for, not joined to every row.
-WITHOUT_CASE = sa.orm.lazyload(FollowUpAction.case)
+# Lists of actions show each one as its reader may see it: the case's shares, committee and
+# household come with the rows, not one query per action.
+WITH_CASE = reading_loads(FollowUpAction.case)
 
 
 def meeting_actions(meeting: Meeting) -> list[FollowUpAction]:
@@ -381,7 +383,7 @@ def meeting_actions(meeting: Meeting) -> list[FollowUpAction]:
             sa.select(FollowUpAction)
             .where(FollowUpAction.meeting_id == meeting.id)
             .order_by(FollowUpAction.due_on, FollowUpAction.id)
-            .options(WITHOUT_CASE)
+            .options(*WITH_CASE)
         )
     )
 
@@ -400,7 +402,7 @@ def open_actions_before(meeting: Meeting) -> list[FollowUpAction]:
                 Meeting.starts_at < meeting.starts_at,
             )
             .order_by(FollowUpAction.due_on, FollowUpAction.id)
-            .options(WITHOUT_CASE)
+            .options(*WITH_CASE)
         )
     )
 
@@ -423,7 +425,7 @@ def open_actions_for(user: User, limit: int | None = None) -> list[FollowUpActio
             .where(FollowUpAction.status == ActionStatus.OPEN, responsible_clause(user))
             .order_by(FollowUpAction.due_on, FollowUpAction.id)
             .limit(limit)
-            .options(WITHOUT_CASE)
+            .options(*WITH_CASE)
         )
     )
 

@@ -14,7 +14,7 @@ from flask_babel import format_datetime
 
 from portal import permissions
 from portal.audit import record_event
-from portal.case_content import ItemView, item_views
+from portal.case_content import ItemView, item_views, reading_loads
 from portal.cases.services import WorkflowError, add_event, change_status
 from portal.extensions import db
 from portal.i18n import N_, _
@@ -33,7 +33,6 @@ from portal.models import (
     Decision,
     DecisionKind,
     FollowUpAction,
-    Household,
     InvitationResponse,
     ItemOpinion,
     Meeting,
@@ -440,8 +439,8 @@ def pickable_cases(meeting: Meeting, reader: User | None = None) -> list[Case]:
 
 
 def load_agenda(meeting: Meeting) -> None:
-    """The agenda items with their cases and the people of each household (shown to readers
-    with full access) in two queries, rather than one per item."""
+    """The agenda items with their cases, what each reader's access to them depends on,
+    and the excused partners' opinions, in a few queries rather than a few per item."""
     if "agenda_items" not in sa.inspect(meeting).unloaded:
         return
     items = db.session.scalars(
@@ -449,9 +448,8 @@ def load_agenda(meeting: Meeting) -> None:
         .where(AgendaItem.meeting_id == meeting.id)
         .order_by(AgendaItem.position)
         .options(
-            sa.orm.defaultload(AgendaItem.case)
-            .defaultload(Case.household)
-            .selectinload(Household.persons)
+            *reading_loads(AgendaItem.case),
+            sa.orm.selectinload(AgendaItem.opinions).joinedload(ItemOpinion.invitee),
         )
     ).all()
     sa.orm.attributes.set_committed_value(meeting, "agenda_items", items)
