@@ -166,7 +166,8 @@ def load_demo_meetings(data: dict) -> None:
     )
     # The CCAS social worker co-organises the next comité with the coordinator.
     social = users["social@ccas-concarneau.demo"]
-    name_co_organiser(upcoming, social, organisations["CCAS de Concarneau"], coordinator)
+    for organised in (upcoming, point):
+        name_co_organiser(organised, social, organisations["CCAS de Concarneau"], coordinator)
     for invitee in upcoming.invitees:
         if invitee.user.email in NEXT_ANSWERS:
             response, opinion = NEXT_ANSWERS[invitee.user.email]

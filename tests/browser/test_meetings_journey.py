@@ -20,9 +20,12 @@ from zoneinfo import ZoneInfo
 
 import pypdf
 import pytest
+import sqlalchemy as sa
 from babel.dates import format_date, format_datetime
 from playwright.sync_api import Browser, Page, expect
 
+from portal.extensions import db
+from portal.models import Meeting, OutgoingEmail, now_utc
 from tests.browser.conftest import DESKTOP, LiveServer, check_page, sign_in
 
 pytestmark = pytest.mark.browser
@@ -31,7 +34,8 @@ PARIS = ZoneInfo("Europe/Paris")
 
 COORDINATOR = "coordination@ccas-concarneau.demo"  # Claire Le Goff, CCAS: organises
 ADVISER = "conseil@mission-locale.demo"  # Léa Morvan, Mission Locale: invited partner
-SIAO_ADMIN = "siao@siao29.demo"  # Sophie Le Bihan: admin of a member, may organise too
+STATE = "etat@ddets29.demo"  # Pierre Cariou, DDETS: invited in person, not on the committee
+SOCIAL_WORKER = "social@ccas-concarneau.demo"  # co-organises the demo's next meetings
 
 COMMITTEE = "Comité technique Parcours logement"
 TERRITORY = "Concarneau Cornouaille Agglomération"
@@ -139,7 +143,7 @@ def short_date(day) -> str:
 # 1. The coordinator schedules the meeting and builds its agenda --------------------------
 
 
-def test_coordinator_schedules_a_meeting_and_builds_its_agenda(page, live_server):
+def test_coordinator_schedules_a_meeting_and_builds_its_agenda(browser, page, live_server):
     sign_in(page, live_server, COORDINATOR)
     nav(page).get_by_role("link", name="Réunions").click()
     expect(page).to_have_url(live_server.at("/meetings/"))
@@ -180,6 +184,9 @@ def test_coordinator_schedules_a_meeting_and_builds_its_agenda(page, live_server
     invited = page.get_by_role("group", name="Organisations invitées")
     for name in INVITED:
         invited.get_by_label(re.compile(rf"^{re.escape(name)} \(")).check()
+    page.get_by_role("group", name="Personnes invitées individuellement").get_by_label(
+        re.compile(r"^Pierre Cariou \(")
+    ).check()
     submit.click()
 
     expect(page).to_have_url(re.compile(r"/meetings/\d+$"))
@@ -191,7 +198,7 @@ def test_coordinator_schedules_a_meeting_and_builds_its_agenda(page, live_server
     expect(fact(page, "Date")).to_have_text(f"{long_date(moment)} (150 min)")  # Paris time
     expect(fact(page, "Instance")).to_have_text(COMMITTEE)
     expect(fact(page, "Lieu")).to_have_text(PLACE)
-    expect(fact(page, "Organisée par")).to_have_text("Claire Le Goff")
+    expect(fact(page, "Organisée par")).to_have_text("Claire Le Goff (CCAS de Concarneau)")
     participants = section(page, "Participants")
     for name in INVITED:
         expect(participants).to_contain_text(name)
@@ -235,7 +242,26 @@ def test_coordinator_schedules_a_meeting_and_builds_its_agenda(page, live_server
     page.get_by_label("Durée (minutes)").fill("20")
     page.get_by_role("button", name="Ajouter à l'ordre du jour").click()
     expect(page).to_have_url(meeting_url + "#ordre-du-jour")
-    expect(flash(page)).to_contain_text("Le point est ajouté à l'ordre du jour.")
+    # The case is the Mission Locale's: it goes on the agenda only with its agreement.
+    expect(flash(page)).to_contain_text(
+        "La demande d'inscription est envoyée à l'organisation qui suit la situation"
+    )
+    proposals = section(page, "Ordre du jour").locator("#propositions-titre").locator("..")
+    expect(proposals).to_contain_text(f"Situation {reference} — Demandée par les organisateurs")
+    expect(proposals).to_contain_text("en attente de l'accord")
+    check_page(page, "meetings-08a-demande-d-inscription")
+    adviser = open_as(browser, live_server, ADVISER)
+    try:
+        adviser.goto(live_server.at("/cases/"))
+        adviser.get_by_role("link", name=re.compile(re.escape(reference))).first.click()
+        request = section(adviser, "Instance et décisions")
+        expect(request).to_contain_text(f"Réunion « {TITLE} »")
+        check_page(adviser, "meetings-08b-accord-du-partenaire")
+        request.get_by_role("button", name=re.compile("^Accepter l'inscription")).click()
+        expect(flash(adviser)).to_contain_text("La situation est inscrite à l'ordre du jour.")
+    finally:
+        adviser.context.close()
+    page.goto(meeting_url)
 
     section(page, "Ordre du jour").get_by_role("link", name="Ajouter un point").click()
     page.get_by_label("Titre du point").fill(GENERAL_ITEM)
@@ -301,13 +327,13 @@ def test_adviser_sends_apologies_with_a_written_opinion(browser, page, live_serv
 
     # An opinion goes with « Excusé » only: the form says so and keeps the text.
     answer.get_by_role("radio", name="Présent").check()
-    answer.get_by_label("Avis écrit (si vous êtes excusé)").fill(OPINION)
+    answer.get_by_label("Avis écrit général (si vous êtes excusé)").fill(OPINION)
     answer.get_by_role("button", name="Envoyer ma réponse").click()
     answer = section(page, "Votre réponse")
     expect(answer.locator("#opinion-error")).to_have_text(
         "Un avis écrit accompagne une réponse « Excusé »."
     )
-    expect(answer.get_by_label("Avis écrit (si vous êtes excusé)")).to_have_value(OPINION)
+    expect(answer.get_by_label("Avis écrit général (si vous êtes excusé)")).to_have_value(OPINION)
     check_page(page, "meetings-12-reponse-erreur")
 
     answer.get_by_role("radio", name="Excusé").check()
@@ -340,9 +366,20 @@ def test_adviser_sends_apologies_with_a_written_opinion(browser, page, live_serv
 # 3. Decision, follow-up action, minutes approved, PDF ------------------------------------
 
 
-def test_coordinator_records_the_decision_and_approves_the_minutes(page, live_server):
+def test_coordinator_records_the_decision_and_approves_the_minutes(browser, page, live_server):
     meeting_url, reference = journey("meeting_url"), journey("reference")
     sign_in(page, live_server, COORDINATOR)
+    page.goto(meeting_url)
+    decisions = section(page, "Décisions et actions de suivi")
+    expect(decisions).to_contain_text(
+        "Les décisions et les actions s'enregistrent à partir du début de la réunion."
+    )
+    # The day comes: the meeting begins.
+    with live_server.app.app_context():
+        meeting = db.session.get(Meeting, int(meeting_url.rsplit("/", 1)[1]))
+        meeting.starts_at = now_utc() - timedelta(minutes=30)
+        db.session.commit()
+        JOURNEY["day"] = meeting.starts_at.astimezone(PARIS).date().isoformat()
     page.goto(meeting_url)
     decisions = section(page, "Décisions et actions de suivi")
     expect(decisions).to_contain_text("Points sans décision :")
@@ -362,6 +399,7 @@ def test_coordinator_records_the_decision_and_approves_the_minutes(page, live_se
     )
     page.get_by_label("Décision", exact=True).fill(DECISION)
     taking_part.get_by_label("Finistère Habitat", exact=True).uncheck()
+    taking_part.get_by_label("DDETS du Finistère", exact=True).uncheck()
     page.get_by_role("button", name="Enregistrer la décision").click()
 
     expect(page).to_have_url(re.compile(r"/actions/decisions/\d+$"))
@@ -451,16 +489,52 @@ def test_coordinator_records_the_decision_and_approves_the_minutes(page, live_se
     text = " ".join(sheet.extract_text() for sheet in pypdf.PdfReader(io.BytesIO(document)).pages)
     text = " ".join(text.split())
     assert "Approuvé le" in text and "par Claire Le Goff" in text
-    for written in (GENERAL_NOTES, CASE_NOTES, GENERAL_ITEM_NOTES):
+    for written in (GENERAL_NOTES, CASE_NOTES, GENERAL_ITEM_NOTES, DECISION, ACTION):
         assert written in text, written
+
+    # Sent: every invitee gets a link, never the content.
+    page.get_by_role("button", name="Envoyer le compte rendu").click()
+    expect(flash(page)).to_contain_text(
+        re.compile(r"Le lien du compte rendu est envoyé à \d+ invités\.")
+    )
+    expect(page.get_by_role("button", name="Envoyer le compte rendu")).to_have_count(0)
+    with live_server.app.app_context():
+        sent = db.session.scalars(
+            sa.select(OutgoingEmail).where(
+                OutgoingEmail.subject.startswith("Compte rendu approuvé")
+            )
+        ).all()
+        assert {e.recipient for e in sent} >= {ADVISER, STATE}
+        assert all(DECISION not in e.text_body and CASE_NOTES not in e.text_body for e in sent)
+
+    # Each invitee's PDF is their own: the Mission Locale's holds its case's decision; the
+    # State service's, invited without access to the case, only that a decision was taken.
+    for email, sees in ((ADVISER, True), (STATE, False)):
+        reader = open_as(browser, live_server, email)
+        try:
+            reader.goto(meeting_url + "/minutes")
+            with reader.expect_download() as download_info:
+                main(reader).get_by_role("link", name="Télécharger en PDF").click()
+            with open(download_info.value.path(), "rb") as handle:
+                pages = pypdf.PdfReader(io.BytesIO(handle.read())).pages
+            own = " ".join(" ".join(sheet.extract_text() for sheet in pages).split())
+            for secret in (DECISION, ACTION, reference, CASE_NOTES):
+                assert (secret in own) is sees, (email, secret)
+            if not sees:
+                assert "Étude de situation — situation confidentielle" in own
+            assert GENERAL_NOTES in own
+        finally:
+            reader.context.close()
 
     # The meeting page sums it up.
     page.goto(meeting_url)
     expect(section(page, "Compte rendu")).to_contain_text(f"Approuvé le {today}")
     decisions = section(page, "Décisions et actions de suivi")
-    pending = decisions.get_by_role("listitem").filter(has_text="enregistrer la décision")
-    expect(pending).to_have_count(1)  # the general item only
-    expect(pending).to_contain_text(GENERAL_ITEM)
+    # Approved minutes freeze the record: no more decisions to record on this meeting.
+    expect(decisions.get_by_role("link", name=re.compile("enregistrer la décision"))).to_have_count(
+        0
+    )
+    expect(decisions.get_by_role("link", name="Enregistrer une décision")).to_have_count(0)
     expect(decisions).to_contain_text(f"situation {reference} : {DECISION}")
     check_page(page, "meetings-22-reunion-apres")
 
@@ -527,7 +601,7 @@ def open_minutes_form(page: Page) -> None:
 
 def test_two_organisers_writing_the_same_minutes_get_a_conflict(browser, page, live_server):
     sign_in(page, live_server, COORDINATOR)
-    other = open_as(browser, live_server, SIAO_ADMIN)
+    other = open_as(browser, live_server, SOCIAL_WORKER)
     try:
         open_minutes_form(page)
         open_minutes_form(other)
