@@ -188,6 +188,12 @@ def can_read_note(user: Actor, note: CaseNote) -> bool:
     return not note.internal or (is_staff(user) and note.organisation_id in user.organisation_ids)
 
 
+def readable_notes_clause(user: Actor) -> sa.ColumnElement[bool]:
+    """The SQL twin of ``can_read_note``."""
+    own = sorted(user.organisation_ids) if is_staff(user) else []
+    return sa.or_(CaseNote.internal.is_(False), CaseNote.organisation_id.in_(own))
+
+
 def visible_cases_clause(user: Actor) -> sa.ColumnElement[bool]:
     """The SQL twin of ``can_view_case``, for lists and searches."""
     if not is_staff(user):

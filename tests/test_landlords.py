@@ -9,8 +9,10 @@ from io import BytesIO
 import pytest
 import sqlalchemy as sa
 
+from portal import permissions
 from portal.extensions import db
 from portal.landlords.services import (
+    add_document,
     allocate_offer_for_unit,
     change_status,
     current_rules,
@@ -744,3 +746,19 @@ def test_landlord_pages_carry_no_inline_script_or_style(client, world, commune):
 def test_an_id_too_large_is_simply_not_found(client, world, path):
     sign_in(client, world.coordinator)
     assert client.get(path).status_code == 404
+
+
+def test_an_owner_never_downloads_another_owners_documents(client, world, make_user):
+    other = make_user(landlord=True)
+    theirs = LandlordOffer(owner=other, status=OfferStatus.NEW, consent_to_contact=True)
+    db.session.add(theirs)
+    db.session.flush()
+    doc = add_document(theirs, OfferDocumentKind.DPE, "dpe.pdf", PDF_BYTES, other)
+    db.session.commit()
+    assert not permissions.can_view_offer(world.landlord, theirs)
+    sign_in(client, world.landlord)
+    assert client.get(f"/landlords/offers/{theirs.id}/documents/{doc.id}").status_code == 404
+    sign_in(client, other)
+    download = client.get(f"/landlords/offers/{theirs.id}/documents/{doc.id}")
+    assert download.status_code == 200 and download.data == PDF_BYTES
+    download.close()

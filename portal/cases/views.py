@@ -293,10 +293,7 @@ def show(case_id):
     if access >= CaseAccess.SITUATION:
         notes = db.session.scalars(
             sa.select(CaseNote)
-            .where(
-                CaseNote.case_id == case.id,
-                sa.or_(CaseNote.internal.is_(False), CaseNote.organisation_id.in_(own)),
-            )
+            .where(CaseNote.case_id == case.id, permissions.readable_notes_clause(current_user))
             .order_by(CaseNote.created)
         ).all()
     if access >= CaseAccess.FULL:
