@@ -59,10 +59,15 @@ def finish(calendar: Calendar) -> bytes:
 
 
 def meeting_event(
-    meeting: Meeting, *, cancelled: bool = False, attendee: MeetingInvitee | None = None
+    meeting: Meeting,
+    *,
+    cancelled: bool = False,
+    attendee: MeetingInvitee | None = None,
+    organiser: bool = True,
 ) -> Event:
     """The event; ``attendee``, the one invitee it is for (no other invitee's address is
-    ever written in it)."""
+    ever written in it). The personal feed leaves the organiser's address out too: an
+    invitation needs it, a subscribed calendar does not."""
     event = Event()
     event.add("uid", meeting.uid)
     event.add("sequence", meeting.sequence)
@@ -83,7 +88,7 @@ def meeting_event(
     event.add("url", link)
     event.add("status", "CANCELLED" if cancelled or meeting.is_cancelled else "CONFIRMED")
     event.add("transp", "OPAQUE")
-    if meeting.organiser is not None:
+    if organiser and meeting.organiser is not None:
         event.add(
             "organizer",
             f"mailto:{meeting.organiser.email}",
@@ -142,7 +147,9 @@ def feed_ics(user, meetings: list[Meeting], actions: list[FollowUpAction]) -> by
     calendar = new_calendar(name=f"Portail partenaires — {user.full_name}")
     calendar.add("refresh-interval", timedelta(hours=1), parameters={"value": "DURATION"})
     for meeting in meetings:
-        calendar.add_component(meeting_event(meeting, attendee=invitation_of(user, meeting)))
+        calendar.add_component(
+            meeting_event(meeting, attendee=invitation_of(user, meeting), organiser=False)
+        )
     for view in action_views(user, actions):
         if view.action.status == ActionStatus.OPEN:
             calendar.add_component(action_event(view))
