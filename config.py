@@ -41,8 +41,20 @@ class Config:
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    PERMANENT_SESSION_LIFETIME = timedelta(hours=10)
+    # Signed-in sessions (portal.auth.sessions): idle delays, absolute lifetime, remember-me.
+    SESSION_IDLE_TIMEOUT_IDENTITY = timedelta(minutes=env_int("SESSION_IDLE_MINUTES_IDENTITY", 30))
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=env_int("SESSION_IDLE_MINUTES", 120))
+    SESSION_ABSOLUTE_LIFETIME = timedelta(hours=env_int("SESSION_ABSOLUTE_HOURS", 12))
+    REMEMBER_ME_LIFETIME = timedelta(days=min(env_int("REMEMBER_ME_DAYS", 7), 7))
+    REMEMBER_COOKIE_DURATION = REMEMBER_ME_LIFETIME
+    PERMANENT_SESSION_LIFETIME = SESSION_ABSOLUTE_LIFETIME
+    # The page warns this long before an idle sign-out.
+    SESSION_WARNING_SECONDS = 120
     FORCE_HTTPS = False
+    # Behind a reverse proxy: how many proxies set X-Forwarded-For and X-Forwarded-Proto
+    # (only those headers are trusted, from that many hops); X-Forwarded-Host only if asked.
+    TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+    TRUST_FORWARDED_HOST = os.environ.get("TRUST_FORWARDED_HOST", "0") == "1"
 
     # Forms
     WTF_CSRF_ENABLED = True

@@ -49,6 +49,7 @@ def create_app(config: type[Config] | str | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from portal import i18n
+    from portal.auth.guard import unauthorized
     from portal.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
     from portal.security import init_security
 
@@ -67,32 +68,22 @@ def register_extensions(app: Flask) -> None:
     login_manager.localize_callback = str  # flashed messages must be plain strings
     login_manager.login_message_category = "info"
     login_manager.user_loader(load_user)
+    login_manager.unauthorized_handler(unauthorized)
 
 
-def load_user(session_id: str):
-    """Each request reloads the person: a deactivated account or a changed password ends
-    every open session at once."""
-    import sqlalchemy as sa
+def load_user(session_key: str):
+    """Each request reloads the person through their server-side session: a signed-out,
+    expired or idle session, or a deactivated account, is refused at once."""
+    from flask import g
 
-    from portal.extensions import db
-    from portal.models import User
+    from portal.auth.sessions import find_session
 
-    user_id, _, token = session_id.partition(":")
-    if not user_id.isdigit():
+    record = find_session(session_key)
+    if record is None or not record.user.is_active:
         return None
-    # The memberships come in the same query: every permission check reads them.
-    user = (
-        db.session.scalars(
-            sa.select(User)
-            .where(User.id == int(user_id))
-            .options(sa.orm.joinedload(User.memberships))
-        )
-        .unique()
-        .first()
-    )
-    if user is None or user.session_token != token or not user.is_active:
-        return None
-    return user
+    record.user.session_key = record.key
+    g.user_session = record
+    return record.user
 
 
 def register_blueprints(app: Flask) -> None:
@@ -126,7 +117,10 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
+    from portal.auth.guard import check_session
     from portal.outbox.services import send_queued_after_request
+
+    app.before_request(check_session)
 
     @app.after_request
     def after_request(response):

@@ -80,14 +80,31 @@ def can_view_organisation(user: Actor, organisation: Organisation) -> bool:
 
 
 def can_manage_members(user: Actor, organisation: Organisation) -> bool:
-    """An organisation's admins manage its members; the coordinator can help any of them."""
-    return is_org_admin(user, organisation) or is_coordinator(user)
+    """Invite, reactivate, change roles: the organisation's admins. The coordinator only
+    while the organisation has no active admin, to invite its first one: its powers stop
+    at each organisation's door."""
+    if is_org_admin(user, organisation):
+        return True
+    return is_coordinator(user) and not organisation.has_active_admin
 
 
 def can_change_membership(user: Actor, organisation: Organisation, member: User) -> bool:
     """Nobody demotes or deactivates themselves: an organisation never loses its last admin
     by a slip of the mouse."""
     return can_manage_members(user, organisation) and member.id != user.id
+
+
+def can_deactivate_member(user: Actor, organisation: Organisation, member: User) -> bool:
+    """Its admins; the coordinator too, as an emergency measure (audited, the admins are
+    told). Never oneself."""
+    if member.id == user.id:
+        return False
+    return is_org_admin(user, organisation) or is_coordinator(user)
+
+
+def can_reset_second_factor(user: Actor, person: User) -> bool:
+    """The coordinator, for someone else (a lost phone)."""
+    return is_coordinator(user) and person.id != user.id
 
 
 def can_view_committee(user: Actor, committee: Committee) -> bool:

@@ -577,7 +577,7 @@ class ScaleGenerator:
                     password_hash=self.password_hash,
                     is_coordinator=False,
                     active=True,
-                    session_token=new_session_token(),
+                    links_nonce=new_session_token(),
                     email_confirmed_at=self.between(self.start, self.now),
                     created=self.start,
                 )
@@ -593,7 +593,7 @@ class ScaleGenerator:
             password_hash=self.password_hash,
             is_coordinator=coordinator,
             active=True,
-            session_token=new_session_token(),
+            links_nonce=new_session_token(),
             email_confirmed_at=created,
             created=created,
         )

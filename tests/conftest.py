@@ -29,6 +29,7 @@ from portal.models import (
 from tests.support import FreshRequestClient
 
 PASSWORD = "une phrase de passe bien longue"
+TEST_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 PASSWORD_HASH = hash_password(PASSWORD)
 
 
@@ -308,11 +309,22 @@ def make_committee(app, territory):
     return committee_factory(territory)
 
 
-def sign_in(client, user) -> None:
-    """Open a session for ``user`` as Flask-Login would after a successful sign-in."""
+def sign_in(client, user, *, second_factor: bool = True) -> str:
+    """Open a session for ``user`` as a successful sign-in would (the second factor given,
+    unless told otherwise); returns the session's key."""
+    from portal.auth.sessions import second_factor_required, start_session
+
+    if second_factor and second_factor_required(user) and not user.has_second_factor:
+        # Required for this account: as if it had been set up before.
+        user.totp_secret = TEST_TOTP_SECRET
+        user.totp_enabled_at = now_utc()
+    key = start_session(user, second_factor=second_factor)
+    db.session.commit()
     with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
+        session.clear()
+        session["_user_id"] = key
         session["_fresh"] = True
+    return key
 
 
 @pytest.fixture

@@ -14,12 +14,14 @@ import sqlalchemy as sa
 from flask import Flask
 
 from portal.extensions import db
-from portal.models import Invitation, MembershipRole, now_utc
+from portal.models import Invitation, Membership, MembershipRole, User, now_utc
 from tests.access_rules import (
     BAD_LINK,
     CASE_READERS,
+    COORDINATOR_ACTS,
     COORDINATOR_ONLY,
     COORDINATOR_SAVES,
+    MEMBER_DEACTIVATORS,
     MEMBER_MANAGER_PAGES,
     MEMBER_MANAGERS,
     OWNER_ADMIN_ONLY,
@@ -42,6 +44,7 @@ from tests.access_rules import reports as reports_rules
 from tests.access_rules import units as units_rules
 from tests.conftest import (
     BACKENDS,
+    PASSWORD_HASH,
     CaseWorld,
     World,
     build_case_world,
@@ -98,6 +101,19 @@ def cdas_participant(w: World, e: dict) -> str:
     return f"{case(w, e)}/participants/{cases.case.participant(cases.cdas.id).id}/remove"
 
 
+# Who has no second factor in the matrix: those for whom it is optional, and the person
+# who must enrol.
+OPTIONAL_2FA = (
+    "landlord",
+    "partner_member",
+    "cdas_worker",
+    "organiser",
+    "co_organiser",
+    "excused_invitee",
+    "action_assignee",
+    "enrolment_pending",
+)
+
 MATRIX: dict[tuple[str, str], Route] = {
     ("dashboard.index", "GET"): Route(lambda w, e: "/", PUBLIC),
     ("dashboard.healthz", "GET"): Route(lambda w, e: "/healthz", PUBLIC),
@@ -113,6 +129,28 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("auth.accept", "POST"): Route(lambda w, e: "/invitation/not-a-token", BAD_LINK),
     ("auth.account", "GET"): Route(lambda w, e: "/account", SIGNED_IN),
     ("auth.account", "POST"): Route(lambda w, e: "/account", SIGNED_IN),
+    # The second factor: owed by nobody of the matrix but the person enrolling.
+    ("auth.second_factor", "GET"): Route(lambda w, e: "/login/second-factor", answers(302)),
+    ("auth.second_factor", "POST"): Route(lambda w, e: "/login/second-factor", answers(302)),
+    # Enrolment: those who have a second factor already are sent to their account page
+    # (the matrix signs in those whom it is required for with one); an empty form is
+    # refused (400).
+    ("auth.two_factor_setup", "GET"): Route(
+        lambda w, e: "/account/two-factor", answers(302, **dict.fromkeys(OPTIONAL_2FA, 200))
+    ),
+    ("auth.two_factor_setup", "POST"): Route(
+        lambda w, e: "/account/two-factor", answers(302, **dict.fromkeys(OPTIONAL_2FA, 400))
+    ),
+    ("auth.new_recovery_codes_view", "POST"): Route(
+        lambda w, e: "/account/two-factor/recovery-codes", answers(302)
+    ),
+    ("auth.remove_two_factor", "POST"): Route(
+        lambda w, e: "/account/two-factor/remove", answers(302)
+    ),
+    ("auth.logout_everywhere", "POST"): Route(lambda w, e: "/logout/everywhere", answers(302)),
+    ("auth.keepalive", "POST"): Route(lambda w, e: "/session/keepalive", answers(204)),
+    # Nothing kept: on to the dashboard.
+    ("auth.resume", "GET"): Route(lambda w, e: "/resume", answers(302)),
     # Organisations: partners see each other; the coordinator manages them.
     ("organisations.index", "GET"): Route(lambda w, e: "/organisations/", STAFF_ONLY),
     ("organisations.new", "GET"): Route(lambda w, e: "/organisations/new", COORDINATOR_ONLY),
@@ -136,7 +174,10 @@ MATRIX: dict[tuple[str, str], Route] = {
     ),
     # Nobody changes their own membership: the member themself gets a 403 too.
     ("organisations.deactivate", "POST"): Route(
-        lambda w, e: membership(w, e) + "/deactivate", MEMBER_MANAGERS
+        lambda w, e: membership(w, e) + "/deactivate", MEMBER_DEACTIVATORS
+    ),
+    ("organisations.reset_second_factor", "POST"): Route(
+        lambda w, e: membership(w, e) + "/second-factor/reset", COORDINATOR_ACTS
     ),
     ("organisations.reactivate", "POST"): Route(
         lambda w, e: membership(w, e) + "/reactivate", MEMBER_MANAGERS
@@ -305,11 +346,25 @@ def build_extra(world: World, case_world: CaseWorld) -> dict:
         full_name="Nouvelle Personne",
         organisation=world.mission_locale,
         role=MembershipRole.MEMBER,
+        invited_by=world.partner_admin,
         expires_at=now_utc() + timedelta(days=7),
     )
     db.session.add(invitation)
     db.session.commit()
-    objects = {"invitation": invitation, "cases": case_world, "cdas_worker": case_world.cdas_worker}
+    pending = User(
+        email="a-enroler@exemple.fr",
+        full_name="Aline À enrôler",
+        password_hash=PASSWORD_HASH,
+        email_confirmed_at=now_utc(),
+    )
+    db.session.add(Membership(user=pending, organisation=world.ccas))
+    db.session.commit()
+    objects = {
+        "invitation": invitation,
+        "cases": case_world,
+        "cdas_worker": case_world.cdas_worker,
+        "enrolment_pending": pending,
+    }
     for feature in FEATURES:
         objects.update(feature.build(world, case_world))
     return objects
@@ -345,7 +400,8 @@ def test_access(matrix, endpoint, method, role):
     with matrix.case() as client:
         url = route.url(world, extra)
         if role != "anonymous":
-            sign_in(client, extra[role] if role in extra else getattr(world, role))
+            person = extra[role] if role in extra else getattr(world, role)
+            sign_in(client, person, second_factor=role != "enrolment_pending")
         response = client.open(url, method=method, buffered=True)
     expected = route.expected[role]
     assert response.status_code == expected, f"{role} {method} {url}"

@@ -98,3 +98,42 @@ class ProfileForm(BaseForm):
         render_kw={"autocomplete": "tel"},
     )
     submit = SubmitField(_l("Enregistrer"))
+
+
+class SecondFactorForm(BaseForm):
+    code = StringField(
+        _l("Code de vérification"),
+        validators=[required(_l("Indiquez le code.")), max_length(40)],
+        description=_l(
+            "Les 6 chiffres affichés par votre application d'authentification, ou l'un de vos "
+            "codes de secours."
+        ),
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True},
+    )
+    submit = SubmitField(_l("Valider"))
+
+
+class EnableTwoFactorForm(BaseForm):
+    code = StringField(
+        _l("Code affiché par l'application"),
+        validators=[required(_l("Indiquez le code à 6 chiffres.")), max_length(40)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+    password = PasswordField(
+        _l("Votre mot de passe"),
+        validators=[required(_l("Indiquez votre mot de passe.")), max_length(MAX_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    submit = SubmitField(_l("Activer la double authentification"))
+
+
+class PasswordConfirmForm(BaseForm):
+    password = PasswordField(
+        _l("Votre mot de passe"),
+        validators=[required(_l("Indiquez votre mot de passe.")), max_length(MAX_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class JoinForm(BaseForm):
+    submit = SubmitField(_l("Rejoindre l'organisation"))

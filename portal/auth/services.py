@@ -4,10 +4,12 @@ import sqlalchemy as sa
 
 from portal.audit import record_event
 from portal.auth.passwords import hash_password, needs_rehash, verify_password
+from portal.auth.sessions import end_all_sessions
 from portal.auth.tokens import make_reset_token
 from portal.extensions import db
 from portal.i18n import _
 from portal.models import AuditAction, Invitation, Membership, User, UserKind, now_utc
+from portal.models.people import new_session_token
 from portal.outbox.services import public_url_for, queue_email
 
 
@@ -33,14 +35,17 @@ def authenticate(email: str, password: str) -> User | None:
 
 
 def record_login(user: User) -> None:
+    """A sign-in also ends every password-reset link still out."""
     user.last_login_at = now_utc()
+    user.links_nonce = new_session_token()
     record_event(AuditAction.LOGIN, "user", user.id, "Connexion", user=user)
 
 
-def set_password(user: User, password: str) -> None:
-    """Change a password and sign the person out of every other session."""
+def set_password(user: User, password: str, *, keep_session: str | None = None) -> None:
+    """Change a password: every other session ends, every reset link still out too."""
     user.password_hash = hash_password(password)
-    user.rotate_session_token()
+    user.links_nonce = new_session_token()
+    end_all_sessions(user, keep=keep_session)
     db.session.flush()
 
 
@@ -49,6 +54,7 @@ def send_password_reset(email: str) -> None:
     user = find_user_by_email(email)
     if user is None or not user.is_active:
         return
+    user.links_nonce = new_session_token()  # the links sent before stop working
     link = public_url_for("auth.reset_password", token=make_reset_token(user))
     queue_email(
         user.email,
@@ -60,16 +66,25 @@ def send_password_reset(email: str) -> None:
 
 
 def accept_invitation(invitation: Invitation, full_name: str, password: str) -> User:
-    """Create the account (or reuse an existing one) and its membership, once."""
-    user = find_user_by_email(invitation.email)
-    if user is None:
-        user = User(email=invitation.email, full_name=full_name, kind=UserKind.STAFF)
-        db.session.add(user)
-    else:
-        user.full_name = full_name
-    user.email_confirmed_at = user.email_confirmed_at or now_utc()
+    """A new person's account and membership, once. (An address that has an account joins
+    through ``join_organisation``: an invitation never sets a password or a name.)"""
+    if find_user_by_email(invitation.email) is not None:
+        raise ValueError("this address has an account: join_organisation")
+    user = User(email=invitation.email, full_name=full_name, kind=UserKind.STAFF)
+    db.session.add(user)
+    user.email_confirmed_at = now_utc()
     set_password(user, password)
-    membership = user.membership_of(invitation.organisation_id)
+    add_invited_membership(invitation, user)
+    return user
+
+
+def join_organisation(invitation: Invitation, user: User) -> Membership:
+    """The signed-in owner of the invited address joins the organisation."""
+    return add_invited_membership(invitation, user)
+
+
+def add_invited_membership(invitation: Invitation, user: User) -> Membership:
+    membership = user.membership_of(invitation.organisation_id) if user.id else None
     if membership is None:
         membership = Membership(user=user, organisation_id=invitation.organisation_id)
         db.session.add(membership)
@@ -86,4 +101,4 @@ def accept_invitation(invitation: Invitation, full_name: str, password: str) -> 
         user=user,
         organisation_id=invitation.organisation_id,
     )
-    return user
+    return membership

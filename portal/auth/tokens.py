@@ -17,7 +17,8 @@ def serializer(purpose: str) -> URLSafeTimedSerializer:
 
 
 def password_fingerprint(user: User) -> str:
-    return (user.password_hash or "unset")[-16:]
+    """Changes with the password, and whenever a new link is sent or the person signs in."""
+    return (user.password_hash or "unset")[-16:] + user.links_nonce
 
 
 def make_reset_token(user: User) -> str:
@@ -49,4 +50,19 @@ def load_invitation_token(token: str) -> Invitation | None:
     invitation = db.session.get(Invitation, data.get("i"))
     if invitation is None or invitation.nonce != data.get("n") or not invitation.is_pending:
         return None
+    if not sender_may_still_invite(invitation):
+        return None
     return invitation
+
+
+def sender_may_still_invite(invitation: Invitation) -> bool:
+    """An invitation lives only while its sender may still send it: a deactivated or
+    demoted admin's pending invitations die with that right."""
+    from portal import permissions
+
+    sender = invitation.invited_by
+    return (
+        sender is not None
+        and sender.active
+        and permissions.can_manage_members(sender, invitation.organisation)
+    )

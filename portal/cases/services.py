@@ -40,6 +40,7 @@ from portal.models import (
     now_utc,
 )
 from portal.outbox.services import queue_email
+from portal.workflow import WorkflowError  # noqa: F401 (raised and caught by callers)
 
 # References say which kind of organisation holds the file, never who the household is.
 REFERENCE_PREFIX = {
@@ -52,10 +53,6 @@ REFERENCE_PREFIX = {
     OrganisationKind.AGGLOMERATION: "AGGLO",
     OrganisationKind.ETAT: "ETAT",
 }
-
-
-class WorkflowError(ValueError):
-    """A change the rules refuse; the message says why, in French."""
 
 
 # Households ------------------------------------------------------------------------------

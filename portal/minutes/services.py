@@ -43,14 +43,11 @@ from portal.models import (
 )
 from portal.models.people import load_memberships
 from portal.outbox.services import public_url_for, queue_email
+from portal.workflow import WorkflowError  # noqa: F401 (raised and caught by callers)
 
 GENERAL_NOTES_MAX = 20_000
 ITEM_NOTES_MAX = 10_000
 REASON_MAX = 500
-
-
-class WorkflowError(ValueError):
-    """A change the rules refuse; the message says why, in French."""
 
 
 class MinutesConflict(Exception):

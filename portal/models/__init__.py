@@ -95,9 +95,21 @@ from portal.models.organisations import (
     committee_organisation,
 )
 from portal.models.outbox import EmailStatus, OutgoingEmail, OutgoingEmailAttachment
-from portal.models.people import Invitation, Membership, MembershipRole, User, UserKind
+from portal.models.people import (
+    Invitation,
+    Membership,
+    MembershipRole,
+    RecoveryCode,
+    StashedSubmission,
+    User,
+    UserKind,
+    UserSession,
+)
 
 __all__ = [
+    "StashedSubmission",
+    "RecoveryCode",
+    "UserSession",
     "ActionNote",
     "AgendaProposal",
     "CoOrganiser",

@@ -78,9 +78,17 @@ class Organisation(db.Model):
     committees: Mapped[list["Committee"]] = relationship(
         secondary=committee_organisation, back_populates="organisations", order_by="Committee.name"
     )
+    memberships: Mapped[list["Membership"]] = relationship(  # noqa: F821
+        viewonly=True, order_by="Membership.id"
+    )
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def has_active_admin(self) -> bool:
+        """Someone manages its people: after that, only its admins add or promote anyone."""
+        return any(m.active and m.role.value == "admin" and m.user.active for m in self.memberships)
 
 
 class Committee(db.Model):

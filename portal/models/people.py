@@ -40,12 +40,18 @@ class User(UserMixin, db.Model):
     # Held by CCAS staff only: manages organisations, committees and parameters.
     is_coordinator: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
-    # Part of the session cookie: changing it signs the person out everywhere.
-    session_token: Mapped[str] = mapped_column(sa.String(32), default=new_session_token)
     # Secret of the personal calendar feed URL; revoked by replacing it.
     calendar_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Carried in password-reset links: replaced when a new link is sent, at each sign-in and
+    # at each password change, so that every older link stops working.
+    links_nonce: Mapped[str] = mapped_column(sa.String(32), default=new_session_token)
+    # Second factor (TOTP, RFC 6238): the secret, when it was confirmed, and the last time
+    # step accepted (a code is never accepted twice).
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     # Loaded on demand: only the signed-in person needs them on every request, and the
@@ -60,8 +66,16 @@ class User(UserMixin, db.Model):
     def __str__(self) -> str:
         return self.full_name
 
+    # The key of the session this person object was loaded for (``portal.auth.sessions``):
+    # what Flask-Login keeps in the session cookie and the remember-me cookie.
+    session_key = None
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
+        return self.session_key or ""
+
+    @property
+    def has_second_factor(self) -> bool:
+        return self.totp_enabled_at is not None
 
     @property
     def is_active(self) -> bool:
@@ -97,9 +111,6 @@ class User(UserMixin, db.Model):
 
     def belongs_to_kind(self, kind: OrganisationKind) -> bool:
         return any(m.organisation.kind == kind for m in self.active_memberships)
-
-    def rotate_session_token(self) -> None:
-        self.session_token = new_session_token()
 
 
 class Membership(db.Model):
@@ -166,3 +177,52 @@ class Invitation(db.Model):
     @property
     def is_pending(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > now_utc()
+
+
+class UserSession(db.Model):
+    """A signed-in session, kept on the server: signing out deletes it, so a copied cookie
+    opens nothing afterwards. It ends after an idle delay and at its absolute expiry."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    remember: Mapped[bool] = mapped_column(default=False)
+    # When the second factor was given in this session (None: not yet, or not needed).
+    second_factor_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ip_address: Mapped[str | None] = mapped_column(sa.String(45))
+    user_agent: Mapped[str] = mapped_column(sa.String(200), default="")
+
+    user: Mapped[User] = relationship()
+
+
+class RecoveryCode(db.Model):
+    """A single-use code to sign in without the authenticator app, stored hashed."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(sa.String(128))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StashedSubmission(db.Model):
+    """A form sent after the session had expired: kept (an hour at most) so that, once
+    signed in again, its author can send it again without typing it anew. Only the person
+    whose session it was gets it back."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    path: Mapped[str] = mapped_column(sa.String(500))
+    fields: Mapped[str] = mapped_column(sa.Text)  # JSON list of [name, value]
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)

@@ -12,7 +12,6 @@ from portal.models import (
     OrganisationKind,
     Territory,
     User,
-    UserKind,
 )
 
 
@@ -71,9 +70,17 @@ class InvitationForm(BaseForm):
     )
     submit = SubmitField(_l("Envoyer l'invitation"))
 
-    def __init__(self, *args, organisation: Organisation, **kwargs):
+    def __init__(self, *args, organisation: Organisation, first_admin: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.organisation = organisation
+        if first_admin:
+            # The coordinator invites an organisation's first admin, and nobody else.
+            self.role.choices = choices([(MembershipRole.ADMIN.value, MembershipRole.ADMIN.label)])
+            self.role.data = MembershipRole.ADMIN.value
+            self.role.description = _l(
+                "La coordination invite le premier administrateur ; ensuite, l'organisation "
+                "invite elle-même ses membres."
+            )
 
     def validate_email(self, field):
         already = db.session.scalar(
@@ -87,13 +94,8 @@ class InvitationForm(BaseForm):
         )
         if already:
             raise ValidationError(_("Cette personne est déjà membre de l'organisation."))
-        landlord = db.session.scalar(
-            sa.select(User.id).where(User.email == field.data, User.kind == UserKind.LANDLORD)
-        )
-        if landlord:
-            raise ValidationError(
-                _("Cette adresse est celle d'un compte propriétaire : utilisez une autre adresse.")
-            )
+        # Nothing else is said about the address: whether it has an account (a private
+        # landlord's, a partner's) is not for the inviting admin to learn.
 
 
 class RoleForm(BaseForm):

@@ -13,11 +13,13 @@ from portal.organisations.forms import InvitationForm, OrganisationForm, RoleFor
 from portal.organisations.services import (
     create_territory,
     invite_member,
+    reset_two_factor,
     revoke_invitation,
     save_organisation,
     set_membership_active,
     set_membership_role,
 )
+from portal.workflow import WorkflowError
 
 
 def load_organisation(organisation_id: int) -> Organisation:
@@ -66,8 +68,11 @@ def new():
 def show(organisation_id):
     organisation = load_organisation(organisation_id)
     can_manage = permissions.can_manage_members(current_user, organisation)
+    # The coordinator sees the members to act in an emergency (deactivate, reset a second
+    # factor), not to manage them.
+    can_act = can_manage or permissions.is_coordinator(current_user)
     members = invitations = []
-    if can_manage or permissions.is_org_member(current_user, organisation):
+    if can_act or permissions.is_org_member(current_user, organisation):
         members = db.session.scalars(
             sa.select(Membership)
             .join(User, Membership.user_id == User.id)
@@ -92,6 +97,7 @@ def show(organisation_id):
         members=members,
         invitations=invitations,
         can_manage=can_manage,
+        can_act=can_act,
     )
 
 
@@ -102,7 +108,12 @@ def edit(organisation_id):
     require(permissions.can_manage_organisations(current_user))
     form = OrganisationForm(obj=organisation, organisation=organisation)
     if form.validate_on_submit():
-        save_organisation(organisation, form.data)
+        try:
+            save_organisation(organisation, form.data, current_user._get_current_object())
+        except WorkflowError as error:
+            db.session.rollback()
+            form.active.errors.append(str(error))
+            return render_template("organisations/form.html", form=form, organisation=organisation)
         db.session.commit()
         flash(_("Les modifications sont enregistrées."), "success")
         return redirect(url_for("organisations.show", organisation_id=organisation.id))
@@ -114,13 +125,15 @@ def edit(organisation_id):
 def invite(organisation_id):
     organisation = load_organisation(organisation_id)
     require(permissions.can_manage_members(current_user, organisation))
-    form = InvitationForm(organisation=organisation)
+    # The coordinator invites an organisation's first admin, nobody else.
+    first_admin = not permissions.is_org_admin(current_user, organisation)
+    form = InvitationForm(organisation=organisation, first_admin=first_admin)
     if form.validate_on_submit():
         invite_member(
             organisation,
             form.email.data,
             form.full_name.data,
-            MembershipRole(form.role.data),
+            MembershipRole.ADMIN if first_admin else MembershipRole(form.role.data),
             current_user._get_current_object(),
         )
         db.session.commit()
@@ -158,9 +171,18 @@ def change_membership(organisation_id: int, membership_id: int) -> tuple[Organis
 @bp.route("/<int:organisation_id>/members/<int:membership_id>/deactivate", methods=["POST"])
 @login_required
 def deactivate(organisation_id, membership_id):
-    organisation, membership = change_membership(organisation_id, membership_id)
+    """By the organisation's admins; by the coordinator as an emergency measure."""
+    organisation = load_organisation(organisation_id)
+    membership = load_membership(organisation, membership_id)
+    require(permissions.can_deactivate_member(current_user, organisation, membership.user))
     if ConfirmForm().validate_on_submit() and membership.active:
-        set_membership_active(membership, False)
+        actor = current_user._get_current_object()
+        try:
+            set_membership_active(membership, False, actor)
+        except WorkflowError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return redirect(url_for("organisations.show", organisation_id=organisation.id))
         db.session.commit()
         flash(
             _(
@@ -178,7 +200,7 @@ def deactivate(organisation_id, membership_id):
 def reactivate(organisation_id, membership_id):
     organisation, membership = change_membership(organisation_id, membership_id)
     if ConfirmForm().validate_on_submit() and not membership.active:
-        set_membership_active(membership, True)
+        set_membership_active(membership, True, current_user._get_current_object())
         db.session.commit()
         flash(_("%(name)s est de nouveau membre actif.", name=membership.user.full_name), "success")
     return redirect(url_for("organisations.show", organisation_id=organisation.id))
@@ -192,7 +214,7 @@ def change_role(organisation_id, membership_id):
     if form.validate_on_submit():
         role = MembershipRole(form.role.data)
         if role != membership.role:
-            set_membership_role(membership, role)
+            set_membership_role(membership, role, current_user._get_current_object())
             db.session.commit()
             flash(
                 _(
@@ -218,3 +240,28 @@ def new_territory():
         flash(_("Le territoire « %(name)s » est créé.", name=territory.name), "success")
         return redirect(url_for("organisations.index"))
     return render_template("organisations/territory_form.html", form=form)
+
+
+@bp.route(
+    "/<int:organisation_id>/members/<int:membership_id>/second-factor/reset", methods=["POST"]
+)
+@login_required
+def reset_second_factor(organisation_id, membership_id):
+    """The coordinator resets a person's second factor (a lost phone): audited, and the
+    person is told by e-mail. They enrol again at their next sign-in."""
+    organisation = load_organisation(organisation_id)
+    membership = load_membership(organisation, membership_id)
+    person = membership.user
+    require(permissions.can_reset_second_factor(current_user, person))
+    if ConfirmForm().validate_on_submit() and person.has_second_factor:
+        reset_two_factor(person, current_user._get_current_object())
+        db.session.commit()
+        flash(
+            _(
+                "La double authentification de %(name)s est réinitialisée : elle sera "
+                "demandée à nouveau à sa prochaine connexion.",
+                name=person.full_name,
+            ),
+            "success",
+        )
+    return redirect(url_for("organisations.show", organisation_id=organisation.id))

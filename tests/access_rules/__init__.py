@@ -27,6 +27,9 @@ ROLES = (
     "secretariat",  # admin of the organisation holding the committee's secretariat
     "excused_invitee",  # invited, answered « excusé » with a written opinion
     "action_assignee",  # a member of the organisation given one action, not invited
+    # A CCAS worker whose second factor is required and not set up yet: every route but
+    # the enrolment and signing out sends them to the enrolment (302).
+    "enrolment_pending",
 )
 LIKE_OUTSIDER = ("organiser", "co_organiser", "secretariat", "excused_invitee", "action_assignee")
 
@@ -44,6 +47,9 @@ def answers(default: int, anonymous: int = 302, **overrides: int) -> dict[str, i
     for role in LIKE_OUTSIDER:
         if role not in overrides:
             expected[role] = expected["outsider"]
+    expected.setdefault("enrolment_pending", 302)
+    if "enrolment_pending" not in overrides:
+        expected["enrolment_pending"] = 302
     return expected
 
 
@@ -70,10 +76,15 @@ def case_answers(owner: int, others: int = 403) -> dict[str, int]:
 
 
 COORDINATOR_ONLY = answers(403, coordinator=200)
+# Emergency powers of the coordinator over another organisation's people.
+COORDINATOR_ACTS = answers(403, coordinator=302)
 # An empty POST to an edit form re-saves the object as it is, then redirects.
 COORDINATOR_SAVES = answers(403, coordinator=302)
-MEMBER_MANAGERS = answers(403, partner_admin=302, coordinator=302)
-MEMBER_MANAGER_PAGES = answers(403, partner_admin=200, coordinator=200)
+# The Mission Locale has an admin: only they manage its people (the coordinator invites an
+# organisation's first admin only), the coordinator may deactivate someone in an emergency.
+MEMBER_MANAGERS = answers(403, partner_admin=302)
+MEMBER_DEACTIVATORS = answers(403, partner_admin=302, coordinator=302)
+MEMBER_MANAGER_PAGES = answers(403, partner_admin=200)
 SIGNED_IN = answers(200)
 PUBLIC = answers(200, anonymous=200)
 BAD_LINK = answers(400, anonymous=400)
