@@ -23,8 +23,11 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyotp
+
 from bench import dataset, load
 from bench.pages import PAGES, page_paths
+from portal.auth.two_factor import DEMO_TOTP_SECRET
 from portal.scale import BENCH_EMAIL, SCALE_PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -138,7 +141,13 @@ def sign_in(base: str) -> str:
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
     token = token or re.search(r'value="([^"]+)"[^>]*name="csrf_token"', page)
     form = {"email": BENCH_EMAIL, "password": SCALE_PASSWORD, "csrf_token": token.group(1)}
-    opener.open(f"{base}/login", urllib.parse.urlencode(form).encode()).read()
+    page = opener.open(f"{base}/login", urllib.parse.urlencode(form).encode()).read().decode()
+    if 'name="code"' in page:  # the second factor: the generated accounts' demo secret
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+        token = token or re.search(r'value="([^"]+)"[^>]*name="csrf_token"', page)
+        code = pyotp.TOTP(DEMO_TOTP_SECRET).now()
+        form = {"code": code, "csrf_token": token.group(1)}
+        opener.open(f"{base}/login/second-factor", urllib.parse.urlencode(form).encode()).read()
     cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
     if "session=" not in cookie:
         raise RuntimeError("sign-in failed")

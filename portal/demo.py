@@ -7,6 +7,8 @@ from dateutil.relativedelta import relativedelta
 
 from portal.actions.demo import load_demo_actions
 from portal.auth.passwords import hash_password
+from portal.auth.sessions import second_factor_required
+from portal.auth.two_factor import DEMO_TOTP_SECRET
 from portal.candidacies.demo import load_demo_candidacies
 from portal.cases.services import (
     add_note,
@@ -158,6 +160,13 @@ def load_demo_data() -> dict[str, object]:
     )
     users[landlord.email] = landlord
     db.session.add_all(users.values())
+    db.session.flush()
+    # Demo accounts that must sign in with a second factor share one documented secret
+    # (README); outside demo data it is refused.
+    for user in users.values():
+        if second_factor_required(user):
+            user.totp_secret = DEMO_TOTP_SECRET
+            user.totp_enabled_at = now_utc()
     for name, kind, description, members in COMMITTEES:
         # The SIAO runs its commission, the CCAS the others (its coordinator is an admin).
         secretariat = (

@@ -23,6 +23,7 @@ from dateutil.relativedelta import relativedelta
 
 from portal import models
 from portal.auth.passwords import hash_password
+from portal.auth.two_factor import DEMO_TOTP_SECRET
 from portal.cases.services import REFERENCE_PREFIX
 from portal.demo import DEMO_PASSWORD
 from portal.extensions import db
@@ -584,6 +585,8 @@ class ScaleGenerator:
             )
 
     def add_user(self, email, full_name, org, role, created, *, coordinator=False) -> int:
+        # Every generated account has the demo second factor (README): staff of a CCAS or a
+        # SIAO, admins and coordinators must give one to sign in, the benchmark's too.
         user_id = self.add(
             User,
             email=email,
@@ -594,6 +597,9 @@ class ScaleGenerator:
             is_coordinator=coordinator,
             active=True,
             links_nonce=new_session_token(),
+            totp_secret=DEMO_TOTP_SECRET,
+            totp_enabled_at=created,
+            totp_last_step=None,
             email_confirmed_at=created,
             created=created,
         )

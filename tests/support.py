@@ -116,3 +116,20 @@ def audit_events(action: AuditAction | None = None, object_type: str | None = No
     if object_type is not None:
         query = query.where(AuditEvent.object_type == object_type)
     return list(db.session.scalars(query))
+
+
+def fresh_totp_code(secret: str, last_step: int | None) -> str:
+    """A code the portal will accept: a code is taken once, so a second sign-in within the
+    same 30 seconds gives the next step's code (accepted one step ahead), or waits."""
+    import time
+
+    import pyotp
+
+    from portal.auth.two_factor import STEP_SECONDS
+
+    now = time.time()
+    current = int(now // STEP_SECONDS)
+    step = max(current, (last_step if last_step is not None else -1) + 1)
+    if step > current + 1:
+        time.sleep((step - 1) * STEP_SECONDS - now + 0.5)
+    return pyotp.TOTP(secret).at(step * STEP_SECONDS)

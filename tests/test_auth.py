@@ -251,6 +251,9 @@ def test_someone_with_two_memberships_who_loses_one_keeps_access(app, client, wo
     )
 
     assert not person.membership_of(world.siao.id).active
+    # A change of privilege: the person signs in again, and keeps the other organisation.
+    assert redirects_to_login(client.get("/organisations/"))
+    sign_in_with_form(client, person)
     dashboard = client.get("/")
     assert "Bonjour Paul Membre" in dashboard.text
     assert client.get("/organisations/").status_code == 200

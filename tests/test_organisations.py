@@ -1,5 +1,6 @@
 """Organisations, their members and committees: what org admins and the coordinator do."""
 
+import html
 import re
 from datetime import date, timedelta
 
@@ -100,9 +101,10 @@ def test_an_org_admin_invites_and_the_link_creates_the_account_with_its_role(app
 
     response = accept(invitee, link)
 
+    # An admin signs in with a second factor: set up before anything else.
     assert response.status_code == 302
-    assert response.location == "/"
-    assert "Bonjour Nina Nouvelle" in invitee.get("/").text
+    assert response.location == "/account/two-factor"
+    assert invitee.get("/").location == "/account/two-factor"
     person = find_user("nina@exemple.fr")
     [membership] = person.memberships
     assert membership.organisation_id == world.mission_locale.id
@@ -114,7 +116,7 @@ def test_an_org_admin_invites_and_the_link_creates_the_account_with_its_role(app
     ]
     invitee.post("/logout")
     signed_in = invitee.post("/login", data={"email": "nina@exemple.fr", "password": NEW_PASSWORD})
-    assert signed_in.status_code == 302
+    assert signed_in.location == "/account/two-factor"
 
 
 def test_an_invitation_link_works_only_once(app, client, world):
@@ -186,12 +188,25 @@ def test_a_revoked_invitation_no_longer_works(app, client, world):
     assert find_user("nina@exemple.fr") is None
 
 
-def test_the_coordinator_may_invite_into_any_organisation(client, world):
+def test_the_coordinator_invites_only_an_organisations_first_admin(client, world, make_org):
+    """ASVS 8.2 (least privilege): the coordinator's powers stop at each organisation's
+    door once it has an admin."""
+    newcomer = make_org(OrganisationKind.ASSOCIATION, "Nouvelle association")
     sign_in(client, world.coordinator)
 
-    assert invite(client, world.siao).status_code == 302
+    page = client.get(f"/organisations/{newcomer.id}/invite").text
+    assert "La coordination invite le premier administrateur" in page
+    assert invite(client, newcomer, role="member").status_code == 302
     [invitation] = db.session.scalars(sa.select(Invitation)).all()
-    assert invitation.organisation_id == world.siao.id
+    assert (invitation.organisation_id, invitation.role) == (newcomer.id, MembershipRole.ADMIN)
+
+    before = database_rows()
+    assert client.get(f"/organisations/{world.siao.id}/invite").status_code == 403
+    assert invite(client, world.siao).status_code == 403
+    assert invite(client, world.siao, email=world.coordinator.email).status_code == 403
+    member = world.partner_member.membership_of(world.mission_locale.id)
+    assert client.post(membership_path(member, "role"), data={"role": "admin"}).status_code == 403
+    assert database_rows() == before
 
 
 @pytest.mark.parametrize("who", ["outsider", "siao_officer", "partner_member", "landlord"])
@@ -218,38 +233,63 @@ def test_inviting_an_active_member_again_is_refused(client, world):
     assert database_rows() == before
 
 
-def test_a_private_landlords_address_cannot_be_invited(client, world):
+def test_the_invitation_form_does_not_tell_who_has_an_account(client, world):
+    """ASVS 6.3.8 (no account enumeration): a private landlord's address, another partner's
+    and an unknown one get the same answer."""
     sign_in(client, world.partner_admin)
-    before = database_rows()
+    answers = []
+    for email in (world.landlord.email, world.outsider.email, "inconnue@exemple.fr"):
+        response = invite(client, world.mission_locale, email=email)
+        answers.append(
+            (response.status_code, [m.replace(email, "…") for m in flashed(client.get("/").text)])
+        )
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0][0] == 302
 
-    response = invite(client, world.mission_locale, email=world.landlord.email)
 
-    assert response.status_code == 200
-    assert any("compte propriétaire" in error for error in form_errors(response.text))
-    assert database_rows() == before
+def test_a_partner_with_an_account_joins_by_signing_in_and_keeps_their_password(app, client, world):
+    """ASVS 6.4 (an invitation never sets an existing account's credentials): the person
+    signs in with their own account and joins."""
+    person = world.partner_member
+    hash_before, name_before = person.password_hash, person.full_name
+    sign_in(client, world.outsider)
+    invite(client, world.outsider_org, email=person.email, full_name="Autre Nom")
+    link = emailed_path(person.email)
+    stranger = fresh_client(app)
+    page = html.unescape(stranger.get(link).text)
+    assert "Un compte existe déjà pour l'adresse" in page and 'name="confirm"' not in page
+    before_rows = database_rows()
+    response = accept(stranger, link, "Pirate", "un mot de passe choisi par autrui")
+    assert response.status_code == 400
+    before_rows.pop("audit_event")  # the failed attempt is audited, nothing else written
+    after_rows = database_rows()
+    after_rows.pop("audit_event")
+    assert after_rows == before_rows
 
-
-def test_a_partner_from_another_organisation_joins_with_the_same_account(app, client, world):
-    person = world.siao_officer
-    sign_in(client, world.partner_admin)
-    invite(client, world.mission_locale, email=person.email, full_name=person.full_name)
-
-    response = accept(fresh_client(app), emailed_path(person.email), person.full_name)
-
-    assert response.status_code == 302
-    assert count(User) == 7
-    assert person.organisation_ids == {world.siao.id, world.mission_locale.id}
-    assert person.membership_of(world.mission_locale.id).role == MembershipRole.MEMBER
-    assert person.membership_of(world.siao.id).role == MembershipRole.ADMIN
+    own = fresh_client(app)
+    sign_in(own, person)
+    assert own.post(link).status_code == 302
+    db.session.expire_all()
+    assert person.organisation_ids == {world.mission_locale.id, world.outsider_org.id}
+    assert (person.password_hash, person.full_name) == (hash_before, name_before)
 
 
 def test_a_former_member_can_be_invited_back(app, client, world, make_user):
     former = make_user(world.mission_locale, active=False, email="ancien@exemple.fr")
     sign_in(client, world.partner_admin)
     assert invite(client, world.mission_locale, email=former.email, role="admin").status_code == 302
+    link = emailed_path(former.email)
 
-    accept(fresh_client(app), emailed_path(former.email), former.full_name)
+    # Without an active membership the account cannot sign in: on the invitation page they
+    # give their own password, which stays theirs.
+    back = fresh_client(app)
+    hash_before = former.password_hash
+    assert back.post(link, data={"password": "pas le bon mot de passe"}).status_code == 400
+    response = back.post(link, data={"password": PASSWORD})
+    assert response.status_code == 302
+    assert former.password_hash == hash_before
 
+    db.session.expire_all()
     membership = former.membership_of(world.mission_locale.id)
     assert membership.active
     assert membership.role == MembershipRole.ADMIN
@@ -786,7 +826,8 @@ BAD_INPUT = {
 
 @pytest.mark.parametrize("path, bad, message, kept", BAD_INPUT.values(), ids=BAD_INPUT.keys())
 def test_organisation_and_committee_forms_refuse_bad_input(client, world, path, bad, message, kept):
-    sign_in(client, world.coordinator)
+    # The Mission Locale has an admin: its people are theirs to invite.
+    sign_in(client, world.partner_admin if path.endswith("/invite") else world.coordinator)
     data = {**VALID_DATA[path](world), **bad}
     before = database_rows()
 

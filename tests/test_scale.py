@@ -11,6 +11,7 @@ from werkzeug.exceptions import NotFound
 from bench.pages import PAGES, bench_targets, page_paths
 from bench.querycount import HEADER, install_query_counter
 from portal import create_app
+from portal.auth.two_factor import DEMO_TOTP_SECRET
 from portal.extensions import db
 from portal.models import (
     ActionStatus,
@@ -59,6 +60,7 @@ from portal.models import (
     now_utc,
 )
 from portal.scale import BENCH_EMAIL, SCALE_PASSWORD, generate
+from tests.support import fresh_totp_code
 
 YEARS = 2
 
@@ -244,7 +246,15 @@ def test_the_bench_social_worker_has_a_full_day(scaled):
 def sign_in_bench(app):
     client = app.test_client()
     response = client.post("/login", data={"email": BENCH_EMAIL, "password": SCALE_PASSWORD})
-    assert response.status_code == 302
+    assert response.location == "/login/second-factor"
+    with app.app_context():
+        last_step = db.session.scalar(
+            sa.select(User.totp_last_step).where(User.email == BENCH_EMAIL)
+        )
+    response = client.post(
+        "/login/second-factor", data={"code": fresh_totp_code(DEMO_TOTP_SECRET, last_step)}
+    )
+    assert response.status_code == 302 and response.location == "/"
     return client
 
 

@@ -5,7 +5,13 @@ def test_healthz(client):
 
 
 def test_dashboard_after_login(client, world, login):
-    response = login(world.ccas_worker)
+    response = login(world.partner_member)
     assert response.status_code == 302
     page = client.get("/")
-    assert "Bonjour Yann Social" in page.text
+    assert "Bonjour Paul Membre" in page.text
+
+
+def test_an_account_that_reads_identities_enrols_a_second_factor_first(client, world, login):
+    response = login(world.ccas_worker)
+    assert response.location == "/account/two-factor"
+    assert client.get("/").location == "/account/two-factor"

@@ -14,7 +14,7 @@ import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context, request
+from flask import current_app, g, has_request_context, request
 
 from portal.extensions import db
 from portal.models import OrganisationKind, StashedSubmission, User, UserSession, now_utc
@@ -71,6 +71,8 @@ def start_session(user: User, *, remember: bool = False, second_factor: bool = F
     db.session.add(record)
     db.session.flush()
     user.session_key = record.key
+    if has_request_context():
+        g.user_session = record  # the rest of the request sees the new session
     return record.key
 
 

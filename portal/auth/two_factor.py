@@ -23,7 +23,7 @@ from portal.models import AuditAction, RecoveryCode, User, now_utc
 ISSUER = "Portail partenaires"
 RECOVERY_CODES = 10
 # The demo accounts' secret, documented in the README; refused outside demo data.
-DEMO_TOTP_SECRET = "PORTAILDEMO2026PORTAILDEMO2026AB"
+DEMO_TOTP_SECRET = "PORTAILPARTENAIRESDEMOCONCARNEAU"
 STEP_SECONDS = 30
 
 

@@ -363,6 +363,9 @@ def reset_password(token):
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"], deduct_when=login_failed
+)
 def accept(token):
     """Join an organisation. A new person chooses a name and password; a person who has an
     account already signs in with it and joins: the invitation never sets their password."""
@@ -395,25 +398,42 @@ def accept(token):
 
 
 def accept_as_existing(invitation, existing):
+    """The address has an account: its owner joins with it, signed in already or by giving
+    their own password here. Nothing of the account (password, name) changes."""
     if existing.is_landlord:
         # Only the owner of the address, who has the link, reads this.
         return render_template("auth/accept_existing.html", invitation=invitation, landlord=True)
-    if not current_user.is_authenticated or current_user.id != existing.id:
-        return render_template(
-            "auth/accept_existing.html",
-            invitation=invitation,
-            login_url=url_for("auth.login", next=request.path),
-        )
-    form = JoinForm()
+    signed_in_as_owner = current_user.is_authenticated and current_user.id == existing.id
+    if current_user.is_authenticated and not signed_in_as_owner:
+        return render_template("auth/accept_existing.html", invitation=invitation, other=True)
+    form = JoinForm() if signed_in_as_owner else PasswordConfirmForm()
     if form.validate_on_submit():
-        join_organisation(invitation, current_user._get_current_object())
-        db.session.commit()
-        flash(
-            _("Vous avez rejoint %(organisation)s.", organisation=invitation.organisation.name),
-            "success",
-        )
-        return redirect(url_for("dashboard.index"))
-    return render_template("auth/accept_existing.html", invitation=invitation, form=form)
+        if not signed_in_as_owner and authenticate(existing.email, form.password.data) is None:
+            db.session.commit()  # the failed attempt stays in the audit trail
+            form.password.errors.append(_("Mot de passe incorrect."))
+        else:
+            join_organisation(invitation, existing)
+            if not signed_in_as_owner:
+                record_login(existing)
+                start_session(existing)
+            db.session.commit()
+            if not signed_in_as_owner:
+                session.clear()
+                login_user(existing)
+            flash(
+                _(
+                    "Vous avez rejoint %(organisation)s.",
+                    organisation=invitation.organisation.name,
+                ),
+                "success",
+            )
+            return redirect(after_sign_in(existing))
+    return render_template(
+        "auth/accept_existing.html",
+        invitation=invitation,
+        form=form,
+        signed_in=signed_in_as_owner,
+    ), (400 if form.is_submitted() else 200)
 
 
 @bp.route("/account", methods=["GET", "POST"])

@@ -10,7 +10,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import DESKTOP, LiveServer, check_page, sign_in
 
-pytestmark = pytest.mark.browser
+# One worker runs the whole module: its journeys build on each other, on one live server.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_candidacies_journey")]
 
 SOCIAL_WORKER = "social@ccas-concarneau.demo"
 SIAO_OFFICER = "siao@siao29.demo"

@@ -16,9 +16,10 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import DESKTOP, LiveServer, check_page, sign_in
+from tests.browser.conftest import DESKTOP, LiveServer, check_page, earlier_step_missing, sign_in
 
-pytestmark = pytest.mark.browser
+# One worker runs the whole module: its journeys build on each other, on one live server.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_cases_journey")]
 
 SOCIAL_WORKER = "social@ccas-concarneau.demo"
 ADVISER = "conseil@mission-locale.demo"  # Mission Locale: the partner the case is shared with
@@ -98,7 +99,7 @@ def open_as(browser: Browser, live_server: LiveServer, email: str) -> Page:
 
 def journey(key: str) -> str:
     if key not in JOURNEY:
-        pytest.skip("needs the social worker's journey (the first test of this module)")
+        earlier_step_missing("needs the social worker's journey (the first test of this module)")
     return JOURNEY[key]
 
 

@@ -13,7 +13,8 @@ from tests.browser.conftest import (
     sign_in,
 )
 
-pytestmark = pytest.mark.browser
+# One worker runs the whole module: its journeys build on each other, on one live server.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_journeys")]
 
 SOCIAL_WORKER = "social@ccas-concarneau.demo"
 COORDINATOR = "coordination@ccas-concarneau.demo"

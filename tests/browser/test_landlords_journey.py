@@ -16,7 +16,8 @@ from portal.extensions import db
 from portal.models import LandlordOffer, OutgoingEmail
 from tests.browser.conftest import DESKTOP, LiveServer, check_page, sign_in
 
-pytestmark = pytest.mark.browser
+# One worker runs the whole module: its journeys build on each other, on one live server.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_landlords_journey")]
 
 COORDINATOR = "coordination@ccas-concarneau.demo"
 OWNER_EMAIL = "anne.kerouac@exemple.fr"

@@ -26,7 +26,8 @@ from portal.models import (
 )
 from tests.browser.conftest import DESKTOP, LiveServer, check_page, sign_in
 
-pytestmark = pytest.mark.browser
+# One worker runs the whole module: its journeys build on each other, on one live server.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_measures_journey")]
 
 SOCIAL_WORKER = "social@ccas-concarneau.demo"
 SIAO_OFFICER = "siao@siao29.demo"

@@ -26,9 +26,10 @@ from playwright.sync_api import Browser, Page, expect
 
 from portal.extensions import db
 from portal.models import Meeting, OutgoingEmail, now_utc
-from tests.browser.conftest import DESKTOP, LiveServer, check_page, sign_in
+from tests.browser.conftest import DESKTOP, LiveServer, check_page, earlier_step_missing, sign_in
 
-pytestmark = pytest.mark.browser
+# One worker runs the whole module: its journeys build on each other, on one live server.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_meetings_journey")]
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -121,7 +122,7 @@ def open_as(browser: Browser, live_server: LiveServer, email: str) -> Page:
 
 def journey(key: str) -> str:
     if key not in JOURNEY:
-        pytest.skip("needs the coordinator's journey (the first test of this module)")
+        earlier_step_missing("needs the coordinator's journey (the first test of this module)")
     return JOURNEY[key]
 
 

@@ -11,7 +11,8 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LiveServer, check_page, screenshot, sign_in
 
-pytestmark = pytest.mark.browser
+# One worker runs the whole module: its journeys build on each other, on one live server.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_reports_journey")]
 
 COORDINATOR = "coordination@ccas-concarneau.demo"
 STATE = "etat@ddets29.demo"
