@@ -4,6 +4,7 @@ SQLite under ``instance/`` is the embedded default; ``DATABASE_URL`` selects
 PostgreSQL (``postgresql://…``, driven by psycopg 3).
 """
 
+import math
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -137,19 +138,40 @@ class TestingConfig(Config):
     PUBLIC_URL = "http://localhost"
 
 
+def estimated_entropy_bits(key: str) -> float:
+    """Shannon entropy of the key's characters times its length: a long key made of few
+    distinct characters (« aaaa… », a repeated word) scores low."""
+    if not key:
+        return 0.0
+    counts = {c: key.count(c) for c in set(key)}
+    per_char = -sum(n / len(key) * math.log2(n / len(key)) for n in counts.values())
+    return per_char * len(key)
+
+
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     FORCE_HTTPS = True
     DEMO_DATA_ALLOWED = False
+    # Behind the documented nginx: one proxy sets X-Forwarded-For and X-Forwarded-Proto.
+    TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 1)
 
     @classmethod
     def check(cls) -> None:
-        """Refuse to start with a missing or placeholder secret key."""
+        """Refuse to start with a weak secret key, or with rate limits that each worker
+        would count on its own."""
         key = os.environ.get("SECRET_KEY", "")
-        if key in INSECURE_SECRET_KEYS or len(key) < 32:
+        if key in INSECURE_SECRET_KEYS or len(key) < 32 or estimated_entropy_bits(key) < 120:
             raise RuntimeError(
-                "SECRET_KEY must be set to a random value of at least 32 characters in production."
+                "SECRET_KEY must be a random value of at least 32 characters in production, "
+                'for example: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+            )
+        storage = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        if storage.startswith("memory://") and os.environ.get("WEB_CONCURRENCY", "") != "1":
+            raise RuntimeError(
+                "RATELIMIT_STORAGE_URI=memory:// counts sign-in attempts in each worker alone: "
+                "set it to the shared Redis (redis://127.0.0.1:6379/0), or WEB_CONCURRENCY=1 "
+                "for a single worker."
             )
         cls.SECRET_KEY = key
 

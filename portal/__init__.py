@@ -145,6 +145,18 @@ def register_template_helpers(app: Flask) -> None:
         format_date(value, fmt or gettext("d MMMM yyyy")) if value else ""
     )
 
+    @app.template_global()
+    def session_idle_seconds() -> int:
+        """How long the signed-in session lasts without activity (for the page's warning)."""
+        from flask import g
+
+        from portal.auth.sessions import idle_timeout
+
+        record = g.get("user_session")
+        if record is None:
+            return 0
+        return int(idle_timeout(record.user, record.remember).total_seconds())
+
     @app.context_processor
     def inject_navigation():
         # E-mails are also rendered outside any request (cron jobs, CLI).

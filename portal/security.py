@@ -1,6 +1,8 @@
 """Security headers on every response (Flask-Talisman) and proxy awareness."""
 
-from flask import Flask
+from urllib.parse import urlsplit, urlunsplit
+
+from flask import Flask, current_app, redirect, request
 from flask_talisman import Talisman
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -20,14 +22,24 @@ CONTENT_SECURITY_POLICY = {
 
 
 def init_security(app: Flask) -> None:
+    proxies = app.config.get("TRUSTED_PROXIES", 0)
+    if proxies:
+        # Behind the reverse proxy: the client's address and the scheme, as the proxies saw
+        # them, from that many hops; the Host only if told to (a client could forge it).
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app,
+            x_for=proxies,
+            x_proto=proxies,
+            x_host=proxies if app.config.get("TRUST_FORWARDED_HOST") else 0,
+        )
     if app.config.get("FORCE_HTTPS"):
-        # Behind the reverse proxy, trust its X-Forwarded-* headers (one hop).
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+        app.before_request(redirect_to_https)
     # One Talisman per app: the object keeps its settings, so a shared instance would give
-    # every app in the process the settings of the last one built.
+    # every app in the process the settings of the last one built. Its own HTTPS redirect
+    # would go to the request's Host: ours goes to PUBLIC_URL's.
     app.extensions["talisman"] = Talisman(
         app,
-        force_https=app.config.get("FORCE_HTTPS", False),
+        force_https=False,
         strict_transport_security=app.config.get("FORCE_HTTPS", False),
         strict_transport_security_max_age=31536000,
         session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
@@ -37,3 +49,13 @@ def init_security(app: Flask) -> None:
         referrer_policy="strict-origin-when-cross-origin",
         permissions_policy={"geolocation": "()", "camera": "()", "microphone": "()"},
     )
+
+
+def redirect_to_https():
+    """Plain HTTP goes to the same path on PUBLIC_URL's host (never on a Host header the
+    client chose); /healthz answers on plain HTTP, where the proxy probes it."""
+    if request.is_secure or request.endpoint in ("dashboard.healthz", "static"):
+        return None
+    base = urlsplit(current_app.config["PUBLIC_URL"])
+    target = urlunsplit(("https", base.netloc, request.path, request.query_string.decode(), ""))
+    return redirect(target, code=301)

@@ -58,10 +58,29 @@ def password_problem(password: str, user_inputs: list[str] = ()) -> str | None:
         )
     from zxcvbn import zxcvbn  # heavy: see common_passwords
 
-    inputs = [value for value in [*user_inputs, *DOMAIN_WORDS] if value]
+    inputs = [value for value in [*user_inputs, *DOMAIN_WORDS, *portal_words()] if value]
     if zxcvbn(password, user_inputs=inputs)["score"] < 3:
         return _(
             "Ce mot de passe est trop facile à deviner : allongez-le, par exemple avec "
             "plusieurs mots sans rapport entre eux."
         )
     return None
+
+
+def portal_words() -> list[str]:
+    """The portal's own words, which anyone trying passwords here would try first (ASVS
+    6.2.11): the organisations' names and the territories' communes, word by word."""
+    import re
+
+    import sqlalchemy as sa
+
+    from portal.extensions import db
+    from portal.models import Commune, Organisation, Territory
+
+    names = [
+        *db.session.scalars(sa.select(Organisation.name)),
+        *db.session.scalars(sa.select(Commune.name)),
+        *db.session.scalars(sa.select(Territory.name)),
+    ]
+    words = {w.lower() for name in names for w in re.split(r"[\s'’-]+", name) if len(w) >= 4}
+    return sorted(words | {name.lower() for name in names})

@@ -13,3 +13,38 @@ document.addEventListener("DOMContentLoaded", () => {
     summary.focus();
   }
 });
+
+// Before an idle sign-out, offer to stay signed in (the server decides; this only warns).
+document.addEventListener("DOMContentLoaded", () => {
+  const body = document.body;
+  const idle = Number(body.dataset.sessionIdle || 0);
+  if (!idle) {
+    return;
+  }
+  const warning = document.getElementById("session-warning");
+  const button = document.getElementById("session-keepalive");
+  const lead = Number(body.dataset.sessionWarning || 120);
+  let timer;
+  const arm = () => {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(() => {
+      warning.hidden = false;
+      button.focus();
+    }, Math.max(idle - lead, 1) * 1000);
+  };
+  button.addEventListener("click", () => {
+    fetch(body.dataset.keepalive, {
+      method: "POST",
+      headers: { "X-CSRFToken": body.dataset.csrf },
+      credentials: "same-origin",
+    }).then((response) => {
+      if (response.ok) {
+        warning.hidden = true;
+        arm();
+      } else {
+        window.location.reload(); // signed out meanwhile: the sign-in page
+      }
+    });
+  });
+  arm();
+});
