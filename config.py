@@ -161,7 +161,9 @@ class ProductionConfig(Config):
         """Refuse to start with a weak secret key, or with rate limits that each worker
         would count on its own."""
         key = os.environ.get("SECRET_KEY", "")
-        if key in INSECURE_SECRET_KEYS or len(key) < 32 or estimated_entropy_bits(key) < 120:
+        bits = estimated_entropy_bits(key)
+        weak = len(key) < 32 or bits < 128 or bits / len(key) < 3.5
+        if key in INSECURE_SECRET_KEYS or weak:
             raise RuntimeError(
                 "SECRET_KEY must be a random value of at least 32 characters in production, "
                 'for example: python -c "import secrets; print(secrets.token_urlsafe(48))"'

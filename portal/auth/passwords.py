@@ -59,6 +59,11 @@ def password_problem(password: str, user_inputs: list[str] = ()) -> str | None:
     from zxcvbn import zxcvbn  # heavy: see common_passwords
 
     inputs = [value for value in [*user_inputs, *DOMAIN_WORDS, *portal_words()] if value]
+    if built_from(password, inputs):
+        return _(
+            "Ce mot de passe est fait de votre nom, de votre adresse ou de mots du portail "
+            "(organisations, communes) : choisissez d'autres mots."
+        )
     if zxcvbn(password, user_inputs=inputs)["score"] < 3:
         return _(
             "Ce mot de passe est trop facile à deviner : allongez-le, par exemple avec "
@@ -84,3 +89,14 @@ def portal_words() -> list[str]:
     ]
     words = {w.lower() for name in names for w in re.split(r"[\s'’-]+", name) if len(w) >= 4}
     return sorted(words | {name.lower() for name in names})
+
+
+def built_from(password: str, words: list[str]) -> bool:
+    """Little is left of the password once the given words are taken out of it."""
+    import re
+
+    rest = password.lower()
+    pieces = {p for w in words for p in re.split(r"[\s@.'’-]+", w.lower()) if len(p) >= 3}
+    for piece in sorted(pieces, key=len, reverse=True):
+        rest = rest.replace(piece, "")
+    return len(re.sub(r"[\W_\d]", "", rest)) < 6
