@@ -327,6 +327,7 @@ def production_config(tmp_path) -> type[ProductionConfig]:
         {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'production.sqlite3'}",
             "SQLALCHEMY_ENGINE_OPTIONS": {},
+            "PUBLIC_URL": "https://localhost",
         },
     )
 
@@ -334,6 +335,7 @@ def production_config(tmp_path) -> type[ProductionConfig]:
 @pytest.fixture
 def production_app(monkeypatch, tmp_path):
     monkeypatch.setenv("SECRET_KEY", secrets.token_urlsafe(40))
+    monkeypatch.setenv("WEB_CONCURRENCY", "1")  # one worker: in-memory rate limits are shared
     app = create_app(production_config(tmp_path))
     with app.app_context():
         db.create_all()

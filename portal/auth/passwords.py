@@ -99,4 +99,6 @@ def built_from(password: str, words: list[str]) -> bool:
     pieces = {p for w in words for p in re.split(r"[\s@.'’-]+", w.lower()) if len(p) >= 3}
     for piece in sorted(pieces, key=len, reverse=True):
         rest = rest.replace(piece, "")
+    if rest == password.lower():
+        return False
     return len(re.sub(r"[\W_\d]", "", rest)) < 6
