@@ -39,6 +39,7 @@ def check_session():
     if not user.is_authenticated or user.is_landlord:
         return None
     step = pending_step(user, record)
+    g.sign_in_step = step  # the page offers nothing else meanwhile (no navigation)
     if step is None or request.endpoint in OPEN_DURING_SIGN_IN:
         return None
     if step == "code":

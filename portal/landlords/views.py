@@ -2,7 +2,17 @@ from datetime import UTC, date
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 from flask_babel import format_decimal
 from flask_login import current_user, login_required, login_user
 from itsdangerous import BadSignature
@@ -11,6 +21,7 @@ from portal import permissions
 from portal.audit import record_event
 from portal.auth.forms import ResetPasswordForm
 from portal.auth.services import set_password
+from portal.auth.sessions import start_session
 from portal.auth.tokens import password_fingerprint, serializer
 from portal.cases import storage
 from portal.extensions import db, limiter
@@ -252,7 +263,9 @@ def confirm(token):
         set_password(user, form.password.data)
         user.email_confirmed_at = now_utc()
         record_event(AuditAction.CHANGE, "user", user.id, "Adresse confirmée", user=user)
+        start_session(user)
         db.session.commit()
+        session.clear()
         login_user(user)
         flash(_("Votre adresse est confirmée. Vous pouvez continuer votre proposition."), "success")
         draft = db.session.scalar(

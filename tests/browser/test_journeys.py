@@ -1,14 +1,24 @@
 """Journeys through the portal in a real Chromium, with axe-core on every page visited."""
 
 import re
+import time
 
+import pyotp
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import Error, Page, expect
 
+from portal.auth.passwords import hash_password
+from portal.auth.two_factor import STEP_SECONDS
+from portal.demo import DEMO_PASSWORD
+from portal.extensions import db
+from portal.models import Membership, Organisation, User, now_utc
 from tests.browser.conftest import (
+    DESKTOP,
     accessibility_problems,
     assert_accessible,
     check_page,
+    demo_totp_code,
     screenshot,
     sign_in,
 )
@@ -43,6 +53,12 @@ def test_social_worker_signs_in_finds_their_way_and_signs_out(page, live_server)
     page.get_by_label("Adresse e-mail").fill(SOCIAL_WORKER)
     page.get_by_label("Mot de passe", exact=True).fill("portail-demo-2026")
     page.get_by_role("main").get_by_role("button", name="Se connecter").click()
+    # A CCAS worker reads identities: the second factor is asked.
+    expect(page).to_have_url(live_server.at("/login/second-factor"))
+    expect(heading(page)).to_have_text("Code de vérification")
+    check_page(page, "02b-second-facteur")
+    page.get_by_label("Code de vérification").fill(demo_totp_code(SOCIAL_WORKER))
+    page.get_by_role("main").get_by_role("button", name="Valider").click()
     expect(page).to_have_url(live_server.at("/"))
     expect(heading(page)).to_have_text("Bonjour Yann Kerlan")
     expect(page.get_by_role("main")).to_contain_text("CCAS de Concarneau")
@@ -93,7 +109,7 @@ def test_social_worker_signs_in_finds_their_way_and_signs_out(page, live_server)
 
     # The session is really over: a signed-in page sends back to the sign-in form.
     page.goto(live_server.at("/account"))
-    expect(page).to_have_url(re.compile(r"/login\?next=%2Faccount$"))
+    expect(page).to_have_url(re.compile(r"/login\?next=(%2F|/)account$"))
     expect(page.get_by_role("status")).to_contain_text("Connectez-vous pour accéder")
 
 
@@ -128,10 +144,14 @@ def test_coordinator_forms_are_accessible_even_with_errors(page, live_server):
     check_page(page, "11-organisation-formulaire")
 
     page.goto(live_server.at("/organisations/"))
-    page.get_by_role("link", name="Mission Locale du Pays de Cornouaille").click()
-    page.get_by_role("link", name="Inviter un membre").click()
+    # The coordinator invites the first admin of an organisation that has none (Espacil).
+    page.get_by_role("link", name="Espacil").click()
+    page.get_by_role("link", name="Inviter un membre").first.click()
     expect(page).to_have_url(re.compile(r"/organisations/\d+/invite$"))
-    expect(heading(page)).to_have_text("Inviter un membre de Mission Locale du Pays de Cornouaille")
+    expect(heading(page)).to_have_text("Inviter un membre de Espacil")
+    expect(page.get_by_role("main")).to_contain_text(
+        "La coordination invite le premier administrateur"
+    )
     check_page(page, "12-invitation")
 
     page.goto(live_server.at("/committees/new"))
@@ -190,3 +210,76 @@ def test_axe_runs_under_the_real_content_security_policy(page, live_server):
         page.add_script_tag(content="window.inlineScriptRan = true")
     assert page.evaluate("window.inlineScriptRan === undefined")
     assert accessibility_problems(page) == []
+
+
+def test_a_ccas_worker_enrols_a_second_factor_and_signs_in_with_it(browser, page, live_server):
+    """Enrolment asked at the first sign-in; the QR code's secret read from the page (as an
+    app would scan it); sign-out, a copied cookie refused, sign-in with a code, then with a
+    recovery code."""
+    with live_server.app.app_context():
+        ccas = db.session.scalar(
+            sa.select(Organisation).where(Organisation.name == "CCAS de Concarneau")
+        )
+        person = User(
+            email="nouvelle.ts@ccas-concarneau.demo",
+            full_name="Nina Nouvelle",
+            password_hash=hash_password(DEMO_PASSWORD),
+            email_confirmed_at=now_utc(),
+        )
+        db.session.add(Membership(user=person, organisation=ccas))
+        db.session.commit()
+    email = "nouvelle.ts@ccas-concarneau.demo"
+    page.goto(live_server.at("/login"))
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe", exact=True).fill(DEMO_PASSWORD)
+    page.get_by_role("main").get_by_role("button", name="Se connecter").click()
+    expect(page).to_have_url(live_server.at("/account/two-factor"))
+    expect(heading(page)).to_have_text("Activer la double authentification")
+    expect(page.get_by_role("main")).to_contain_text("la double authentification est obligatoire")
+    expect(page.get_by_role("img", name=re.compile("QR code"))).to_be_visible()
+    check_page(page, "02c-double-authentification")
+    page.goto(live_server.at("/cases/"))  # nothing else until it is set up
+    expect(page).to_have_url(live_server.at("/account/two-factor"))
+
+    secret = page.locator(".totp-secret").inner_text().strip()
+    totp = pyotp.TOTP(secret)
+    page.get_by_label("Code affiché par l'application").fill(totp.now())
+    page.get_by_label("Votre mot de passe").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Activer la double authentification").click()
+    expect(heading(page)).to_have_text("Vos codes de secours")
+    codes = [c.strip() for c in page.locator(".recovery-codes code").all_inner_texts()]
+    assert len(codes) == 10
+    check_page(page, "02d-codes-de-secours")
+    page.get_by_role("link", name="J'ai noté mes codes, continuer").click()
+    expect(heading(page)).to_have_text("Bonjour Nina Nouvelle")
+
+    copied = page.context.cookies()
+    nav(page).get_by_role("button", name="Se déconnecter").click()
+    expect(page).to_have_url(live_server.at("/login"))
+    thief = browser.new_context(viewport=DESKTOP, locale="fr-FR")
+    try:
+        thief.add_cookies(copied)
+        stolen = thief.new_page()
+        stolen.goto(live_server.at("/cases/"))
+        expect(stolen).to_have_url(re.compile(r"/login\?next="))
+    finally:
+        thief.close()
+
+    # Signed in again with a code of the app (the next one: the first has been used).
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe", exact=True).fill(DEMO_PASSWORD)
+    page.get_by_role("main").get_by_role("button", name="Se connecter").click()
+    expect(page).to_have_url(live_server.at("/login/second-factor"))
+    page.get_by_label("Code de vérification").fill(totp.at(time.time() + STEP_SECONDS))
+    page.get_by_role("main").get_by_role("button", name="Valider").click()
+    expect(heading(page)).to_have_text("Bonjour Nina Nouvelle")
+    nav(page).get_by_role("button", name="Se déconnecter").click()
+
+    # Without the phone: a recovery code, once.
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe", exact=True).fill(DEMO_PASSWORD)
+    page.get_by_role("main").get_by_role("button", name="Se connecter").click()
+    page.get_by_label("Code de vérification").fill(codes[0])
+    page.get_by_role("main").get_by_role("button", name="Valider").click()
+    expect(heading(page)).to_have_text("Bonjour Nina Nouvelle")
+    expect(page.get_by_role("status")).to_contain_text("Code de secours utilisé")
