@@ -39,7 +39,7 @@ run: demo
 ## per core (pytest-xdist; each worker has its own PostgreSQL database: see tests/conftest.py).
 TEST_WORKERS ?= auto
 test: install-dev
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 ## Benchmark: bare Flask, then the portal on the `territory` dataset (generated once under
 ## instance/), signed in as a CCAS social worker; PostgreSQL too when BENCH_DATABASE_URL is

@@ -10,8 +10,9 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import DESKTOP, LiveServer, check_page, sign_in
 
-# One worker runs the whole module: its journeys build on each other, on one live server.
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_candidacies_journey")]
+# Its journeys build on each other, on one live server: `make test` runs a module on one
+# worker (pytest-xdist --dist loadfile).
+pytestmark = pytest.mark.browser
 
 SOCIAL_WORKER = "social@ccas-concarneau.demo"
 SIAO_OFFICER = "siao@siao29.demo"

@@ -23,8 +23,9 @@ from tests.browser.conftest import (
     sign_in,
 )
 
-# One worker runs the whole module: its journeys build on each other, on one live server.
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_journeys")]
+# Its journeys build on each other, on one live server: `make test` runs a module on one
+# worker (pytest-xdist --dist loadfile).
+pytestmark = pytest.mark.browser
 
 SOCIAL_WORKER = "social@ccas-concarneau.demo"
 COORDINATOR = "coordination@ccas-concarneau.demo"

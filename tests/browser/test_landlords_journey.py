@@ -16,8 +16,9 @@ from portal.extensions import db
 from portal.models import LandlordOffer, OutgoingEmail
 from tests.browser.conftest import DESKTOP, LiveServer, check_page, sign_in
 
-# One worker runs the whole module: its journeys build on each other, on one live server.
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_landlords_journey")]
+# Its journeys build on each other, on one live server: `make test` runs a module on one
+# worker (pytest-xdist --dist loadfile).
+pytestmark = pytest.mark.browser
 
 COORDINATOR = "coordination@ccas-concarneau.demo"
 OWNER_EMAIL = "anne.kerouac@exemple.fr"

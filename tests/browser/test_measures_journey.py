@@ -26,8 +26,9 @@ from portal.models import (
 )
 from tests.browser.conftest import DESKTOP, LiveServer, check_page, sign_in
 
-# One worker runs the whole module: its journeys build on each other, on one live server.
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_measures_journey")]
+# Its journeys build on each other, on one live server: `make test` runs a module on one
+# worker (pytest-xdist --dist loadfile).
+pytestmark = pytest.mark.browser
 
 SOCIAL_WORKER = "social@ccas-concarneau.demo"
 SIAO_OFFICER = "siao@siao29.demo"

@@ -28,8 +28,9 @@ from portal.extensions import db
 from portal.models import Meeting, OutgoingEmail, now_utc
 from tests.browser.conftest import DESKTOP, LiveServer, check_page, earlier_step_missing, sign_in
 
-# One worker runs the whole module: its journeys build on each other, on one live server.
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_meetings_journey")]
+# Its journeys build on each other, on one live server: `make test` runs a module on one
+# worker (pytest-xdist --dist loadfile).
+pytestmark = pytest.mark.browser
 
 PARIS = ZoneInfo("Europe/Paris")
 

@@ -11,8 +11,9 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LiveServer, check_page, screenshot, sign_in
 
-# One worker runs the whole module: its journeys build on each other, on one live server.
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("test_reports_journey")]
+# Its journeys build on each other, on one live server: `make test` runs a module on one
+# worker (pytest-xdist --dist loadfile).
+pytestmark = pytest.mark.browser
 
 COORDINATOR = "coordination@ccas-concarneau.demo"
 STATE = "etat@ddets29.demo"
