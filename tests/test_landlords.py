@@ -762,3 +762,26 @@ def test_an_owner_never_downloads_another_owners_documents(client, world, make_u
     download = client.get(f"/landlords/offers/{theirs.id}/documents/{doc.id}")
     assert download.status_code == 200 and download.data == PDF_BYTES
     download.close()
+
+
+def test_the_offer_form_tells_nothing_of_who_has_an_account_and_adds_nothing_to_theirs(
+    client, world
+):
+    """ASVS 6.3.8: an unknown address, a partner's and an owner's not yet confirmed get the
+    same page; nobody adds a draft to someone else's unconfirmed account."""
+    start_anonymously(client)  # Marie's account, not confirmed yet, with her draft
+    marie = db.session.scalar(sa.select(User).where(User.email == "marie@exemple.fr"))
+    drafts_before = db.session.scalar(
+        sa.select(sa.func.count(LandlordOffer.id)).where(LandlordOffer.owner_id == marie.id)
+    )
+    pages = []
+    for email in ("marie@exemple.fr", world.partner_member.email, "inconnu@exemple.fr"):
+        response = start_anonymously(client, email=email, full_name="Quelqu'un d'autre")
+        text = response.get_data(as_text=True).replace(email, "…")
+        pages.append((response.status_code, re.sub(r'value="[^"]*"', "", text)))
+    assert pages[0] == pages[1] == pages[2]
+    assert db.session.scalar(
+        sa.select(sa.func.count(LandlordOffer.id)).where(LandlordOffer.owner_id == marie.id)
+    ) == drafts_before
+    assert marie.full_name == "Marie Kerguen"
+    assert len(queued_emails("marie@exemple.fr")) == 2  # her link, sent again, nothing more

@@ -211,8 +211,15 @@ def owner_data(form: OwnerForm) -> dict:
     }
 
 
+def submitted_address() -> str:
+    return "offer-address:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
 @bp.route("/offer/new", methods=["GET", "POST"])
 @limiter.limit(offer_limit, methods=["POST"])
+# Per address too: nobody sends an address's owner e-mail after e-mail (the same limit for
+# any address, so that it tells nothing about who has an account).
+@limiter.limit("3 per day", key_func=submitted_address, methods=["POST"])
 def new_offer():
     """The first step. Someone without an account gives their name and e-mail: the account
     is created and confirmed by e-mail, where they set a password and carry on."""
@@ -235,7 +242,8 @@ def new_offer():
             start_offer(owner, owner_data(form))
             send_confirmation(owner)
         elif existing.kind == UserKind.LANDLORD and existing.password_hash is None:
-            start_offer(existing, owner_data(form))
+            # Not confirmed yet: the link is sent again; nothing is added to the account
+            # by someone who may not be its owner.
             send_confirmation(existing)
         else:
             # Say nothing on the page about who has an account; tell the address instead.
