@@ -92,8 +92,17 @@ class Config:
     OUTBOX_CLAIM_TIMEOUT = timedelta(minutes=15)
     # Sent messages are deleted by `flask retention run` after this many days.
     OUTBOX_KEEP_DAYS = env_int("OUTBOX_KEEP_DAYS", 30)
-    # Send right after the request's commit; the cron job retries what failed.
-    OUTBOX_SEND_AFTER_REQUEST = True
+    # The worker (flask worker run) delivers the outbox and runs the scheduled jobs.
+    WORKER_INTERVAL_SECONDS = env_int("WORKER_INTERVAL_SECONDS", 5)
+    OUTBOX_BATCH = env_int("OUTBOX_BATCH", 100)
+    # /healthz and `flask health` fail when the oldest message waits longer than this.
+    OUTBOX_ALERT_MINUTES = env_int("OUTBOX_ALERT_MINUTES", 30)
+    # Retention: access logs and audit entries (CNIL: 6 to 12 months), unconfirmed landlord
+    # accounts, kept submissions.
+    AUDIT_KEEP_MONTHS = env_int("AUDIT_KEEP_MONTHS", 12)
+    UNCONFIRMED_LANDLORD_DAYS = env_int("UNCONFIRMED_LANDLORD_DAYS", 30)
+    # Errors go to Sentry when set (personal data scrubbed).
+    SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
 
     # Rate limiting (Flask-Limiter): memory by default, Redis when shared.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
@@ -134,7 +143,6 @@ class TestingConfig(Config):
     # messages as sent that never left: tests talk to a real SMTP server instead.
     MAIL_SUPPRESS_SEND = False
     MAIL_TIMEOUT_SECONDS = 2
-    OUTBOX_SEND_AFTER_REQUEST = False
     PUBLIC_URL = "http://localhost"
 
 

@@ -103,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
         "meetings",
         "minutes",
         "organisations",
+        "outbox",
         "reports",
         "units",
     ):
@@ -118,7 +119,6 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_request_hooks(app: Flask) -> None:
     from portal.auth.guard import check_session
-    from portal.outbox.services import send_queued_after_request
 
     app.before_request(check_session)
 
@@ -127,7 +127,6 @@ def register_request_hooks(app: Flask) -> None:
         # Signed-in pages carry personal data: never keep them in a shared cache.
         if current_user.is_authenticated:
             response.headers["Cache-Control"] = "no-store"
-        send_queued_after_request()
         return response
 
 

@@ -1,5 +1,5 @@
-"""Command-line jobs: demo data, the outbox, set-up. Safe to run from cron on several
-machines at once."""
+"""Command-line tools: the worker, demo data, set-up, and each scheduled job by hand. Safe
+to run on several machines at once."""
 
 import click
 import sqlalchemy as sa
@@ -15,6 +15,7 @@ users_cli = AppGroup("users", help="Comptes.")
 retention_cli = AppGroup("retention", help="Durée de conservation des données des ménages.")
 reminders_cli = AppGroup("reminders", help="Rappels des réunions et des actions en retard.")
 landlords_cli = AppGroup("landlords", help="Propriétaires privés : règles du simulateur.")
+worker_cli = AppGroup("worker", help="Le processus qui envoie les e-mails et lance les tâches.")
 
 
 @demo_cli.command("load")
@@ -99,7 +100,7 @@ def demo_scale(preset, households, years, seed) -> None:
 @outbox_cli.command("send")
 @click.option("--limit", default=200, show_default=True, help="Nombre maximal de messages.")
 def outbox_send(limit: int) -> None:
-    """Send the e-mails that are due (run every minute from cron)."""
+    """Send the e-mails that are due now (the worker does it every few seconds)."""
     from portal.outbox.services import send_due
 
     sent, failed = send_due(limit)
@@ -161,79 +162,95 @@ def create_coordinator(email, full_name, organisation_name, territory, password)
 @retention_cli.command("run")
 @click.option(
     "--months",
-    type=int,
+    type=click.IntRange(0),
     default=None,
-    help="Durée de conservation après la clôture (par défaut RETENTION_MONTHS, 24).",
+    help="Durée de conservation après la clôture, en mois (par défaut RETENTION_MONTHS, 24).",
 )
-def retention_run(months: int | None) -> None:
-    """Anonymise households whose cases have all been closed for longer than the period.
+@click.option(
+    "--as-of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Date à laquelle compter la durée (AAAA-MM-JJ ; par défaut aujourd'hui).",
+)
+@click.option("--dry-run", is_flag=True, help="Lister sans rien modifier.")
+def retention_run(months: int | None, as_of, dry_run: bool) -> None:
+    """Anonymise households whose cases have all been closed for longer than the period, and
+    purge what has outlived its use (the worker runs it daily).
 
     Each household is anonymised in a transaction of its own; an anonymised household is
     skipped, so the job can run twice, or on two machines at once."""
-    from portal.cases import storage
-    from portal.cases.services import anonymise_household, households_due_for_anonymisation
-    from portal.models import Household
-    from portal.outbox.services import purge_sent_emails
+    from portal.jobs.schedule import retention
+    from portal.models import now_utc
 
-    months = months or current_app.config["RETENTION_MONTHS"]
-    done = 0
-    for household_id in [h.id for h in households_due_for_anonymisation(months)]:
-        household = db.session.scalar(
-            sa.select(Household)
-            .where(Household.id == household_id, Household.anonymised_at.is_(None))
-            # OF household: its joined organisation sits on the nullable side of an outer
-            # join, which PostgreSQL refuses to lock.
-            .with_for_update(skip_locked=True, of=Household)
-        )
-        if household is None:  # another run got there first
-            db.session.rollback()
-            continue
-        stored_names = anonymise_household(household)
-        db.session.commit()
-        for stored_name in stored_names:
-            storage.delete(stored_name)
-        done += 1
-    click.echo(
-        _(
-            "%(done)d dossier(s) anonymisé(s) (conservation : %(months)d mois après clôture).",
-            done=done,
-            months=months,
-        )
-    )
-    purged = purge_sent_emails(current_app.config["OUTBOX_KEEP_DAYS"])
-    db.session.commit()
-    if purged:
-        click.echo(
-            _("%(purged)d e-mail(s) envoyé(s) supprimé(s) de la boîte d'envoi.", purged=purged)
-        )
+    report = retention(now_utc(), months=months, as_of=as_of, dry_run=dry_run)
+    for line in report.lines(dry_run):
+        click.echo(line)
 
 
 @reminders_cli.command("send")
 def reminders_send() -> None:
     """Queue the meeting reminders that are due, the overdue-action e-mails and the IML
-    bilan alerts (run every hour from cron; ``flask outbox send`` delivers them). Each meeting
-    and bilan is claimed with a conditional UPDATE: two runs at once never send one twice."""
-    from datetime import date
+    bilan alerts (the worker runs it hourly). Each meeting and bilan is claimed with a
+    conditional UPDATE: two runs at once never send one twice."""
+    from portal.jobs.schedule import send_reminders_and_alerts
+    from portal.models import now_utc
 
-    from portal.actions.services import notify_overdue_actions
-    from portal.measures.services import notify_bilans
-    from portal.meetings.services import send_reminders
+    click.echo(send_reminders_and_alerts(now_utc()))
 
-    reminded = send_reminders()
-    overdue = notify_overdue_actions(date.today())
-    db.session.commit()
-    bilans = notify_bilans(date.today())
-    db.session.commit()
-    click.echo(
-        _(
-            "%(reminded)d réunion(s) rappelée(s) (%(days)d jour(s) avant) ; "
-            "%(overdue)d action(s) en retard signalée(s).",
-            reminded=reminded,
-            days=current_app.config["REMINDER_DAYS_BEFORE"],
-            overdue=overdue,
+
+@worker_cli.command("run")
+@click.option("--once", is_flag=True, help="Un seul tour, puis s'arrêter.")
+def worker_run(once: bool) -> None:
+    """Deliver e-mails, run the requests' tasks and the scheduled jobs, until stopped."""
+    from portal.jobs.worker import run_forever, run_once
+
+    if once:
+        done = run_once()
+        click.echo(
+            _(
+                "%(tasks)d tâche(s), %(jobs)d traitement(s) planifié(s), %(sent)d e-mail(s) "
+                "envoyé(s), %(failed)d en échec.",
+                tasks=done["tasks"],
+                jobs=len(done["jobs"]),
+                sent=done["sent"],
+                failed=done["failed"],
+            )
         )
-    )
-    click.echo(_("%(bilans)d alerte(s) de bilan IML envoyée(s).", bilans=bilans))
+        for name, result in done["jobs"]:
+            click.echo(f"{name} : {result}")
+        return
+    run_forever()
+
+
+@click.command("health")
+def health() -> None:
+    """Exit non-zero when a part of the portal is unwell (for monitoring)."""
+    from portal.ops.health import run_checks
+
+    checks = run_checks()
+    for check in checks:
+        click.echo(f"{'OK ' if check.ok else 'KO '} {check.name} : {check.detail}")
+    if not all(check.ok for check in checks):
+        raise SystemExit(1)
+
+
+@click.command("doctor")
+def doctor() -> None:
+    """Check the installation (configuration, database, uploads, mail server, PDF
+    libraries) and say in French what to fix."""
+    from portal.ops.doctor import diagnose
+
+    problems = 0
+    for finding in diagnose():
+        click.echo(f"{'OK ' if finding.ok else 'À CORRIGER'} {finding.part} : {finding.message}")
+        problems += not finding.ok
+    if problems:
+        click.echo(_("%(count)d point(s) à corriger.", count=problems))
+        raise SystemExit(1)
+    click.echo(_("Tout est en ordre."))
+
+
+# Backups -------------------------------------------------------------------------------------
 
 
 @landlords_cli.command("seed-rules")
@@ -247,5 +264,15 @@ def landlords_seed_rules() -> None:
 
 
 def register(app: Flask) -> None:
-    for group in (demo_cli, outbox_cli, users_cli, retention_cli, reminders_cli, landlords_cli):
+    for group in (
+        demo_cli,
+        outbox_cli,
+        users_cli,
+        retention_cli,
+        reminders_cli,
+        landlords_cli,
+        worker_cli,
+        health,
+        doctor,
+    ):
         app.cli.add_command(group)

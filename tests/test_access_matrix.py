@@ -40,6 +40,7 @@ from tests.access_rules import landlords as landlords_rules
 from tests.access_rules import measures as measures_rules
 from tests.access_rules import meetings as meetings_rules
 from tests.access_rules import minutes as minutes_rules
+from tests.access_rules import outbox as outbox_rules
 from tests.access_rules import reports as reports_rules
 from tests.access_rules import units as units_rules
 from tests.conftest import (
@@ -69,6 +70,7 @@ FEATURES = (
     landlords_rules,
     reports_rules,
     measures_rules,
+    outbox_rules,
 )
 
 

@@ -780,8 +780,11 @@ def test_the_offer_form_tells_nothing_of_who_has_an_account_and_adds_nothing_to_
         text = response.get_data(as_text=True).replace(email, "…")
         pages.append((response.status_code, re.sub(r'value="[^"]*"', "", text)))
     assert pages[0] == pages[1] == pages[2]
-    assert db.session.scalar(
-        sa.select(sa.func.count(LandlordOffer.id)).where(LandlordOffer.owner_id == marie.id)
-    ) == drafts_before
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count(LandlordOffer.id)).where(LandlordOffer.owner_id == marie.id)
+        )
+        == drafts_before
+    )
     assert marie.full_name == "Marie Kerguen"
     assert len(queued_emails("marie@exemple.fr")) == 2  # her link, sent again, nothing more

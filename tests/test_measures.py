@@ -919,9 +919,9 @@ def test_flask_reminders_send_also_sends_the_bilan_alerts(app, world, scheme):
     runner = app.test_cli_runner()
     first = runner.invoke(args=["reminders", "send"])
     assert first.exit_code == 0, first.output
-    assert "1 alerte(s) de bilan IML envoyée(s)." in first.output
+    assert "1 alerte(s) de bilan IML." in first.output
     second = runner.invoke(args=["reminders", "send"])
-    assert "0 alerte(s) de bilan IML envoyée(s)." in second.output
+    assert "0 alerte(s) de bilan IML." in second.output
     assert [e.recipient for e in queued_emails()] == [world.ccas_worker.email]
 
 

@@ -519,6 +519,7 @@ def test_the_health_check_answers_503_when_the_database_is_unreachable(tmp_path,
 
     assert response.status_code == 503
     assert response.json["status"] == "error"
+    assert response.json["database"].startswith("injoignable")
     with app.app_context():
         db.engine.dispose()
 
@@ -527,7 +528,7 @@ def test_the_health_check_answers_ok_when_the_database_answers(client):
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json == {"status": "ok"}
+    assert response.json == {"status": "ok", "database": "ok", "outbox": "ok"}
 
 
 def test_behind_the_proxy_the_audit_records_the_clients_address(production_app):

@@ -1,7 +1,7 @@
 def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok"}
+    assert response.json["status"] == "ok"
 
 
 def test_dashboard_after_login(client, world, login):

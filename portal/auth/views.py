@@ -36,7 +36,6 @@ from portal.auth.services import (
     find_user_by_email,
     join_organisation,
     record_login,
-    send_password_reset,
     set_password,
 )
 from portal.auth.sessions import (
@@ -61,6 +60,7 @@ from portal.auth.two_factor import (
 )
 from portal.extensions import db, limiter
 from portal.i18n import _
+from portal.jobs.tasks import enqueue
 from portal.models import AuditAction
 
 
@@ -334,7 +334,9 @@ def resume():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        send_password_reset(form.email.data)
+        # The worker looks the address up and writes the e-mail: this answer takes the same
+        # time and says the same thing whether an account exists or not.
+        enqueue("password_reset", email=form.email.data)
         db.session.commit()
         flash(
             _(

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 from flask import url_for
 
+from portal import storage
 from portal.audit import record_event
-from portal.cases import storage
 from portal.extensions import db
 from portal.i18n import _, _l
 from portal.models import (
@@ -470,13 +470,14 @@ def add_attachment(case: Case, author: User, raw_name: str, data: bytes) -> Case
         uploaded_by=author,
         organisation_id=acting_organisation_id(case, author),
         filename=checked.filename,
-        stored_name=storage.store(checked.data),
+        stored_name=storage.new_name(),
         content_type=checked.content_type,
         size=len(checked.data),
         sha256=checked.sha256,
     )
     db.session.add(attachment)
     db.session.flush()
+    storage.write_for_row(attachment.stored_name, checked.data)
     add_event(case, CaseEventKind.ATTACHMENT, f"Pièce jointe ajoutée : {checked.filename}", author)
     return attachment
 

@@ -14,9 +14,9 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from portal import permissions
+from portal import permissions, storage
 from portal.case_content import decision_views
-from portal.cases import bp, storage
+from portal.cases import bp
 from portal.cases.forms import (
     AgendaChoiceForm,
     AttachmentForm,

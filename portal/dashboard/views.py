@@ -16,6 +16,8 @@ from portal.models import (
     Membership,
     now_utc,
 )
+from portal.ops.health import run_checks
+from portal.outbox.services import count_undelivered
 
 
 @bp.route("/")
@@ -26,6 +28,7 @@ def index():
     if permissions.is_landlord(current_user):
         return render_template("dashboard/landlord.html")
     organisation_ids = current_user.organisation_ids
+    is_coordinator = permissions.is_coordinator(current_user)
     committees = committees_of(organisation_ids)
     admin_ids = current_user.admin_organisation_ids
     pending_invitations = 0
@@ -81,16 +84,16 @@ def index():
         committees=committees,
         pending_invitations=pending_invitations,
         member_counts=member_counts,
-        is_coordinator=permissions.is_coordinator(current_user),
+        is_coordinator=is_coordinator,
+        undelivered_emails=count_undelivered() if is_coordinator else 0,
     )
 
 
 @bp.route("/healthz")
 def healthz():
-    """For the load balancer: 200 when the database answers, 503 otherwise."""
-    try:
-        db.session.execute(sa.text("SELECT 1"))
-    except sa.exc.SQLAlchemyError:
-        db.session.rollback()
-        return jsonify(status="error", database="unreachable"), 503
-    return jsonify(status="ok")
+    """For the proxy and monitoring: 200 when every part answers, 503 naming the part that
+    does not (the database, Redis, an outbox left waiting). Answers on plain HTTP too."""
+    checks = run_checks()
+    healthy = all(check.ok for check in checks)
+    body = {check.name: ("ok" if check.ok else check.detail) for check in checks}
+    return jsonify(status="ok" if healthy else "error", **body), 200 if healthy else 503

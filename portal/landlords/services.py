@@ -11,9 +11,8 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from portal import permissions
+from portal import permissions, storage
 from portal.audit import record_event
-from portal.cases import storage
 from portal.cases.services import WorkflowError
 from portal.extensions import db
 from portal.i18n import _, _l
@@ -430,13 +429,14 @@ def add_document(
         kind=kind,
         uploaded_by_id=actor.id,
         filename=checked.filename,
-        stored_name=storage.store(checked.data),
+        stored_name=storage.new_name(),
         content_type=checked.content_type,
         size=len(checked.data),
         sha256=checked.sha256,
     )
     db.session.add(document)
     db.session.flush()
+    storage.write_for_row(document.stored_name, checked.data)
     record_event(
         AuditAction.CREATE,
         "offer_document",

@@ -17,13 +17,12 @@ from flask_babel import format_decimal
 from flask_login import current_user, login_required, login_user
 from itsdangerous import BadSignature
 
-from portal import permissions
+from portal import permissions, storage
 from portal.audit import record_event
 from portal.auth.forms import ResetPasswordForm
 from portal.auth.services import set_password
 from portal.auth.sessions import start_session
 from portal.auth.tokens import password_fingerprint, serializer
-from portal.cases import storage
 from portal.extensions import db, limiter
 from portal.forms import ConfirmForm, choices
 from portal.i18n import _

@@ -46,6 +46,7 @@ from portal.models.housing import (
     UnitStatus,
     candidacy_commune,
 )
+from portal.models.jobs import AuditMonthlyCount, JobRun, Task
 from portal.models.landlords import (
     CommuneCeiling,
     LandlordOffer,
@@ -107,6 +108,9 @@ from portal.models.people import (
 )
 
 __all__ = [
+    "AuditMonthlyCount",
+    "JobRun",
+    "Task",
     "StashedSubmission",
     "RecoveryCode",
     "UserSession",

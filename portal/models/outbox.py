@@ -22,6 +22,9 @@ class OutgoingEmail(db.Model):
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     recipient: Mapped[str] = mapped_column(sa.String(254))
     subject: Mapped[str] = mapped_column(sa.String(255))
+    # Which message it is (its template): what the coordinator's list of undelivered
+    # messages shows, since a subject can name a household or a meeting.
+    template: Mapped[str] = mapped_column(sa.String(60), default="")
     text_body: Mapped[str] = mapped_column(sa.Text)
     html_body: Mapped[str] = mapped_column(sa.Text)
     message_id: Mapped[str] = mapped_column(sa.String(255), unique=True)

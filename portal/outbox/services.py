@@ -8,17 +8,44 @@ SMTP: two senders running at once can never both send the same message.
 import secrets
 import smtplib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from email.utils import make_msgid
 
 import sqlalchemy as sa
-from flask import current_app, g, has_request_context, render_template, url_for
-from flask_mail import Connection, Message
+from flask import current_app, has_request_context, render_template, url_for
 
 from portal.extensions import db
+from portal.i18n import _l
 from portal.models import EmailStatus, OutgoingEmail, OutgoingEmailAttachment, now_utc
 
 MAX_BACKOFF = timedelta(hours=6)
+
+# What each message is, for the list of undelivered ones (its subject may name a household
+# or a meeting the coordination has no business reading).
+TEMPLATE_LABELS = {
+    "action_assigned": _l("Action de suivi confiée"),
+    "action_overdue": _l("Action de suivi en retard"),
+    "agenda_proposal": _l("Proposition d'inscription à l'ordre du jour"),
+    "bilan_due": _l("Bilan IML à faire"),
+    "bilan_overdue": _l("Bilan IML en retard"),
+    "candidacy_decision": _l("Décision sur une candidature"),
+    "case_shared": _l("Situation partagée"),
+    "emergency_deactivation": _l("Désactivation d'un accès par la coordination"),
+    "invitation": _l("Invitation à rejoindre une organisation"),
+    "landlord_confirm": _l("Confirmation de l'adresse d'un propriétaire"),
+    "landlord_existing": _l("Lien de connexion d'un propriétaire"),
+    "landlord_message": _l("Message au sujet d'un logement proposé"),
+    "landlord_new_offer": _l("Nouvelle proposition de logement"),
+    "landlord_offer_status": _l("Suivi d'une proposition de logement"),
+    "meeting_cancelled": _l("Réunion annulée"),
+    "meeting_changed": _l("Réunion modifiée"),
+    "meeting_chase": _l("Relance d'une invitation à une réunion"),
+    "meeting_invitation": _l("Invitation à une réunion"),
+    "meeting_reminder": _l("Rappel de réunion"),
+    "minutes_approved": _l("Compte rendu approuvé"),
+    "password_reset": _l("Réinitialisation du mot de passe"),
+    "second_factor_reset": _l("Double authentification réinitialisée"),
+}
 
 
 @dataclass(frozen=True)
@@ -36,11 +63,13 @@ def queue_email(
     **context,
 ) -> OutgoingEmail:
     """Render ``templates/email/<template>.txt`` and ``.html`` and add the message to the
-    outbox. It leaves when the caller's transaction has committed."""
+    outbox, in the caller's transaction: the worker sends it once that has committed (a
+    rolled-back change sends nothing, and no request ever waits on SMTP)."""
     context.setdefault("public_url", current_app.config["PUBLIC_URL"].rstrip("/"))
     email = OutgoingEmail(
         recipient=recipient,
         subject=subject,
+        template=template,
         text_body=render_template(f"email/{template}.txt", subject=subject, **context),
         html_body=render_template(f"email/{template}.html", subject=subject, **context),
         message_id=make_msgid(domain="portail-partenaires.local"),
@@ -51,7 +80,6 @@ def queue_email(
     )
     db.session.add(email)
     db.session.flush()
-    g.setdefault("queued_email_ids", []).append(email.id)
     return email
 
 
@@ -124,22 +152,6 @@ def due_email_ids(limit: int) -> list[int]:
     )
 
 
-class BoundedConnection(Connection):
-    """Flask-Mail's SMTP connection with a timeout on its socket (Flask-Mail sets none), so
-    that a silent server cannot hang a worker."""
-
-    def configure_host(self) -> smtplib.SMTP:
-        smtp_class = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
-        host = smtp_class(
-            self.mail.server, self.mail.port, timeout=current_app.config["MAIL_TIMEOUT_SECONDS"]
-        )
-        if self.mail.use_tls:
-            host.starttls()
-        if self.mail.username and self.mail.password:
-            host.login(self.mail.username, self.mail.password)
-        return host
-
-
 def is_permanent(error: Exception) -> bool:
     """A 5xx answer (unknown recipient, refused message) will not change by retrying."""
     if isinstance(error, smtplib.SMTPRecipientsRefused):
@@ -147,79 +159,111 @@ def is_permanent(error: Exception) -> bool:
     return isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500
 
 
-def to_message(email: OutgoingEmail) -> Message:
-    message = Message(
-        subject=email.subject,
-        recipients=[email.recipient],
-        body=email.text_body,
-        html=email.html_body,
-    )
-    message.msgId = email.message_id
-    for attachment in email.attachments:
-        message.attach(attachment.filename, attachment.content_type, attachment.data)
-    return message
+def record_failure(email: OutgoingEmail, error: Exception) -> None:
+    email.attempts += 1
+    email.last_error = f"{type(error).__name__}: {error}"[:500]
+    email.claim_token = None
+    if not isinstance(error, OSError | smtplib.SMTPException):
+        current_app.logger.exception("Unexpected error sending e-mail %s", email.id)
+    if is_permanent(error) or email.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+        email.status = EmailStatus.FAILED
+        current_app.logger.error("E-mail %s abandoned: %s", email.id, email.last_error)
+    else:
+        email.status = EmailStatus.PENDING
+        email.next_attempt_at = now_utc() + backoff(email.attempts)
+
+
+def record_sent(email: OutgoingEmail) -> None:
+    email.attempts += 1
+    email.status = EmailStatus.SENT
+    email.sent_at = now_utc()
+    email.last_error = None
+    email.claim_token = None
 
 
 def deliver(email_ids: list[int]) -> tuple[int, int]:
-    """Send the given messages if they are due; returns (sent, failed) counts.
+    """Send the given messages if they are due, over one SMTP connection; returns
+    (sent, failed) counts.
 
-    Each message is claimed, sent and recorded in transactions of its own, so that one
-    failure never holds back or repeats another message.
-    """
+    Each message is claimed and its outcome recorded in transactions of its own, so that
+    one failure never holds back or repeats another. A message the server accepted is
+    recorded as sent at once, before anything else can go wrong; a network failure before
+    that leaves it to be tried again (on a new connection for the messages after it)."""
+    from portal.outbox.smtp import build_message, close_quietly, open_connection, sender_address
+
     sent = failed = 0
     token = secrets.token_hex(8)
-    for email_id in email_ids:
-        if not claim(email_id, token):
-            continue
-        email = db.session.get(OutgoingEmail, email_id, populate_existing=True)
-        try:
-            with BoundedConnection(current_app.extensions["mail"]) as connection:
-                to_message(email).send(connection)
-        except Exception as error:  # whatever happened, the row must not stay claimed
-            failed += 1
-            email.attempts += 1
-            email.last_error = f"{type(error).__name__}: {error}"[:500]
-            email.claim_token = None
-            if not isinstance(error, OSError | smtplib.SMTPException):
-                current_app.logger.exception("Unexpected error sending e-mail %s", email.id)
-            if is_permanent(error) or email.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
-                email.status = EmailStatus.FAILED
-                current_app.logger.error("E-mail %s abandoned: %s", email.id, email.last_error)
+    connection = None
+    sender = sender_address()
+    try:
+        for email_id in email_ids:
+            if not claim(email_id, token):
+                continue
+            email = db.session.get(OutgoingEmail, email_id, populate_existing=True)
+            try:
+                if connection is None:
+                    connection = open_connection()
+                connection.send_message(build_message(email, sender))
+            except Exception as error:  # whatever happened, the row must not stay claimed
+                failed += 1
+                record_failure(email, error)
+                if not isinstance(error, smtplib.SMTPResponseException):
+                    # The connection itself failed: the next message opens a new one.
+                    close_quietly(connection)
+                    connection = None
             else:
-                email.status = EmailStatus.PENDING
-                email.next_attempt_at = now_utc() + backoff(email.attempts)
-        else:
-            sent += 1
-            email.attempts += 1
-            email.status = EmailStatus.SENT
-            email.sent_at = now_utc()
-            email.last_error = None
-        db.session.commit()
+                sent += 1
+                record_sent(email)
+            db.session.commit()
+    finally:
+        close_quietly(connection)
     return sent, failed
 
 
 def send_due(limit: int = 200) -> tuple[int, int]:
-    """Send every message that is due (the cron job)."""
+    """Send every message that is due (the worker, every few seconds)."""
     return deliver(due_email_ids(limit))
 
 
-def send_queued_after_request() -> None:
-    """Send what this request queued, now that its transaction has committed.
+def undelivered(limit: int = 100) -> list[OutgoingEmail]:
+    """Messages abandoned after their attempts: for the coordinator to see and retry."""
+    return list(
+        db.session.scalars(
+            sa.select(OutgoingEmail)
+            .where(OutgoingEmail.status == EmailStatus.FAILED)
+            .order_by(OutgoingEmail.created.desc())
+            .limit(limit)
+        )
+    )
 
-    Rows of a rolled-back transaction no longer exist and are skipped by the claim; what
-    fails here stays pending for ``flask outbox send``.
-    """
-    email_ids = g.pop("queued_email_ids", None)
-    if not email_ids or not current_app.config["OUTBOX_SEND_AFTER_REQUEST"]:
-        return
-    # Whatever the request left uncommitted was not meant to be kept: drop it before the
-    # claims below commit.
-    db.session.rollback()
-    try:
-        deliver(email_ids)
-    except Exception:  # the page must not fail because of the mail server
-        db.session.rollback()
-        current_app.logger.exception("Sending queued e-mail failed; the cron job will retry")
+
+def count_undelivered() -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count(OutgoingEmail.id)).where(OutgoingEmail.status == EmailStatus.FAILED)
+    )
+
+
+def retry(email: OutgoingEmail) -> None:
+    """Give an abandoned message a new round of attempts."""
+    email.status = EmailStatus.PENDING
+    email.attempts = 0
+    email.next_attempt_at = now_utc()
+    email.claim_token = None
+    db.session.flush()
+
+
+def oldest_pending_age(now=None):
+    """How long the oldest message still to send has waited (None: nothing waits)."""
+    oldest = db.session.scalar(
+        sa.select(sa.func.min(OutgoingEmail.created)).where(
+            OutgoingEmail.status.in_([EmailStatus.PENDING, EmailStatus.SENDING])
+        )
+    )
+    if oldest is None:
+        return None
+    if oldest.tzinfo is None:  # SQLite gives it back naive
+        oldest = oldest.replace(tzinfo=UTC)
+    return (now or now_utc()) - oldest
 
 
 def purge_sent_emails(keep_days: int) -> int:

@@ -1,5 +1,10 @@
-"""Attachments on disk: checked from their content, stored under a random name outside
-``static/``, read back only through a permission check."""
+"""Uploaded files on disk (case attachments, landlord offers' documents): checked from their
+content, stored under a random name outside ``static/``, read back only through a permission
+check.
+
+A file is written once its database row exists (flushed), and removed again if that
+transaction rolls back: no file without a row. The retention job removes any file that no
+row refers to (a crash between the two)."""
 
 import contextlib
 import hashlib
@@ -10,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import filetype
-from flask import current_app
+import sqlalchemy as sa
+from flask import current_app, has_app_context
+from sqlalchemy.orm import Session
 
 from portal.i18n import _, _l
 
@@ -98,13 +105,59 @@ def check_upload(raw_name: str | None, data: bytes) -> CheckedFile:
     return CheckedFile(name, detected, data, hashlib.sha256(data).hexdigest())
 
 
-def store(data: bytes) -> str:
-    """Write the bytes under a new random name and return that name."""
-    stored_name = secrets.token_hex(24)
-    path = upload_folder() / stored_name
-    with open(path, "xb") as handle:
+def new_name() -> str:
+    return secrets.token_hex(24)
+
+
+def write_for_row(stored_name: str, data: bytes) -> None:
+    """Write the file of a row just flushed; it goes again if the transaction rolls back."""
+    from portal.extensions import db
+
+    with open(path_of(stored_name), "xb") as handle:
         handle.write(data)
-    return stored_name
+    db.session.info.setdefault("written_files", []).append(stored_name)
+
+
+@sa.event.listens_for(Session, "after_commit")
+def keep_written_files(session) -> None:
+    session.info.pop("written_files", None)
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def remove_written_files(session) -> None:
+    names = session.info.pop("written_files", None)
+    if names and has_app_context():
+        for stored_name in names:
+            delete(stored_name)
+
+
+def stored_names_in_use() -> set[str]:
+    from portal.extensions import db
+    from portal.models import CaseAttachment, OfferDocument
+
+    return {
+        *db.session.scalars(sa.select(CaseAttachment.stored_name)),
+        *db.session.scalars(sa.select(OfferDocument.stored_name)),
+    }
+
+
+def remove_orphan_files(older_than_seconds: int = 3600) -> int:
+    """Files no row refers to (left by a crash), once they are an hour old (an upload in
+    flight has its row by then)."""
+    import time
+
+    in_use = stored_names_in_use()
+    removed = 0
+    for path in upload_folder().iterdir():
+        if (
+            path.is_file()
+            and path.name not in in_use
+            and path.name.isalnum()
+            and time.time() - path.stat().st_mtime > older_than_seconds
+        ):
+            path.unlink()
+            removed += 1
+    return removed
 
 
 def path_of(stored_name: str) -> Path:

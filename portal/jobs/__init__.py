@@ -1,0 +1,1 @@
+"""The worker: e-mail delivery, scheduled jobs and the tasks web requests hand over."""

@@ -1,0 +1,1 @@
+"""Operating the portal: health checks, logs, error reporting, the doctor, backups."""
