@@ -103,6 +103,11 @@ class Config:
     UNCONFIRMED_LANDLORD_DAYS = env_int("UNCONFIRMED_LANDLORD_DAYS", 30)
     # Errors go to Sentry when set (personal data scrubbed).
     SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+    SENTRY_ENVIRONMENT = os.environ.get("SENTRY_ENVIRONMENT", "production")
+    # Logs: "json" (one object a line, for the log collector) or "text"; one line per request.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    LOG_REQUESTS = os.environ.get("LOG_REQUESTS", "1") == "1"
 
     # Rate limiting (Flask-Limiter): memory by default, Redis when shared.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
@@ -144,6 +149,7 @@ class TestingConfig(Config):
     MAIL_SUPPRESS_SEND = False
     MAIL_TIMEOUT_SECONDS = 2
     PUBLIC_URL = "http://localhost"
+    LOG_REQUESTS = False  # thousands of requests: the tests that read the log turn it on
 
 
 def estimated_entropy_bits(key: str) -> float:
@@ -157,6 +163,7 @@ def estimated_entropy_bits(key: str) -> float:
 
 
 class ProductionConfig(Config):
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     FORCE_HTTPS = True

@@ -36,6 +36,7 @@ def create_app(config: type[Config] | str | None = None) -> Flask:
     )
     app.config.from_object(config)
     app.url_map.converters["int"] = IdConverter
+    init_operations(app)
     os.makedirs(app.instance_path, exist_ok=True)
 
     register_extensions(app)
@@ -45,6 +46,15 @@ def create_app(config: type[Config] | str | None = None) -> Flask:
     register_template_helpers(app)
     register_commands(app)
     return app
+
+
+def init_operations(app: Flask) -> None:
+    """Structured logs (one line per request) and error reporting, first of all."""
+    from portal.ops.errors import init_sentry
+    from portal.ops.logs import configure
+
+    configure(app)
+    init_sentry(app)
 
 
 def register_extensions(app: Flask) -> None:

@@ -1,10 +1,12 @@
 """Command-line tools: the worker, demo data, set-up, and each scheduled job by hand. Safe
 to run on several machines at once."""
 
+from pathlib import Path
+
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from portal.extensions import db
 from portal.i18n import _
@@ -223,18 +225,20 @@ def worker_run(once: bool) -> None:
 
 
 @click.command("health")
+@with_appcontext
 def health() -> None:
     """Exit non-zero when a part of the portal is unwell (for monitoring)."""
     from portal.ops.health import run_checks
 
     checks = run_checks()
     for check in checks:
-        click.echo(f"{'OK ' if check.ok else 'KO '} {check.name} : {check.detail}")
+        click.echo(f"{'OK' if check.ok else 'KO':<3} {check.name} : {check.detail}")
     if not all(check.ok for check in checks):
         raise SystemExit(1)
 
 
 @click.command("doctor")
+@with_appcontext
 def doctor() -> None:
     """Check the installation (configuration, database, uploads, mail server, PDF
     libraries) and say in French what to fix."""
@@ -242,7 +246,8 @@ def doctor() -> None:
 
     problems = 0
     for finding in diagnose():
-        click.echo(f"{'OK ' if finding.ok else 'À CORRIGER'} {finding.part} : {finding.message}")
+        label = _("OK") if finding.ok else _("À CORRIGER")
+        click.echo(f"{label:<10} {finding.part} : {finding.message}")
         problems += not finding.ok
     if problems:
         click.echo(_("%(count)d point(s) à corriger.", count=problems))
@@ -251,6 +256,113 @@ def doctor() -> None:
 
 
 # Backups -------------------------------------------------------------------------------------
+
+backup_cli = AppGroup("backup", help="Sauvegarde et restauration : base et fichiers déposés.")
+
+
+@backup_cli.command("create")
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    default=Path("."),
+    help="Fichier de l'archive, ou dossier où l'écrire sous le nom "
+    "portail-AAAAMMJJ-HHMMSS.tar.gz (heure UTC). Par défaut : le dossier courant.",
+)
+def backup_create(output: Path) -> None:
+    """Write one archive: a consistent copy of the database, the uploaded files, and a
+    manifest of their checksums. The archive is readable by its owner only; it holds
+    personal data: copy it off this server, encrypted."""
+    from portal.ops.backup import BackupError, create_backup, megabytes
+
+    try:
+        archive, manifest = create_backup(output)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    files = sum(member["name"].startswith("uploads/") for member in manifest["members"])
+    click.echo(
+        _(
+            "Sauvegarde écrite : %(path)s (%(size)s).",
+            path=archive,
+            size=megabytes(archive.stat().st_size),
+        )
+    )
+    click.echo(
+        _(
+            "Base %(backend)s (révision Alembic : %(revision)s) et %(files)d fichier(s) déposé(s).",
+            backend=manifest["database"]["backend"],
+            revision=manifest["database"]["revision"] or _("aucune"),
+            files=files,
+        )
+    )
+    missing = manifest["missing_files"]
+    if missing:
+        click.echo(
+            _(
+                "Attention : %(count)d fichier(s) cité(s) par la base manquent dans le dossier "
+                "des fichiers déposés : %(names)s",
+                count=len(missing),
+                names=", ".join(missing[:5]) + (" …" if len(missing) > 5 else ""),
+            ),
+            err=True,
+        )
+
+
+@backup_cli.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Restaurer sans demander de confirmation.")
+def backup_restore(archive: Path, yes: bool) -> None:
+    """Restore an archive into an EMPTY database and an empty (or absent) upload folder,
+    after checking every checksum. A PostgreSQL database must have no table at all (a fresh
+    createdb, before any flask db upgrade); a SQLite file must be absent or empty. Stop the
+    portal and the worker meanwhile, and run it as the portal's system user."""
+    from portal.ops.backup import (
+        BackupError,
+        check_targets,
+        describe_database,
+        megabytes,
+        restore_backup,
+        upload_folder,
+        verify_archive,
+    )
+
+    try:
+        manifest = verify_archive(archive)
+        click.echo(
+            _(
+                "Archive vérifiée : %(count)d élément(s) conformes au manifeste (sauvegarde du "
+                "%(created)s, portail %(version)s).",
+                count=len(manifest["members"]),
+                created=manifest.get("created_at"),
+                version=manifest.get("portal_version") or _("version inconnue"),
+            )
+        )
+        check_targets(manifest)
+        question = _(
+            "Restaurer dans la base %(database)s et le dossier %(folder)s ?",
+            database=describe_database(),
+            folder=upload_folder(),
+        )
+        if not yes and not click.confirm(question):
+            raise click.ClickException(_("Restauration annulée : rien n'a été modifié."))
+        restored = restore_backup(archive, manifest)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        _(
+            "Base %(backend)s restaurée : %(tables)d table(s), révision Alembic %(revision)s.",
+            backend=restored.backend,
+            tables=restored.tables,
+            revision=restored.revision or _("aucune"),
+        )
+    )
+    click.echo(
+        _(
+            "%(files)d fichier(s) déposé(s) restauré(s) dans %(folder)s (%(size)s).",
+            files=restored.files,
+            folder=upload_folder(),
+            size=megabytes(restored.bytes),
+        )
+    )
 
 
 @landlords_cli.command("seed-rules")
@@ -272,6 +384,7 @@ def register(app: Flask) -> None:
         reminders_cli,
         landlords_cli,
         worker_cli,
+        backup_cli,
         health,
         doctor,
     ):

@@ -133,3 +133,21 @@ def fresh_totp_code(secret: str, last_step: int | None) -> str:
     if step > current + 1:
         time.sleep((step - 1) * STEP_SECONDS - now + 0.5)
     return pyotp.TOTP(secret).at(step * STEP_SECONDS)
+
+
+def tagged_pdf_text(data: bytes, title: str) -> str:
+    """The text of a PDF, once checked to be tagged for screen readers (PDF/UA-1: marked
+    content, a structure tree, the document's language and title shown)."""
+    import io
+
+    import pypdf
+
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    catalog = reader.trailer["/Root"]
+    assert bool(catalog["/MarkInfo"]["/Marked"])
+    assert "/StructTreeRoot" in catalog
+    assert catalog["/Lang"] == "fr"
+    assert bool(catalog["/ViewerPreferences"]["/DisplayDocTitle"])
+    assert title in reader.metadata.title
+    assert b"pdfuaid:part" in catalog["/Metadata"].get_object().get_data()
+    return "\n".join(page.extract_text() for page in reader.pages)

@@ -2,7 +2,6 @@
 decision at 12, the rent record, alerts, the fiche-bilan for the State service, and who
 sees what (the CCAS everything, the social landlord a reduced view, the State the fiche)."""
 
-import io
 import threading
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -10,7 +9,6 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from pypdf import PdfReader
 
 from portal.cases.services import WorkflowError, create_case
 from portal.extensions import db
@@ -62,6 +60,7 @@ from tests.support import (
     fresh_client,
     queued_emails,
     shows_typed_value,
+    tagged_pdf_text,
 )
 
 TODAY = date.today()
@@ -809,7 +808,7 @@ def test_the_fiche_bilan_is_pseudonymised_and_goes_to_the_state_service_of_the_t
     response = client.get(f"{bilan_url(measure, six)}/fiche.pdf")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
-    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.data)).pages)
+    text = tagged_pdf_text(response.data, "Fiche-bilan")
     assert "Fiche-bilan" in text and household.reference in text
     assert "Poursuite de la mesure" in text
     for secret in (CANARY_NAME, "Zéphyrine", "Canardeau", "06 11 22 33 44", "1990"):

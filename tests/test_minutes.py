@@ -4,13 +4,11 @@ two people saving at once, and the PDF each reader may download."""
 
 import hashlib
 import html
-import io
 import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import pypdf
 import pytest
 import sqlalchemy as sa
 from flask import current_app, render_template
@@ -41,7 +39,14 @@ from portal.models import (
     User,
 )
 from tests.conftest import CANARY_NAME, sign_in
-from tests.support import audit_events, database_rows, flashed, form_errors, fresh_client
+from tests.support import (
+    audit_events,
+    database_rows,
+    flashed,
+    form_errors,
+    fresh_client,
+    tagged_pdf_text,
+)
 
 CASE_NOTES = "Le bailleur propose un T2 à Rosporden en février."
 GENERAL = "Tour de table des partenaires."
@@ -158,8 +163,7 @@ def approved(mw, world) -> Minutes:
 def pdf_text(response) -> str:
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
-    reader = pypdf.PdfReader(io.BytesIO(response.data))
-    return "\n".join(page.extract_text() for page in reader.pages)
+    return tagged_pdf_text(response.data, "Compte rendu")
 
 
 # Writing and reading -------------------------------------------------------------------------

@@ -188,7 +188,8 @@ def deliver(email_ids: list[int]) -> tuple[int, int]:
     Each message is claimed and its outcome recorded in transactions of its own, so that
     one failure never holds back or repeats another. A message the server accepted is
     recorded as sent at once, before anything else can go wrong; a network failure before
-    that leaves it to be tried again (on a new connection for the messages after it)."""
+    that leaves it to be tried again (on a new connection for the messages after it). A
+    server that cannot be reached ends the batch."""
     from portal.outbox.smtp import build_message, close_quietly, open_connection, sender_address
 
     sent = failed = 0
@@ -207,6 +208,11 @@ def deliver(email_ids: list[int]) -> tuple[int, int]:
             except Exception as error:  # whatever happened, the row must not stay claimed
                 failed += 1
                 record_failure(email, error)
+                if connection is None:
+                    # The server cannot be reached: the rest of the batch waits for the next
+                    # round, rather than each message waiting out a timeout of its own.
+                    db.session.commit()
+                    break
                 if not isinstance(error, smtplib.SMTPResponseException):
                     # The connection itself failed: the next message opens a new one.
                     close_quietly(connection)
