@@ -31,8 +31,11 @@ db-upgrade: install
 demo: db-upgrade
 	$(BIN)/flask demo load --if-empty
 
-## Serve the portal on http://127.0.0.1:$(PORT) with the demo data.
+## Serve the portal on http://127.0.0.1:$(PORT) with the demo data, and run its worker
+## (e-mails, scheduled jobs) alongside; Ctrl-C stops both.
 run: demo
+	@$(BIN)/flask worker run & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 ## Run the whole suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set), one worker

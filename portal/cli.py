@@ -272,7 +272,7 @@ def backup_create(output: Path) -> None:
     """Write one archive: a consistent copy of the database, the uploaded files, and a
     manifest of their checksums. The archive is readable by its owner only; it holds
     personal data: copy it off this server, encrypted."""
-    from portal.ops.backup import BackupError, create_backup, megabytes
+    from portal.ops.backup import BackupError, create_backup, readable_size
 
     try:
         archive, manifest = create_backup(output)
@@ -283,7 +283,7 @@ def backup_create(output: Path) -> None:
         _(
             "Sauvegarde écrite : %(path)s (%(size)s).",
             path=archive,
-            size=megabytes(archive.stat().st_size),
+            size=readable_size(archive.stat().st_size),
         )
     )
     click.echo(
@@ -307,6 +307,15 @@ def backup_create(output: Path) -> None:
         )
 
 
+def confirmed(question: str) -> bool:
+    """click.confirm wants an English « y »: ask for « oui » instead."""
+    try:
+        answer = click.prompt(f"{question} (oui/non)", default="non", show_default=False)
+    except click.Abort:  # no answer (end of input, Ctrl-C)
+        return False
+    return answer.strip().lower() in {"oui", "o"}
+
+
 @backup_cli.command("restore")
 @click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Restaurer sans demander de confirmation.")
@@ -319,7 +328,7 @@ def backup_restore(archive: Path, yes: bool) -> None:
         BackupError,
         check_targets,
         describe_database,
-        megabytes,
+        readable_size,
         restore_backup,
         upload_folder,
         verify_archive,
@@ -342,7 +351,7 @@ def backup_restore(archive: Path, yes: bool) -> None:
             database=describe_database(),
             folder=upload_folder(),
         )
-        if not yes and not click.confirm(question):
+        if not yes and not confirmed(question):
             raise click.ClickException(_("Restauration annulée : rien n'a été modifié."))
         restored = restore_backup(archive, manifest)
     except BackupError as error:
@@ -360,7 +369,7 @@ def backup_restore(archive: Path, yes: bool) -> None:
             "%(files)d fichier(s) déposé(s) restauré(s) dans %(folder)s (%(size)s).",
             files=restored.files,
             folder=upload_folder(),
-            size=megabytes(restored.bytes),
+            size=readable_size(restored.bytes),
         )
     )
 

@@ -233,3 +233,28 @@ def test_doctor_is_content_with_a_ready_installation(backend, tmp_path):
     assert "À CORRIGER" not in output
     assert output.strip().endswith("Tout est en ordre.")
     assert f"messagerie : serveur 127.0.0.1:{port} joignable" in output
+
+
+# Health ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("storage", "healthy"),
+    [("redis://127.0.0.1:6379/15", True), (f"redis://127.0.0.1:{free_port()}/0", False)],
+)
+def test_the_health_check_names_redis_when_the_portal_uses_it(app, client, storage, healthy):
+    app.config["RATELIMIT_STORAGE_URI"] = storage
+
+    response = client.get("/healthz")
+
+    assert response.status_code == (200 if healthy else 503)
+    assert response.json["database"] == "ok"
+    if healthy:
+        assert response.json["redis"] == "ok"
+    else:
+        assert response.json["redis"].startswith("injoignable")
+        assert response.json["status"] == "error"
+
+
+def test_the_health_check_leaves_redis_out_when_the_portal_does_not_use_it(client):
+    assert "redis" not in client.get("/healthz").json

@@ -19,7 +19,6 @@ import hashlib
 import io
 import json
 import os
-import re
 import shutil
 import sqlite3
 import subprocess
@@ -46,13 +45,18 @@ DATABASE_MEMBERS = {"postgresql": "database.dump", "sqlite": "database.sqlite3"}
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 CHUNK = 1024 * 1024
 
-# A database whose public schema was re-created dumps « CREATE SCHEMA public », which a fresh
-# database (createdb) already has: pg_restore --exit-on-error would stop there.
-PUBLIC_SCHEMA_ENTRY = re.compile(r"^\d+; \d+ \d+ (SCHEMA - public|COMMENT - SCHEMA public) ")
-
 
 class BackupError(Exception):
     """The backup or the restore cannot go on; the message says why, in French."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the copied database holds, read from the copy itself."""
+
+    revision: str | None
+    tables: int
+    referenced_files: set[str]
 
 
 @dataclass(frozen=True)
@@ -86,14 +90,19 @@ def create_backup(output: Path) -> tuple[Path, dict]:
     work = Path(tempfile.mkdtemp(prefix=".portail-sauvegarde-", dir=output.parent))
     try:
         copy_database = dump_postgresql if backend == "postgresql" else copy_sqlite
-        revision, referenced = copy_database(work / database_member)
+        snapshot = copy_database(work / database_member)
         files = uploaded_files()
         manifest = {
             "format": FORMAT,
             "created_at": created.isoformat(timespec="seconds"),
             "portal_version": portal_version(),
-            "database": {"backend": backend, "member": database_member, "revision": revision},
-            "missing_files": sorted(referenced - {path.name for path in files}),
+            "database": {
+                "backend": backend,
+                "member": database_member,
+                "revision": snapshot.revision,
+                "tables": snapshot.tables,
+            },
+            "missing_files": sorted(snapshot.referenced_files - {path.name for path in files}),
         }
         members = [(database_member, work / database_member)]
         members += [(UPLOADS + path.name, path) for path in files]
@@ -110,7 +119,7 @@ def database_backend() -> str:
     return backend
 
 
-def dump_postgresql(destination: Path) -> tuple[str | None, set[str]]:
+def dump_postgresql(destination: Path) -> Snapshot:
     """pg_dump reads the snapshot that our transaction exports: the revision and the file
     names read here are exactly those of the dump."""
     target, env = libpq_target(db.engine.url)
@@ -118,23 +127,23 @@ def dump_postgresql(destination: Path) -> tuple[str | None, set[str]]:
         db.engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection,
         connection.begin(),
     ):
-        snapshot = connection.scalar(sa.text("SELECT pg_export_snapshot()"))
-        revision, referenced = read_snapshot(connection)
+        exported = connection.scalar(sa.text("SELECT pg_export_snapshot()"))
+        snapshot = read_snapshot(connection)
         run_tool(
             "pg_dump",
             [
                 "--format=custom",
                 "--no-password",
-                f"--snapshot={snapshot}",
+                f"--snapshot={exported}",
                 f"--file={destination}",
                 f"--dbname={target}",
             ],
             env,
         )
-    return revision, referenced
+    return snapshot
 
 
-def copy_sqlite(destination: Path) -> tuple[str | None, set[str]]:
+def copy_sqlite(destination: Path) -> Snapshot:
     """SQLite's online backup: a consistent copy even while the portal writes."""
     path = sqlite_path()
     if not path.is_file():
@@ -152,8 +161,7 @@ def copy_sqlite(destination: Path) -> tuple[str | None, set[str]]:
         engine.dispose()
 
 
-def read_snapshot(connection: sa.Connection) -> tuple[str | None, set[str]]:
-    """The Alembic revision, and the stored names of the files the database refers to."""
+def read_snapshot(connection: sa.Connection) -> Snapshot:
     from portal.models import CaseAttachment, OfferDocument
 
     tables = set(sa.inspect(connection).get_table_names())
@@ -163,9 +171,9 @@ def read_snapshot(connection: sa.Connection) -> tuple[str | None, set[str]]:
         revision = ",".join(sorted(versions)) or None
     referenced = set()
     for model in (CaseAttachment, OfferDocument):
-        if model.__tablename__ in tables:
+        if model.__table__.name in tables:
             referenced.update(connection.scalars(sa.select(model.stored_name)))
-    return revision, referenced - {None}
+    return Snapshot(revision, len(tables), referenced - {None})
 
 
 def uploaded_files() -> list[Path]:
@@ -190,7 +198,9 @@ def portal_version() -> str | None:
         return tomllib.loads(pyproject.read_text()).get("project", {}).get("version")
 
 
-def write_archive(output: Path, members: list[tuple[str, Path]], manifest: dict, created) -> None:
+def write_archive(
+    output: Path, members: list[tuple[str, Path]], manifest: dict, created: datetime
+) -> None:
     try:
         descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -298,6 +308,7 @@ def expected_members(manifest) -> dict[str, tuple[int, str]]:
         database = manifest["database"]
         readable = (
             manifest["format"] == FORMAT
+            and isinstance(database["tables"], int)
             and DATABASE_MEMBERS.get(database["backend"]) == database["member"]
             and database["member"] in expected
         )
@@ -396,16 +407,21 @@ def restore_backup(archive: Path, manifest: dict) -> Restored:
             restore_postgresql(database_file)
         else:
             restore_sqlite(database_file)
+        # A restore that reports success but brought back less must not go unnoticed.
+        tables = len(sa.inspect(db.engine).get_table_names())
+        if tables != manifest["database"]["tables"]:
+            raise BackupError(
+                _(
+                    "La base restaurée compte %(found)d table(s) au lieu de %(expected)d : "
+                    "vérifiez-la avant d'ouvrir le portail. Les fichiers n'ont pas été restaurés.",
+                    found=tables,
+                    expected=manifest["database"]["tables"],
+                )
+            )
         files, size = move_uploads(staging / UPLOADS, folder)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return Restored(
-        backend=backend,
-        revision=manifest["database"]["revision"],
-        tables=len(sa.inspect(db.engine).get_table_names()),
-        files=files,
-        bytes=size,
-    )
+    return Restored(backend, manifest["database"]["revision"], tables, files, size)
 
 
 def extract(archive: Path, expected: dict[str, tuple[int, str]], staging: Path) -> None:
@@ -432,11 +448,6 @@ def extract(archive: Path, expected: dict[str, tuple[int, str]], staging: Path) 
 
 def restore_postgresql(dump: Path) -> None:
     target, env = libpq_target(db.engine.url)
-    listing = run_tool("pg_restore", ["--list", str(dump)], env)
-    entries = dump.with_name("entries.list")
-    entries.write_text(
-        "".join(line for line in listing.splitlines(True) if not PUBLIC_SCHEMA_ENTRY.match(line))
-    )
     run_tool(
         "pg_restore",
         [
@@ -445,7 +456,6 @@ def restore_postgresql(dump: Path) -> None:
             "--exit-on-error",
             "--single-transaction",
             "--no-password",
-            f"--use-list={entries}",
             f"--dbname={target}",
             str(dump),
         ],
@@ -543,5 +553,7 @@ def stream(source, destination=None) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
-def megabytes(size: int) -> str:
+def readable_size(size: int) -> str:
+    if size < 1024 * 1024:
+        return f"{-(-size // 1024)} ko"
     return f"{size / (1024 * 1024):.1f} Mo".replace(".", ",")

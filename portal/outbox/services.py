@@ -213,7 +213,9 @@ def deliver(email_ids: list[int]) -> tuple[int, int]:
                     # round, rather than each message waiting out a timeout of its own.
                     db.session.commit()
                     break
-                if not isinstance(error, smtplib.SMTPResponseException):
+                # A refusal (smtplib has reset the session) leaves the connection usable.
+                refusals = (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused)
+                if not isinstance(error, refusals):
                     # The connection itself failed: the next message opens a new one.
                     close_quietly(connection)
                     connection = None
