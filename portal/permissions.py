@@ -18,6 +18,7 @@ from portal.models import (
     Candidacy,
     CandidacyStatus,
     Case,
+    CaseEvent,
     CaseNote,
     CaseParticipant,
     CaseStatus,
@@ -209,6 +210,22 @@ def readable_notes_clause(user: Actor) -> sa.ColumnElement[bool]:
     """The SQL twin of ``can_read_note``."""
     own = sorted(user.organisation_ids) if is_staff(user) else []
     return sa.or_(CaseNote.internal.is_(False), CaseNote.organisation_id.in_(own))
+
+
+def organisation_reads_note(organisation_id: int, note: CaseNote) -> bool:
+    """What one organisation's people may read of a case's notes: the right-of-access export
+    reads as the household's owning organisation, never another one's internal notes."""
+    return not note.internal or note.organisation_id == organisation_id
+
+
+def organisation_notes_clause(organisation_id: int) -> sa.ColumnElement[bool]:
+    """The SQL twin of ``organisation_reads_note``."""
+    return sa.or_(CaseNote.internal.is_(False), CaseNote.organisation_id == organisation_id)
+
+
+def organisation_case_events_clause(organisation_id: int) -> sa.ColumnElement[bool]:
+    """Timeline events about internal notes follow their notes."""
+    return sa.or_(CaseEvent.internal.is_(False), CaseEvent.organisation_id == organisation_id)
 
 
 def visible_cases_clause(user: Actor) -> sa.ColumnElement[bool]:

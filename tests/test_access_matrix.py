@@ -209,6 +209,9 @@ MATRIX: dict[tuple[str, str], Route] = {
         lambda w, e: household(w, e) + "/access-log", OWNER_ADMIN_ONLY
     ),
     ("cases.export", "GET"): Route(lambda w, e: household(w, e) + "/export", OWNER_ADMIN_ONLY),
+    ("cases.export_pdf", "GET"): Route(
+        lambda w, e: household(w, e) + "/export.pdf", OWNER_ADMIN_ONLY
+    ),
     # Cases.
     ("cases.index", "GET"): Route(lambda w, e: "/cases/", STAFF_ONLY),
     ("cases.new", "GET"): Route(

@@ -352,44 +352,53 @@ def test_the_owners_admin_exports_everything_held_on_the_household(client, world
     data = json.loads(response.text)
     assert data["reference"] == household.reference
     assert data["organisation"] == "CCAS de Concarneau"
-    assert data["identite"]["telephone"] == "06 11 22 33 44"
-    assert data["identite"]["email"] == "zephyrine@exemple.fr"
-    assert data["identite"]["personnes"] == [
-        {
-            "role": "Demandeur principal",
-            "prenom": CANARY_FIRST,
-            "nom": CANARY_LAST,
-            "date_de_naissance": "1990-05-04",
-        }
-    ]
-    situation = data["situation"]
-    assert (situation["public"], situation["hebergement"]) == ("Femme seule", "CHRS urgence")
-    assert situation["hebergement_depuis"] == "2026-01-15"
-    assert situation["observations"] == "Travaille à mi-temps, budget suivi."
-    [information] = data["informations_du_menage"]
-    assert information["date"] == "2026-02-01"
-    assert information["par"] == "Yann Social"
-    [exported_case] = data["situations_complexes"]
+    assert data["schema_version"] == 2
+    sections = data["sections"]
+
+    def rows(key):
+        return sections[key]["rows"]
+
+    [contact] = rows("coordonnees")
+    assert (contact["phone"], contact["email"]) == ("06 11 22 33 44", "zephyrine@exemple.fr")
+    [person] = rows("personnes")
+    assert {k: person[k] for k in ("role", "first_name", "last_name", "birth_date")} == {
+        "role": "Demandeur principal",
+        "first_name": CANARY_FIRST,
+        "last_name": CANARY_LAST,
+        "birth_date": "1990-05-04",
+    }
+    [situation] = rows("menage")
+    assert (situation["public"], situation["accommodation"]) == ("Femme seule", "CHRS urgence")
+    assert situation["accommodation_since"] == "2026-01-15"
+    assert situation["situation_notes"] == "Travaille à mi-temps, budget suivi."
+    [information] = rows("informations_du_menage")
+    assert (information["informed_on"], information["informed_by"]) == (
+        "2026-02-01",
+        "Yann Social",
+    )
+    [exported_case] = rows("situations")
     assert exported_case["question"] == QUESTION
-    assert exported_case["statut"] == "Soumise au comité"
-    assert {(p["organisation"], p["niveau"]) for p in exported_case["partages"]} == {
+    assert exported_case["status"] == "Soumise au comité"
+    assert {(p["organisation"], p["level"]) for p in rows("partages")} == {
         ("Mission Locale", "Situation et identité"),
         ("CDAS de Concarneau", "Situation seulement"),
     }
-    assert [(n["texte"], n["interne"]) for n in exported_case["notes"]] == [
+    assert [(n["body"], n["internal"]) for n in rows("notes")] == [
         (SHARED_NOTE, False),
         (INTERNAL_NOTE, True),
     ]
-    assert [(a["nom"], a["type"]) for a in exported_case["pieces_jointes"]] == [
+    assert [(a["filename"], a["content_type"]) for a in rows("pieces_jointes")] == [
         ("bilan.pdf", "application/pdf")
     ]
-    assert "Changement de statut" in [e["evenement"] for e in exported_case["historique"]]
-    log = data["journal_des_acces"]
+    assert "Changement de statut" in [e["kind"] for e in rows("historique_des_situations")]
+    # Each section says what its keys mean, in French.
+    assert sections["notes"]["title"] and sections["notes"]["fields"]["body"]
+    log = rows("journal_des_acces")
     assert {
-        "personne": "Anne CDAS",
+        "user": "Anne CDAS",
         "organisation": "CDAS de Concarneau",
         "action": "Consultation",
-    }.items() <= next(e for e in log if e["personne"] == "Anne CDAS").items()
+    }.items() <= next(e for e in log if e["user"] == "Anne CDAS").items()
     [event] = audit_events(AuditAction.EXPORT, "household")
     assert (event.object_id, event.user_id, event.organisation_id) == (
         household.id,
@@ -457,7 +466,8 @@ def test_retention_anonymises_households_closed_for_longer_than_the_period(app, 
     assert output.strip() == "1 dossier(s) anonymisé(s) (conservation : 24 mois après clôture)."
     assert household.anonymised_at is not None
     # Identity and free text are gone...
-    assert identity_of(household) == ((), False)
+    # The persons stay for the statistics (role, a coarser birth date), nameless.
+    assert identity_of(household) == (("",), False)
     assert household.situation_notes == ""
     assert case.question == ""
     assert case.title == "Situation anonymisée"
@@ -667,7 +677,7 @@ def test_a_file_that_never_led_to_a_case_is_anonymised_once_untouched_for_the_pe
 
     assert output.startswith("1 dossier(s) anonymisé(s)")
     assert forgotten.anonymised_at is not None
-    assert identity_of(forgotten) == ((), False)
+    assert identity_of(forgotten) == (("",), False)
     assert recent.anonymised_at is None
     assert identity_of(recent) == (("Dossier",), True)
 

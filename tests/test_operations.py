@@ -36,9 +36,10 @@ def json_logs(logging_app):
     """The portal's handler writes JSON for this test, as in production."""
     import logging
 
-    from portal.ops.logs import formatter
+    from portal.ops.logs import StderrHandler, formatter
 
-    [handler] = logging.getLogger("portal").handlers
+    # pytest's own capture handlers may sit beside it.
+    [handler] = [h for h in logging.getLogger("portal").handlers if isinstance(h, StderrHandler)]
     text_formatter = handler.formatter
     handler.setFormatter(formatter("json"))
     yield
@@ -241,6 +242,7 @@ def test_doctor_is_content_with_a_ready_installation(backend, tmp_path):
 @pytest.mark.parametrize(
     ("storage", "healthy"),
     [("redis://127.0.0.1:6379/15", True), (f"redis://127.0.0.1:{free_port()}/0", False)],
+    ids=["redis-up", "redis-down"],  # the same names on every test worker
 )
 def test_the_health_check_names_redis_when_the_portal_uses_it(app, client, storage, healthy):
     app.config["RATELIMIT_STORAGE_URI"] = storage

@@ -1,12 +1,13 @@
-"""The outbox over a real SMTP server on loopback (aiosmtpd): messages leave after commit,
-survive a mail server that is down, are retried with back-off, and are never sent twice,
-even by two senders at once."""
+"""The outbox over a real SMTP server on loopback (aiosmtpd): requests only queue messages,
+the worker delivers them after commit, survives a mail server that is down, retries with
+back-off, and never sends a message twice, even with two senders at once."""
 
 import email
 import email.policy
 import re
 import socket
 import threading
+import time
 from collections import Counter
 from datetime import timedelta
 from types import SimpleNamespace
@@ -15,24 +16,20 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 
 from portal.auth.tokens import load_invitation_token
 from portal.extensions import db
+from portal.jobs.worker import run_once
 from portal.models import (
     EmailStatus,
     Invitation,
     OutgoingEmail,
     OutgoingEmailAttachment,
+    Task,
     now_utc,
 )
-from portal.outbox.services import (
-    Attachment,
-    backoff,
-    deliver,
-    queue_email,
-    send_due,
-    send_queued_after_request,
-)
+from portal.outbox.services import Attachment, backoff, deliver, queue_email, send_due
 from tests.conftest import sign_in
 
 INVITATION_LINK = re.compile(r"https?://[^/\s\"]+/invitation/[\w.\-]+")
@@ -50,36 +47,69 @@ def free_port() -> int:
 
 
 class Inbox:
-    """aiosmtpd handler that keeps every message it accepts."""
+    """aiosmtpd handler that keeps every message it accepts, as parsed and as received, and
+    the client of every SMTP session (one EHLO per connection)."""
 
     def __init__(self):
         self.messages: list[email.message.EmailMessage] = []
+        self.raw: list[bytes] = []
         self.recipients: list[list[str]] = []
+        self.sessions: list[tuple[str, int]] = []
+        self.peers: list[tuple[str, int]] = []  # the session each message came over
+        self.unavailable: set[str] = set()  # mailboxes refused until removed from here
+        self.stalled_quits = 0  # counted by servers that leave QUIT unanswered
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname  # what aiosmtpd does when no hook is set
+        self.sessions.append(session.peer)
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address.startswith("inconnu@"):
+        if address.startswith("inconnu@") or address in self.unavailable:
             return "550 5.1.1 Mailbox unavailable"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        self.raw.append(envelope.original_content)
         self.messages.append(
             email.message_from_bytes(envelope.content, policy=email.policy.default)
         )
         self.recipients.append(list(envelope.rcpt_tos))
+        self.peers.append(session.peer)
         return "250 Message accepted for delivery"
+
+
+class SmtpController(Controller):
+    """aiosmtpd's controller serving a given SMTP class (its ``factory()`` hook)."""
+
+    def __init__(self, handler, smtp_class, **settings):
+        super().__init__(handler, **settings)
+        self.smtp_class = smtp_class
+
+    def factory(self):
+        return self.smtp_class(self.handler, **self.SMTP_kwargs)
 
 
 class SmtpServer:
     """An SMTP server on a port of its own, started and stopped at will."""
 
-    def __init__(self):
+    def __init__(self, smtp_class: type[SMTP] = SMTP, **settings):
         self.port = free_port()
         self.inbox = Inbox()
+        self.smtp_class = smtp_class
+        self.settings = settings
         self.controller: Controller | None = None
 
     def start(self) -> None:
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller = SmtpController(
+            self.inbox,
+            self.smtp_class,
+            hostname="127.0.0.1",
+            port=self.port,
+            server_hostname="smtp.test",  # not socket.getfqdn(), which may wait on DNS
+            **self.settings,
+        )
         self.controller.start()
 
     def stop(self) -> None:
@@ -90,6 +120,47 @@ class SmtpServer:
     @property
     def messages(self) -> list[email.message.EmailMessage]:
         return list(self.inbox.messages)
+
+    @property
+    def sessions(self) -> int:
+        return len(self.inbox.sessions)
+
+
+class SilentServer:
+    """A TCP server that accepts connections and never says a word (a hung mail server)."""
+
+    def __init__(self, port: int):
+        self.listener = socket.create_server(("127.0.0.1", port))
+        self.listener.settimeout(0.05)
+        self.accepted: list[socket.socket] = []
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.accept, daemon=True)
+        self.thread.start()
+
+    def accept(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            self.accepted.append(connection)
+
+    def connections(self) -> int:
+        """Connections accepted so far, told without waiting on a timer: a probe of ours
+        is accepted after any connection made before it."""
+        with socket.create_connection(self.listener.getsockname()) as probe:
+            deadline = time.monotonic() + 5
+            while not any(c.getpeername() == probe.getsockname() for c in self.accepted):
+                assert time.monotonic() < deadline, "the probe was never accepted"
+                time.sleep(0.01)
+            return len(self.accepted) - 1
+
+    def close(self) -> None:
+        self.stopped.set()
+        self.thread.join()
+        self.listener.close()
+        for connection in self.accepted:
+            connection.close()
 
 
 @pytest.fixture
@@ -108,13 +179,7 @@ def smtp(smtp_server):
 
 
 def mail_settings(smtp_server: SmtpServer, **overrides) -> dict:
-    settings = {
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": smtp_server.port,
-        "OUTBOX_SEND_AFTER_REQUEST": True,
-    }
-    settings.update(overrides)
-    return settings
+    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port, **overrides}
 
 
 @pytest.fixture
@@ -130,8 +195,7 @@ def app(make_app, smtp_server):
 
 
 def parts(message) -> tuple[str, str]:
-    """The text and HTML alternatives of a message (Flask-Mail nests them in a
-    multipart/mixed, ready for attachments)."""
+    """The text and HTML alternatives of a message."""
     [alternative] = [
         part for part in message.walk() if part.get_content_type() == "multipart/alternative"
     ]
@@ -168,21 +232,36 @@ def invite(client, organisation, email_address="nina.nouvelle@exemple.fr"):
     )
 
 
+def worker_round(app) -> dict:
+    """One round of the worker, in an application context of its own as in its process."""
+    with app.app_context():
+        return run_once()
+
+
 def outbox_send(app):
     result = app.test_cli_runner().invoke(args=["outbox", "send"])
     assert result.exit_code == 0, result.output
     return result.output
 
 
-# 1. Delivered once, after commit ----------------------------------------------------------
+# 1. Queued by the request, delivered once by the worker -----------------------------------
 
 
-def test_invitation_is_delivered_once_after_commit(app, client, world, smtp):
+def test_invitation_is_queued_by_the_request_and_delivered_once_by_the_worker(
+    app, client, world, smtp
+):
     sign_in(client, world.partner_admin)
 
     response = invite(client, world.mission_locale)
 
+    # The request only wrote the message: the SMTP server has not heard from it.
     assert response.status_code == 302
+    [row] = outbox_rows()
+    assert (row.status, row.attempts, row.template) == (EmailStatus.PENDING, 0, "invitation")
+    assert smtp.sessions == 0 and smtp.messages == []
+
+    assert worker_round(app)["sent"] == 1
+
     assert len(smtp.messages) == 1
     message = smtp.messages[0]
     assert smtp.inbox.recipients == [["nina.nouvelle@exemple.fr"]]
@@ -214,7 +293,7 @@ def test_invitation_is_delivered_once_after_commit(app, client, world, smtp):
     assert row.last_error is None
     assert row.message_id == message_id(message)
 
-    # The cron job finds nothing left to send.
+    # The next rounds find nothing left to send.
     assert "0 envoyé(s), 0 en échec" in outbox_send(app)
     assert send_due() == (0, 0)
     assert len(smtp.messages) == 1
@@ -225,24 +304,28 @@ def test_invitation_is_delivered_once_after_commit(app, client, world, smtp):
 
 def test_server_down_then_back_up(app, client, world, smtp_server):
     sign_in(client, world.partner_admin)
-    before = now_utc()
 
     response = invite(client, world.mission_locale)
 
-    # The page works and the change is kept although the mail server is down.
+    # The page works and the change is kept; the request did not try the server.
     assert response.status_code == 302
     assert db.session.scalars(sa.select(Invitation)).one().email == "nina.nouvelle@exemple.fr"
+    [row] = outbox_rows()
+    assert (row.status, row.attempts, row.last_error) == (EmailStatus.PENDING, 0, None)
+
+    # The worker finds the server down: the message waits, with back-off.
+    before = now_utc()
+    assert "0 envoyé(s), 1 en échec" in outbox_send(app)
     [row] = outbox_rows()
     assert row.status == EmailStatus.PENDING
     assert row.attempts == 1
     assert row.last_error.startswith("ConnectionRefusedError")
     assert row.sent_at is None
     assert row.next_attempt_at >= before + backoff(1)
-    assert row.next_attempt_at > now_utc()
 
     smtp_server.start()
 
-    # Not due yet: the cron job leaves it alone.
+    # Not due yet: the worker leaves it alone.
     assert "0 envoyé(s), 0 en échec" in outbox_send(app)
     assert smtp_server.messages == []
     assert outbox_rows()[0].status == EmailStatus.PENDING
@@ -283,15 +366,14 @@ def test_rolled_back_change_sends_nothing(app, smtp):
     assert outbox_rows() == []
 
 
-def test_after_request_sends_only_what_was_committed(app, smtp):
-    with app.test_request_context("/"):
-        kept = queue_test_email(1)
-        db.session.commit()
-        kept_message_id = kept.message_id
-        queue_test_email(2)
-        db.session.rollback()
+def test_the_worker_sends_only_what_was_committed(app, smtp):
+    kept = queue_test_email(1)
+    db.session.commit()
+    kept_message_id = kept.message_id
+    queue_test_email(2)
+    db.session.rollback()
 
-        send_queued_after_request()
+    assert send_due() == (1, 0)
 
     assert [message_id(message) for message in smtp.messages] == [kept_message_id]
     assert [(row.message_id, row.status) for row in outbox_rows()] == [
@@ -305,7 +387,7 @@ def test_after_request_sends_only_what_was_committed(app, smtp):
 @pytest.fixture
 def file_backed_app(make_app, backend, tmp_path, smtp):
     """SQLite in a file (several connections see the same data), or PostgreSQL."""
-    overrides = mail_settings(smtp, OUTBOX_SEND_AFTER_REQUEST=False)
+    overrides = mail_settings(smtp)
     if backend == "sqlite":
         overrides["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'outbox.sqlite3'}"
     return make_app(**overrides)
@@ -421,12 +503,23 @@ def test_stale_claim_is_taken_over_but_not_a_fresh_one(app, smtp):
 # 6. Password reset ------------------------------------------------------------------------
 
 
+def ask_for_reset(client, smtp, email_address, **request):
+    """The request hands the worker a task and answers: no e-mail yet, no SMTP."""
+    response = client.post("/password/forgot", data={"email": email_address}, **request)
+    assert response.status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count(Task.id))) == 1
+    assert outbox_rows() == []
+    assert smtp.sessions == 0
+    return response
+
+
 def test_password_reset_link_works_once(app, client, make_org, make_user, login, smtp):
     user = make_user(make_org(), full_name="Anne Oubli", email="anne.oubli@exemple.fr")
+    ask_for_reset(client, smtp, "Anne.Oubli@exemple.fr")
 
-    response = client.post("/password/forgot", data={"email": "Anne.Oubli@exemple.fr"})
+    done = worker_round(app)
 
-    assert response.status_code == 302
+    assert (done["tasks"], done["sent"]) == (1, 1)
     assert len(smtp.messages) == 1
     message = smtp.messages[0]
     assert message["To"] == user.email
@@ -454,9 +547,10 @@ def test_password_reset_link_works_once(app, client, make_org, make_user, login,
 
 
 def test_password_reset_for_unknown_address_sends_nothing(app, client, smtp):
-    response = client.post("/password/forgot", data={"email": "personne@inconnu.fr"})
+    ask_for_reset(client, smtp, "personne@inconnu.fr")
 
-    assert response.status_code == 302
+    assert worker_round(app)["tasks"] == 1
+
     assert smtp.messages == []
     assert outbox_rows() == []
 
@@ -466,16 +560,17 @@ def test_reset_link_points_to_the_portal_whatever_the_host_header(
 ):
     """A forged Host header must not put the attacker's site in the reset link."""
     user = make_user(make_org())
+    ask_for_reset(client, smtp, user.email, base_url="http://attaquant.example")
 
-    response = client.post(
-        "/password/forgot", data={"email": user.email}, base_url="http://attaquant.example"
-    )
+    worker_round(app)
 
-    assert response.status_code == 302
     text, html = parts(smtp.messages[0])
     link = RESET_LINK.search(text).group(0)
     assert link.startswith(app.config["PUBLIC_URL"] + "/password/reset/")
     assert "attaquant.example" not in text + html
+
+
+# 7. Refusals, silence, purge --------------------------------------------------------------
 
 
 def test_a_permanent_refusal_is_not_retried(app, smtp):
@@ -496,22 +591,24 @@ def test_a_permanent_refusal_is_not_retried(app, smtp):
 
 
 def test_a_silent_server_does_not_hang_the_sender(make_app, smtp_server):
-    """A server that accepts the connection but never answers: the attempt times out and
-    the message stays pending for the next run."""
-    silent = socket.socket()
-    silent.bind(("127.0.0.1", 0))
-    silent.listen()
+    """A server that accepts the connection but never answers: one attempt times out, and
+    the messages stay pending for the next round (the batch does not wait on it once per
+    message)."""
+    silent = SilentServer(smtp_server.port)
     try:
-        app = make_app(
-            MAIL_SERVER="127.0.0.1", MAIL_PORT=silent.getsockname()[1], MAIL_TIMEOUT_SECONDS=1
-        )
+        app = make_app(**mail_settings(smtp_server, MAIL_TIMEOUT_SECONDS=0.3))
         with app.app_context():
-            message = queue_email("a@exemple.fr", "password_reset", "Test", user=None, link="x")
+            for number in range(3):
+                queue_test_email(number)
             db.session.commit()
-            assert deliver([message.id]) == (0, 1)
-            db.session.expire_all()
-            assert message.status == EmailStatus.PENDING
-            assert "timed out" in message.last_error.lower()
+
+            assert send_due() == (0, 1)
+
+            assert silent.connections() == 1
+            rows = outbox_rows()
+            assert [row.status for row in rows] == [EmailStatus.PENDING] * 3
+            assert "timed out" in rows[0].last_error.lower()
+            assert [row.attempts for row in rows] == [1, 0, 0]
     finally:
         silent.close()
 
@@ -538,7 +635,7 @@ def test_sent_messages_are_purged_after_the_keeping_period(app, smtp):
     result = app.test_cli_runner().invoke(args=["retention", "run"])
 
     assert result.exit_code == 0, result.output
-    assert "1 e-mail(s) envoyé(s) supprimé(s)" in result.output
+    assert "Supprimés : 1 e-mail(s) envoyé(s)." in result.output
     remaining = db.session.scalars(sa.select(OutgoingEmail.subject)).all()
     assert sorted(remaining) == ["En attente", "Récent"]
     assert db.session.scalar(sa.select(sa.func.count(OutgoingEmailAttachment.id))) == 0

@@ -16,6 +16,7 @@ from portal.case_content import DecisionView, action_views, audit_reads, reading
 from portal.cases.services import WorkflowError, add_event, change_status
 from portal.csv_export import csv_text
 from portal.extensions import db
+from portal.household_data import link_email
 from portal.i18n import _, _l
 from portal.models import (
     ActionNote,
@@ -455,7 +456,7 @@ def notify_assigned(action: FollowUpAction) -> None:
     link = public_url_for("actions.show", action_id=action.id)
     for person in action_recipients(action):
         (view,) = action_views(person, [action])  # what this recipient may read of the case
-        queue_email(
+        queued = queue_email(
             person.email,
             "action_assigned",
             _(
@@ -469,6 +470,7 @@ def notify_assigned(action: FollowUpAction) -> None:
             due=format_date(action.due_on, _("d MMMM yyyy")),
             link=link,
         )
+        link_email(queued, [action.case.household_id if action.case else None])
 
 
 def claim_overdue(action_id: int, today: date) -> bool:
@@ -515,7 +517,7 @@ def notify_overdue_actions(today: date) -> int:
         link = public_url_for("actions.show", action_id=action.id)
         for person in action_recipients(action):
             (view,) = action_views(person, [action])
-            queue_email(
+            queued = queue_email(
                 person.email,
                 "action_overdue",
                 _(
@@ -529,6 +531,7 @@ def notify_overdue_actions(today: date) -> int:
                 days_late=(today - action.due_on).days,
                 link=link,
             )
+            link_email(queued, [action.case.household_id if action.case else None])
         notified += 1
     return notified
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from portal.audit import record_event
 from portal.cases.services import WorkflowError, add_event
 from portal.extensions import db
+from portal.household_data import link_email
 from portal.i18n import _, _l
 from portal.models import (
     AuditAction,
@@ -345,7 +346,7 @@ def decision_recipients(candidacy: Candidacy) -> list[str]:
 def notify_decision(candidacy: Candidacy) -> None:
     link = public_url_for("candidacies.show", candidacy_id=candidacy.id)
     for email in decision_recipients(candidacy):
-        queue_email(
+        queued = queue_email(
             email,
             "candidacy_decision",
             _(
@@ -357,3 +358,4 @@ def notify_decision(candidacy: Candidacy) -> None:
             candidacy=candidacy,
             link=link,
         )
+        link_email(queued, [candidacy.household_id])

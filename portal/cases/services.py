@@ -9,16 +9,22 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
-from flask import url_for
+from flask import render_template, url_for
 
 from portal import storage
 from portal.audit import record_event
 from portal.extensions import db
+from portal.household_data import link_email
+from portal.household_data.erasure import erase_household
+from portal.household_data.export import as_document, as_json, collect
+from portal.household_data.registry import about_household
 from portal.i18n import _, _l
 from portal.models import (
     AccessLevel,
     AuditAction,
     AuditEvent,
+    Candidacy,
+    CandidacyStatus,
     Case,
     CaseAttachment,
     CaseEvent,
@@ -32,6 +38,7 @@ from portal.models import (
     HouseholdObstacle,
     HouseholdPerson,
     InformationRecord,
+    Measure,
     Membership,
     Obstacle,
     Organisation,
@@ -414,7 +421,7 @@ def notify_shared(case: Case, organisation: Organisation) -> None:
     ).all()
     link = url_for("cases.show", case_id=case.id, _external=True)
     for email in recipients:
-        queue_email(
+        queued = queue_email(
             email,
             "case_shared",
             _(
@@ -426,6 +433,7 @@ def notify_shared(case: Case, organisation: Organisation) -> None:
             organisation=organisation,
             link=link,
         )
+        link_email(queued, [case.household_id])
 
 
 def unshare_case(case: Case, participant: CaseParticipant, actor: User) -> None:
@@ -499,200 +507,102 @@ def remove_attachment(case: Case, attachment: CaseAttachment, actor: User) -> st
 
 
 def access_log(household: Household) -> list[AuditEvent]:
-    case_ids = [c.id for c in household_cases(household)]
+    """Who read or changed the household's file, its cases, candidacies, measures,
+    decisions and actions: the audit events the right-of-access export holds too."""
     return list(
         db.session.scalars(
             sa.select(AuditEvent)
-            .where(
-                sa.or_(
-                    sa.and_(
-                        AuditEvent.object_type == "household",
-                        AuditEvent.object_id == household.id,
-                    ),
-                    sa.and_(AuditEvent.object_type == "case", AuditEvent.object_id.in_(case_ids)),
-                )
-            )
+            .where(about_household(household.id))
             .order_by(AuditEvent.created.desc(), AuditEvent.id.desc())
         )
     )
 
 
-def iso(value) -> str | None:
-    return value.isoformat() if isinstance(value, date | datetime) else value
-
-
 def export_household(household: Household) -> dict:
-    """Everything held on one household, for its right of access (RGPD art. 15)."""
-    cases = household_cases(household)
-    export = {
-        "reference": household.reference,
-        "organisation": household.organisation.name,
-        "exported_at": iso(now_utc()),
-        "identite": {
-            "telephone": household.identity.phone if household.identity else "",
-            "email": household.identity.email if household.identity else "",
-            "adresse": household.identity.address if household.identity else "",
-            "personnes": [
-                {
-                    "role": p.role.label,
-                    "prenom": p.first_name,
-                    "nom": p.last_name,
-                    "date_de_naissance": iso(p.birth_date),
-                }
-                for p in household.persons
-            ],
-        },
-        "situation": {
-            "adultes": household.adults,
-            "enfants": household.children,
-            "ages_des_enfants": household.children_ages,
-            "public": household.public.label,
-            "victime_de_violences": household.victim_of_violence,
-            "hebergement": household.accommodation.label,
-            "hebergement_depuis": iso(household.accommodation_since),
-            "ressources": household.resource_type.label if household.resource_type else None,
-            "tranche_de_ressources": (
-                household.resource_bracket.label if household.resource_bracket else None
-            ),
-            "typologie_recherchee": household.typology.label if household.typology else None,
-            "communes": [c.name for c in household.communes],
-            "freins": [o.label for o in household.obstacle_values],
-            "observations": household.situation_notes,
-        },
-        "informations_du_menage": [
-            {
-                "date": iso(r.informed_on),
-                "par": r.informed_by.full_name if r.informed_by else None,
-                "ce_qui_est_partage": r.what_is_shared,
-                "avec_qui": r.shared_with,
-            }
-            for r in household.information_records
-        ],
-        "situations_complexes": [export_case(case) for case in cases],
-        "journal_des_acces": [
-            {
-                "date": iso(e.created),
-                "personne": e.user.full_name if e.user else None,
-                "organisation": e.organisation.name if e.organisation else None,
-                "action": e.action.label,
-                "detail": e.summary,
-            }
-            for e in access_log(household)
-        ],
-    }
+    """Everything held on one household, for its right of access (RGPD art. 15), as the
+    JSON of ``portal.household_data.export``."""
+    export = as_json(household, collect(household), now_utc())
     record_event(
         AuditAction.EXPORT,
         "household",
         household.id,
-        f"Export de toutes les données de {household.reference} (droit d'accès)",
+        f"Export de toutes les données de {household.reference} (droit d'accès, JSON)",
     )
     return export
 
 
-def export_case(case: Case) -> dict:
-    notes = db.session.scalars(
-        sa.select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.created)
+def export_household_pdf(household: Household, stylesheet: str) -> bytes:
+    """The same, as a document in French a social worker can hand to the person."""
+    from portal.minutes.services import render_pdf  # WeasyPrint: loaded on first use
+
+    html = render_template(
+        "cases/export_pdf.html",
+        household=household,
+        sections=as_document(collect(household)),
+        generated_at=now_utc(),
     )
-    attachments = db.session.scalars(
-        sa.select(CaseAttachment).where(CaseAttachment.case_id == case.id)
+    document = render_pdf(html, stylesheet)
+    record_event(
+        AuditAction.EXPORT,
+        "household",
+        household.id,
+        f"Export de toutes les données de {household.reference} (droit d'accès, PDF)",
     )
-    events = db.session.scalars(
-        sa.select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.created)
-    )
-    return {
-        "titre": case.title,
-        "question": case.question,
-        "instance": case.committee.name,
-        "statut": case.status.label,
-        "creee_le": iso(case.created),
-        "partages": [
-            {"organisation": p.organisation.name, "niveau": p.level.label, "motif": p.reason}
-            for p in case.participants
-        ],
-        "notes": [
-            {
-                "date": iso(n.created),
-                "auteur": n.author.full_name if n.author else None,
-                "organisation": n.organisation.name,
-                "interne": n.internal,
-                "texte": n.body,
-            }
-            for n in notes
-        ],
-        "pieces_jointes": [
-            {"nom": a.filename, "type": a.content_type, "taille": a.size, "date": iso(a.created)}
-            for a in attachments
-        ],
-        "historique": [
-            {"date": iso(e.created), "evenement": e.kind.label, "detail": e.summary} for e in events
-        ],
-    }
+    return document
+
+
+# A household stays while any of its files is still alive: a case not closed, a measure not
+# ended, a candidacy still in the SIAO's hands, or any of them changed within the period.
+CANDIDACY_IN_PROGRESS = (
+    CandidacyStatus.DRAFT,
+    CandidacyStatus.SUBMITTED,
+    CandidacyStatus.MORE_INFO_REQUESTED,
+    CandidacyStatus.VALIDATED,
+)
 
 
 def households_due_for_anonymisation(months: int, today: date | None = None) -> list[Household]:
-    """Households whose cases are all closed, the last one for longer than ``months``; and
-    files that never led to a case and have not changed for as long."""
-    cutoff = datetime.combine(
-        (today or date.today()) - relativedelta(months=months), datetime.min.time()
-    ).astimezone()
+    """Households whose cases are all closed, the last one for longer than ``months``, with
+    no measure or candidacy still alive; and files that never led to a case and have not
+    changed for as long."""
+    day = (today or date.today()) - relativedelta(months=months)
+    cutoff = datetime.combine(day, datetime.min.time()).astimezone()
     open_case = sa.select(Case.id).where(
         Case.household_id == Household.id,
         sa.or_(Case.status != CaseStatus.CLOSED, Case.closed_at >= cutoff),
     )
     any_case = sa.select(Case.id).where(Case.household_id == Household.id)
+    live_measure = sa.select(Measure.id).where(
+        Measure.household_id == Household.id,
+        sa.or_(Measure.end_date.is_(None), Measure.end_date >= day),
+    )
+    live_candidacy = sa.select(Candidacy.id).where(
+        Candidacy.household_id == Household.id,
+        sa.or_(Candidacy.status.in_(CANDIDACY_IN_PROGRESS), Candidacy.updated >= cutoff),
+    )
     return list(
         db.session.scalars(
-            sa.select(Household).where(
+            sa.select(Household)
+            .where(
                 Household.anonymised_at.is_(None),
+                ~live_measure.exists(),
+                ~live_candidacy.exists(),
                 sa.or_(
                     sa.and_(any_case.exists(), ~open_case.exists()),
                     sa.and_(~any_case.exists(), Household.updated < cutoff),
                 ),
             )
+            .order_by(Household.reference)
         )
     )
 
 
 def anonymise_household(household: Household) -> list[str]:
-    """Erase identity, free text and files; keep the fields statistics are made of.
+    """Erase identity, free text, files and e-mails about the household in every table
+    (``portal.household_data``); keep the fields statistics are made of.
 
     Returns the stored files to delete once the transaction has committed."""
-    stored_names = []
-    household.identity = None
-    household.persons = []
-    household.situation_notes = ""
-    household.children_ages = ""
-    for record in household.information_records:
-        record.what_is_shared = ""
-        record.shared_with = ""
-    for case in household_cases(household):
-        case.title = "Situation anonymisée"
-        case.question = ""
-        for participant in case.participants:
-            participant.reason = ""
-        db.session.execute(sa.delete(CaseNote).where(CaseNote.case_id == case.id))
-        attachments = db.session.scalars(
-            sa.select(CaseAttachment).where(CaseAttachment.case_id == case.id)
-        ).all()
-        for attachment in attachments:
-            stored_names.append(attachment.stored_name)
-            db.session.delete(attachment)
-        # File names often name the household: the timeline forgets them too.
-        db.session.execute(
-            sa.update(CaseEvent)
-            .where(CaseEvent.case_id == case.id, CaseEvent.kind == CaseEventKind.ATTACHMENT)
-            .values(summary="Pièce jointe (supprimée à l'anonymisation)")
-        )
-        db.session.execute(
-            sa.update(CaseEvent)
-            .where(
-                CaseEvent.case_id == case.id,
-                CaseEvent.kind == CaseEventKind.ATTACHMENT_REMOVED,
-            )
-            .values(summary="Pièce jointe retirée (nom effacé à l'anonymisation)")
-        )
-    household.anonymised_at = now_utc()
-    db.session.flush()
+    stored_names = erase_household(household)
     record_event(
         AuditAction.DELETE,
         "household",

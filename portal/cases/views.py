@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask import (
@@ -38,6 +39,7 @@ from portal.cases.services import (
     create_case,
     create_household,
     export_household,
+    export_household_pdf,
     household_cases,
     record_information,
     remove_attachment,
@@ -208,6 +210,32 @@ def export(household_id):
         mimetype="application/json",
         headers={
             "Content-Disposition": f'attachment; filename="donnees-{household.reference}.json"'
+        },
+    )
+
+
+# The minutes' page layout, with a footer of its own and one field a line.
+EXPORT_STYLE = """
+@page { @bottom-left { content: "Données personnelles — document confidentiel"; } }
+.export-row { border-top: 1px solid #c8ced3; padding-top: .3em; }
+.export-row div { display: block; width: auto; }
+"""
+
+
+@bp.route("/households/<int:household_id>/export.pdf")
+@login_required
+def export_pdf(household_id):
+    """The same, as a PDF in French that a social worker can hand to the person."""
+    household = load_household(household_id)
+    require(permissions.can_manage_household_privacy(current_user, household))
+    stylesheet = Path(current_app.static_folder, "css", "minutes-pdf.css").read_text("utf-8")
+    document = export_household_pdf(household, stylesheet + EXPORT_STYLE)
+    db.session.commit()
+    return Response(
+        document,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="donnees-{household.reference}.pdf"'
         },
     )
 

@@ -40,17 +40,18 @@ def send_reminders_and_alerts(now: datetime) -> str:
 def anonymise_due_households(months: int, as_of: datetime | None = None, dry_run=False):
     """Households whose cases have all been closed for longer than ``months``: anonymised
     one by one in transactions of their own (or only listed, for a dry run). An anonymised
-    household is skipped, so two runs at once never do one twice. Returns their ids."""
+    household is skipped, so two runs at once never do one twice. Returns their
+    references."""
     from portal import storage
     from portal.cases.services import anonymise_household, households_due_for_anonymisation
     from portal.models import Household
 
     today = as_of.date() if as_of else None
-    due = [h.id for h in households_due_for_anonymisation(months, today)]
+    due = [(h.id, h.reference) for h in households_due_for_anonymisation(months, today)]
     if dry_run:
-        return due
+        return [reference for _id, reference in due]
     done = []
-    for household_id in due:
+    for household_id, reference in due:
         household = db.session.scalar(
             sa.select(Household)
             .where(Household.id == household_id, Household.anonymised_at.is_(None))
@@ -65,7 +66,7 @@ def anonymise_due_households(months: int, as_of: datetime | None = None, dry_run
         db.session.commit()
         for stored_name in stored_names:
             storage.delete(stored_name)
-        done.append(household_id)
+        done.append(reference)
     return done
 
 
@@ -134,7 +135,7 @@ def purge_unconfirmed_landlords(days: int, now: datetime) -> int:
 @dataclass
 class RetentionReport:
     months: int
-    households: list[int]
+    households: list[str]  # references
     emails: int = 0
     sessions: int = 0
     audit: int = 0
@@ -149,7 +150,8 @@ class RetentionReport:
                     "après clôture) ; rien n'a été modifié.",
                     count=len(self.households),
                     months=self.months,
-                )
+                ),
+                *(f"- {reference}" for reference in self.households),
             ]
         lines = [
             _(
@@ -185,7 +187,7 @@ def retention(
     only lists the households that would be anonymised."""
     from portal import storage
     from portal.auth.sessions import STASH_LIFETIME, purge_expired
-    from portal.models import StashedSubmission, Task
+    from portal.models import OutgoingEmail, StashedSubmission, Task, household_email
     from portal.outbox.services import purge_sent_emails
 
     config = current_app.config
@@ -196,6 +198,12 @@ def retention(
     if dry_run:
         return report
     report.emails = purge_sent_emails(config["OUTBOX_KEEP_DAYS"])
+    # SQLite does not cascade: the purged e-mails' links to their households go here.
+    db.session.execute(
+        sa.delete(household_email).where(
+            household_email.c.email_id.not_in(sa.select(OutgoingEmail.id))
+        )
+    )
     report.sessions = purge_expired(now)
     db.session.execute(
         sa.delete(StashedSubmission).where(StashedSubmission.created < now - STASH_LIFETIME)

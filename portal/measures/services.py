@@ -18,6 +18,7 @@ from portal.audit import record_event
 from portal.candidacies.services import house_candidacy
 from portal.cases.services import WorkflowError, add_event
 from portal.extensions import db
+from portal.household_data import link_email
 from portal.i18n import _
 from portal.measures.timeline import ALERT_DAYS, bilan_schedule, first_of_month
 from portal.models import (
@@ -633,7 +634,7 @@ def notify_bilans(today: date) -> int:
                 )
             link = public_url_for("measures.bilan", measure_id=measure.id, bilan_id=bilan.id)
             for email in alert_recipients(measure):
-                queue_email(
+                queued = queue_email(
                     email,
                     template,
                     subject,
@@ -644,6 +645,7 @@ def notify_bilans(today: date) -> int:
                     days_left=(bilan.due_date - today).days,
                     link=link,
                 )
+                link_email(queued, [measure.household_id])
             record_event(AuditAction.CHANGE, "measure", measure.id, f"Alerte envoyée : {subject}")
             sent += 1
     return sent

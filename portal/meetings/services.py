@@ -17,6 +17,7 @@ from portal.audit import record_event
 from portal.case_content import ItemView, item_views, reading_loads
 from portal.cases.services import WorkflowError, add_event, change_status
 from portal.extensions import db
+from portal.household_data import link_email
 from portal.i18n import N_, _
 from portal.meetings.calendar import CONTENT_TYPE, meeting_ics
 from portal.meetings.forms import PARIS
@@ -302,8 +303,10 @@ def send_cancellations(meeting: Meeting, invitees, *, withdrawn: bool = False) -
 
 
 def queue_meeting_email(meeting, invitee, template, subject, attachment=None, **context):
-    """One invitee's message, with the agenda as that person may see it."""
-    queue_email(
+    """One invitee's message, with the agenda as that person may see it: about each
+    household whose case it shows."""
+    agenda = agenda_for(meeting, invitee.user)
+    queued = queue_email(
         invitee.user.email,
         template,
         subject,
@@ -311,10 +314,11 @@ def queue_meeting_email(meeting, invitee, template, subject, attachment=None, **
         meeting=meeting,
         invitee=invitee,
         when=when_shown(meeting),
-        agenda=agenda_for(meeting, invitee.user),
+        agenda=agenda,
         link=public_url_for("meetings.show", meeting_id=meeting.id),
         **context,
     )
+    link_email(queued, [v.case.household_id for v in agenda if v.case and not v.is_confidential])
 
 
 # Answers and register ------------------------------------------------------------------
@@ -673,7 +677,7 @@ def notify_proposal(proposal: AgendaProposal) -> None:
         link = public_url_for("meetings.show", meeting_id=meeting.id)
     load_memberships(recipients)
     for person in recipients:
-        queue_email(
+        queued = queue_email(
             person.email,
             "agenda_proposal",
             _(
@@ -689,6 +693,7 @@ def notify_proposal(proposal: AgendaProposal) -> None:
             owner_answers=proposal.answered_by_owner,
             link=link,
         )
+        link_email(queued, [proposal.case.household_id])
 
 
 def next_meeting_of(committee: Committee, after: Meeting | None = None) -> Meeting | None:

@@ -26,6 +26,7 @@ from portal.models.households import (
     ResourceType,
     Typology,
     household_commune,
+    household_email,
 )
 from portal.models.housing import (
     Bilan,
@@ -188,6 +189,7 @@ __all__ = [
     "ResourceType",
     "Typology",
     "household_commune",
+    "household_email",
     "AuditAction",
     "AuditEvent",
     "Committee",

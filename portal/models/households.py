@@ -91,6 +91,22 @@ household_commune = sa.Table(
 )
 
 
+# The e-mails queued about a household (a meeting's invitation, with its agenda, is about
+# each household on it): the retention job erases them with the household's other data,
+# and its right-of-access export lists them. Set where the e-mail is queued.
+household_email = sa.Table(
+    "household_email",
+    db.Model.metadata,
+    sa.Column("household_id", sa.ForeignKey("household.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "email_id",
+        sa.ForeignKey("outgoing_email.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+)
+
+
 class Household(db.Model):
     """The situation part: pseudonymous, shareable once the household is informed."""
 
