@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
-from flask import render_template, url_for
+from flask import render_template
 
 from portal import storage
 from portal.audit import record_event
@@ -46,7 +46,7 @@ from portal.models import (
     User,
     now_utc,
 )
-from portal.outbox.services import queue_email
+from portal.outbox.services import public_url_for, queue_email
 from portal.workflow import WorkflowError  # noqa: F401 (raised and caught by callers)
 
 # References say which kind of organisation holds the file, never who the household is.
@@ -419,7 +419,7 @@ def notify_shared(case: Case, organisation: Organisation) -> None:
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.organisation_id == organisation.id, Membership.active, User.active)
     ).all()
-    link = url_for("cases.show", case_id=case.id, _external=True)
+    link = public_url_for("cases.show", case_id=case.id)
     for email in recipients:
         queued = queue_email(
             email,

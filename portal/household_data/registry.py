@@ -220,6 +220,33 @@ def link_email(email: OutgoingEmail, household_ids) -> None:
         )
 
 
+def households_at_meeting(meeting_id: int) -> list[int]:
+    """The households a meeting dealt with (the inverse of ``meeting_ids``): its title and
+    agenda may name any of them, so every e-mail about the meeting is about each."""
+    cases = sa.select(Case.household_id)
+    met = sa.union(
+        cases.join(AgendaItem, AgendaItem.case_id == Case.id).where(
+            AgendaItem.meeting_id == meeting_id
+        ),
+        cases.join(Decision, Decision.case_id == Case.id).where(Decision.meeting_id == meeting_id),
+        cases.join(FollowUpAction, FollowUpAction.case_id == Case.id).where(
+            FollowUpAction.meeting_id == meeting_id
+        ),
+        cases.join(AgendaProposal, AgendaProposal.case_id == Case.id).where(
+            AgendaProposal.meeting_id == meeting_id
+        ),
+        sa.select(Candidacy.household_id).where(Candidacy.decision_meeting_id == meeting_id),
+        sa.select(Measure.household_id)
+        .join(Bilan, Bilan.measure_id == Measure.id)
+        .where(Bilan.meeting_id == meeting_id),
+    )
+    return list(db.session.scalars(met))
+
+
+def link_meeting_email(email: OutgoingEmail, meeting_id: int) -> None:
+    link_email(email, households_at_meeting(meeting_id))
+
+
 # What says a passage is about the household ------------------------------------------------
 
 PARAGRAPH_BREAK = re.compile(r"(\n[ \t]*\n)")
@@ -391,6 +418,19 @@ def other_action_ids(household_id: int) -> sa.Select:
     )
 
 
+def other_case_ids(household_id: int) -> sa.Select:
+    """The other cases discussed in the household's meetings: their timelines copy those
+    meetings' titles, decisions, actions and action notes, which may mention it."""
+    meetings = meeting_ids(household_id)
+    cases = sa.union(
+        sa.select(AgendaItem.case_id).where(AgendaItem.meeting_id.in_(meetings)),
+        sa.select(Decision.case_id).where(Decision.meeting_id.in_(meetings)),
+        sa.select(FollowUpAction.case_id).where(FollowUpAction.meeting_id.in_(meetings)),
+    ).subquery()
+    case_id = cases.c[0]
+    return sa.select(case_id).where(case_id.is_not(None), case_id.not_in(case_ids(household_id)))
+
+
 ITEMS = Part(
     "points_a_l_ordre_du_jour",
     _l("Passages en réunion"),
@@ -462,6 +502,20 @@ ACTION_NOTES = Part(
     Erasure.REPLACE,
     (Text("text", _l("Note")),),
     (Detail("action_id", _l("Action n°")), WHEN, ORGANISATION, PERSON),
+)
+
+
+CASE_EVENTS = Part(
+    "historique_des_situations",
+    _l("Historique des situations"),
+    CaseEvent,
+    lambda h: sa.select(CaseEvent).where(CaseEvent.case_id.in_(case_ids(h))),
+    Erasure.REPLACE,
+    (Text("summary", _l("Détail")),),
+    (CASE, WHEN, Detail("kind", _l("Événement")), ORGANISATION),
+    readable=lambda household: permissions.organisation_case_events_clause(
+        household.organisation_id
+    ),
 )
 
 
@@ -597,18 +651,7 @@ PARTS: tuple[Part, ...] = (
         ),
         before_delete=stored_files,
     ),
-    Part(
-        "historique_des_situations",
-        _l("Historique des situations"),
-        CaseEvent,
-        lambda h: sa.select(CaseEvent).where(CaseEvent.case_id.in_(case_ids(h))),
-        Erasure.REPLACE,
-        (Text("summary", _l("Détail")),),
-        (CASE, WHEN, Detail("kind", _l("Événement")), ORGANISATION),
-        readable=lambda household: permissions.organisation_case_events_clause(
-            household.organisation_id
-        ),
-    ),
+    CASE_EVENTS,
     ITEMS,
     OPINIONS,
     DECISIONS,
@@ -827,12 +870,25 @@ PARTS: tuple[Part, ...] = (
         _l("Autres notes d'actions qui le mentionnent"),
         lambda h: sa.select(ActionNote).where(ActionNote.action_id.in_(other_action_ids(h))),
     ),
+    mentioning(
+        CASE_EVENTS,
+        "autres_historiques",
+        _l("Historiques d'autres situations qui le mentionnent"),
+        lambda h: sa.select(CaseEvent).where(CaseEvent.case_id.in_(other_case_ids(h))),
+    ),
     Part(
         "journal_des_reunions",
         _l("Journal des réunions qui le mentionne"),
         AuditEvent,
+        # With the other decisions and actions of those meetings: their entries name the
+        # meeting.
         lambda h: sa.select(AuditEvent).where(
-            sa.or_(audited("meeting", meeting_ids(h)), audited("minutes", minutes_ids(h)))
+            sa.or_(
+                audited("meeting", meeting_ids(h)),
+                audited("minutes", minutes_ids(h)),
+                audited("decision", other_decision_ids(h)),
+                audited("follow_up_action", other_action_ids(h)),
+            )
         ),
         Erasure.PASSAGES,
         (Text("summary", _l("Détail")),),

@@ -17,7 +17,7 @@ from portal.audit import record_event
 from portal.case_content import ItemView, item_views, reading_loads
 from portal.cases.services import WorkflowError, add_event, change_status
 from portal.extensions import db
-from portal.household_data import link_email
+from portal.household_data import link_email, link_meeting_email
 from portal.i18n import N_, _
 from portal.meetings.calendar import CONTENT_TYPE, meeting_ics
 from portal.meetings.forms import PARIS
@@ -303,8 +303,8 @@ def send_cancellations(meeting: Meeting, invitees, *, withdrawn: bool = False) -
 
 
 def queue_meeting_email(meeting, invitee, template, subject, attachment=None, **context):
-    """One invitee's message, with the agenda as that person may see it: about each
-    household whose case it shows."""
+    """One invitee's message, with the agenda as that person may see it. Its title may name
+    any household the meeting deals with: it is about each."""
     agenda = agenda_for(meeting, invitee.user)
     queued = queue_email(
         invitee.user.email,
@@ -318,7 +318,7 @@ def queue_meeting_email(meeting, invitee, template, subject, attachment=None, **
         link=public_url_for("meetings.show", meeting_id=meeting.id),
         **context,
     )
-    link_email(queued, [v.case.household_id for v in agenda if v.case and not v.is_confidential])
+    link_meeting_email(queued, meeting.id)
 
 
 # Answers and register ------------------------------------------------------------------

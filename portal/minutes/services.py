@@ -30,6 +30,7 @@ from portal.case_content import (
     mask_identity,
 )
 from portal.extensions import db
+from portal.household_data import link_meeting_email
 from portal.i18n import _, _l
 from portal.models import (
     AuditAction,
@@ -504,7 +505,7 @@ def send_minutes(minutes: Minutes, actor: User) -> int:
     recipients = [i.user for i in meeting.invitees if permissions.is_invited(i.user, meeting)]
     when = format_datetime(meeting.starts_at, _("d MMMM yyyy"))
     for person in recipients:
-        queue_email(
+        queued = queue_email(
             person.email,
             "minutes_approved",
             _("Compte rendu approuvé : %(title)s du %(when)s", title=meeting.title, when=when),
@@ -512,6 +513,7 @@ def send_minutes(minutes: Minutes, actor: User) -> int:
             when=when,
             link=public_url_for("minutes.show", meeting_id=meeting.id),
         )
+        link_meeting_email(queued, meeting.id)
     minutes.sent_at = now_utc()
     db.session.flush()
     record_event(
