@@ -161,10 +161,20 @@ def create_coordinator(email, full_name, organisation_name, territory, password)
     click.echo(_("Compte de coordination créé pour %(email)s.", email=email))
 
 
+def months_or_more(ctx, param, value: int | None) -> int | None:
+    """Click's own range check answers in English; the people who run this read French."""
+    if value is not None and value < 0:
+        raise click.UsageError(
+            _("--months : une durée de conservation se compte en mois, 0 ou plus."), ctx
+        )
+    return value
+
+
 @retention_cli.command("run")
 @click.option(
     "--months",
-    type=click.IntRange(0),
+    type=int,
+    callback=months_or_more,
     default=None,
     help="Durée de conservation après la clôture, en mois (par défaut RETENTION_MONTHS, 24).",
 )

@@ -110,24 +110,44 @@ def new_name() -> str:
 
 
 def write_for_row(stored_name: str, data: bytes) -> None:
-    """Write the file of a row just flushed; it goes again if the transaction rolls back."""
+    """Write the file of a row just flushed; it goes again if the transaction rolls back, or
+    the SAVEPOINT it was written in."""
     from portal.extensions import db
 
     with open(path_of(stored_name), "xb") as handle:
         handle.write(data)
-    db.session.info.setdefault("written_files", []).append(stored_name)
+    session = db.session()
+    session.info.setdefault("written_files", []).append(
+        (stored_name, session.get_nested_transaction())
+    )
+
+
+def written_inside(transaction, savepoint) -> bool:
+    """Whether ``transaction`` (None: outside any SAVEPOINT) is ``savepoint`` or inside it."""
+    while transaction is not None:
+        if transaction is savepoint:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 @sa.event.listens_for(Session, "after_commit")
 def keep_written_files(session) -> None:
-    session.info.pop("written_files", None)
+    if not session.in_nested_transaction():  # a SAVEPOINT released is no commit
+        session.info.pop("written_files", None)
 
 
 @sa.event.listens_for(Session, "after_rollback")
 def remove_written_files(session) -> None:
-    names = session.info.pop("written_files", None)
-    if names and has_app_context():
-        for stored_name in names:
+    """The transaction's files go; a SAVEPOINT's rollback takes only those written inside
+    it (the event fires for both)."""
+    savepoint = session.get_nested_transaction()
+    written = session.info.pop("written_files", None) or []
+    gone = [entry for entry in written if savepoint is None or written_inside(entry[1], savepoint)]
+    if kept := [entry for entry in written if entry not in gone]:
+        session.info["written_files"] = kept
+    if has_app_context():
+        for stored_name, _savepoint in gone:
             delete(stored_name)
 
 

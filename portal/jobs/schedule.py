@@ -74,9 +74,10 @@ def purge_audit(keep_months: int, now: datetime) -> int:
     """Audit and access-log entries older than ``keep_months`` are deleted, their counts
     kept per month, action and object type (what the reports and audits need)."""
     from portal.models import AuditEvent, AuditMonthlyCount
+    from portal.reports.sql import year_month
 
     cutoff = now - relativedelta(months=keep_months)
-    month = sa.func.substr(sa.cast(AuditEvent.created, sa.String), 1, 7)
+    month = year_month(AuditEvent.created)  # the UTC month, whatever the server's time zone
     rows = db.session.execute(
         sa.select(month, AuditEvent.action, AuditEvent.object_type, sa.func.count())
         .where(AuditEvent.created < cutoff)
@@ -102,7 +103,14 @@ def purge_audit(keep_months: int, now: datetime) -> int:
 def purge_unconfirmed_landlords(days: int, now: datetime) -> int:
     """Owner accounts never confirmed after ``days``, with the drafts started under them."""
     from portal import storage
-    from portal.models import LandlordOffer, OfferDocument, OfferStatus, User, UserKind
+    from portal.models import (
+        AuditEvent,
+        LandlordOffer,
+        OfferDocument,
+        OfferStatus,
+        User,
+        UserKind,
+    )
 
     cutoff = now - timedelta(days=days)
     users = db.session.scalars(
@@ -127,6 +135,11 @@ def purge_unconfirmed_landlords(days: int, now: datetime) -> int:
                 storage.delete(document.stored_name)
                 db.session.delete(document)
             db.session.delete(offer)
+        # SQLite applies no ON DELETE SET NULL: the audit trail lets go of the account here,
+        # or the next account, given the same id, would inherit its entries.
+        db.session.execute(
+            sa.update(AuditEvent).where(AuditEvent.user_id == user.id).values(user_id=None)
+        )
         db.session.delete(user)
         purged += 1
     return purged
