@@ -2,6 +2,7 @@
 on PostgreSQL too; callable factories for organisations and people."""
 
 import os
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -106,8 +107,31 @@ def shared_app(backend: str) -> Flask:
             if backend == "sqlite":
                 use_savepoints_on_sqlite(db.engine)
             create_schema(backend)
+        with app.app_context():
+            _kept_engines.update(db.engines.values())
         _shared_apps[backend] = app
     return app
+
+
+# Apps a test builds by hand (production settings, a second database) open connections that
+# nobody closes, and Python 3.13 warns when one is collected, in whatever test runs then.
+# The engines that first connect during a test are disposed when it ends; the shared apps'
+# and those of wider fixtures (connected before the test's own set-up) are kept.
+_kept_engines: set = set()
+_connected_engines: "weakref.WeakSet[sa.Engine]" = weakref.WeakSet()
+
+
+@sa.event.listens_for(sa.Engine, "engine_connect")
+def remember_engine(connection) -> None:
+    _connected_engines.add(connection.engine)
+
+
+@pytest.fixture(autouse=True)
+def dispose_the_test_s_engines():
+    before = set(_connected_engines)
+    yield
+    for engine in set(_connected_engines) - before - _kept_engines:
+        engine.dispose()
 
 
 db.session.session_factory.configure(join_transaction_mode="create_savepoint")
