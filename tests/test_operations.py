@@ -105,6 +105,7 @@ def sentry_server():
     sentry_sdk.get_client().close()
     sentry_sdk.init()  # no DSN: nothing is sent any more
     server.shutdown()
+    server.server_close()
 
 
 def test_an_error_reaches_sentry_without_personal_data(backend, tmp_path, sentry_server):
