@@ -8,6 +8,7 @@ from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
 from config import CONFIGS, INSTANCE_DIR, Config
+from portal.forms import MAX_ID
 
 
 class IdConverter(IntegerConverter):
@@ -15,7 +16,7 @@ class IdConverter(IntegerConverter):
     not exist (404), not a database error."""
 
     def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 
 

@@ -30,9 +30,23 @@ def strip(value):
     return value.replace("\x00", "").strip() if isinstance(value, str) else value
 
 
+# Ids are PostgreSQL integers: a larger value is no id of ours (and SQLite refuses it
+# outright, as an error, where it should be a wrong choice).
+MAX_ID = 2**31 - 1
+
+
+def record_id(value) -> int:
+    """Coerce a choice's value to a record id; what cannot be one is refused as a value
+    that is not a number is."""
+    number = int(value)
+    if not 0 <= number <= MAX_ID:
+        raise ValueError(f"not an id: {value!r}")
+    return number
+
+
 def optional_int(value):
     """Coerce a select's value to an id; the empty placeholder stays None."""
-    return int(value) if value not in (None, "") else None
+    return record_id(value) if value not in (None, "") else None
 
 
 def lower(value):

@@ -17,7 +17,17 @@ from portal.actions.services import NOTE_MAX, is_active_member, meeting_decision
 from portal.case_content import DecisionView, ItemView, decision_views, item_views
 from portal.committees.forms import CheckboxListField
 from portal.extensions import db
-from portal.forms import BAD_DATE, BaseForm, choices, enum_choices, max_length, required, strip
+from portal.forms import (
+    BAD_DATE,
+    BaseForm,
+    choices,
+    enum_choices,
+    max_length,
+    optional_int,
+    record_id,
+    required,
+    strip,
+)
 from portal.i18n import _, _l
 from portal.models import (
     ActionStatus,
@@ -28,10 +38,6 @@ from portal.models import (
     Organisation,
     User,
 )
-
-
-def optional_int(value):
-    return int(value) if value not in (None, "") else None
 
 
 def meeting_organisations(meeting: Meeting) -> list[Organisation]:
@@ -73,7 +79,7 @@ class DecisionForm(BaseForm):
         ),
     )
     organisation_ids = CheckboxListField(
-        _l("Organisations ayant pris part à la décision"), coerce=int
+        _l("Organisations ayant pris part à la décision"), coerce=record_id
     )
     positions = FieldList(FormField(PositionForm), min_entries=3, max_entries=10)
     submit = SubmitField(_l("Enregistrer la décision"))

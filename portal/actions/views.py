@@ -1,8 +1,7 @@
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import sqlalchemy as sa
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from portal import permissions
@@ -33,8 +32,10 @@ from portal.case_content import (
 from portal.cases.forms import committees_of
 from portal.cases.services import WorkflowError
 from portal.extensions import db
+from portal.forms import record_id
 from portal.i18n import _
 from portal.loading import get_visible_or_404, require
+from portal.local_time import paris_day_end_utc, paris_midnight_utc
 from portal.minutes.services import minutes_of
 from portal.models import (
     ActionStatus,
@@ -48,9 +49,7 @@ from portal.models import (
     Organisation,
     User,
 )
-
-PARIS = ZoneInfo("Europe/Paris")
-
+from portal.pagination import paginate
 
 # Loading: an object the reader may not know about is simply not found ---------------------
 
@@ -115,9 +114,7 @@ def index():
     """« Mes actions »: what my organisation and I must do, overdue first."""
     require(permissions.is_staff(current_user))
     form = ActionFilterForm(formdata=request.args, committees=visible_committees())
-    page = db.paginate(
-        filtered_actions(form), per_page=current_app.config["PER_PAGE"], error_out=False
-    )
+    page = paginate(filtered_actions(form))
     views = action_views(current_user, page.items)
     updatable = {a.id for a in page.items if permissions.can_update_action(current_user, a)}
     rendered = render_template(
@@ -233,7 +230,7 @@ def new_decision(meeting_id):
     require(permissions.can_record_decisions(current_user, meeting))
     form = DecisionForm(meeting=meeting, reader=current_user)
     if not form.is_submitted():
-        form.agenda_item_id.data = request.args.get("item", type=int)
+        form.agenda_item_id.data = request.args.get("item", type=record_id)
         form.organisation_ids.data = default_participants(meeting)
     if form.validate_on_submit():
         organisations, positions = chosen_participants(form)
@@ -372,7 +369,7 @@ def new_action(meeting_id):
     require(permissions.can_record_decisions(current_user, meeting))
     form = ActionForm(meeting=meeting, reader=current_user)
     if not form.is_submitted():
-        form.decision_id.data = request.args.get("decision", type=int)
+        form.decision_id.data = request.args.get("decision", type=record_id)
     if form.validate_on_submit():
         try:
             action = create_action(
@@ -406,10 +403,6 @@ def new_action(meeting_id):
 # Decisions list and export -----------------------------------------------------------------
 
 
-def paris_midnight_utc(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=PARIS).astimezone(UTC)
-
-
 def filtered_decisions(form: DecisionFilterForm):
     query = (
         sa.select(Decision)
@@ -424,7 +417,7 @@ def filtered_decisions(form: DecisionFilterForm):
         if form.date_from.data:
             query = query.where(Meeting.starts_at >= paris_midnight_utc(form.date_from.data))
         if form.date_to.data:
-            end = paris_midnight_utc(form.date_to.data + timedelta(days=1))
+            end = paris_day_end_utc(form.date_to.data)
             query = query.where(Meeting.starts_at < end)
     return query.order_by(Meeting.starts_at.desc(), Decision.id)
 
@@ -435,9 +428,7 @@ def decisions():
     """Joint decisions of the meetings the reader may see, per committee and period."""
     require(permissions.is_staff(current_user))
     form = DecisionFilterForm(formdata=request.args, committees=visible_committees())
-    page = db.paginate(
-        filtered_decisions(form), per_page=current_app.config["PER_PAGE"], error_out=False
-    )
+    page = paginate(filtered_decisions(form))
     views = decision_views(current_user, page.items)
     rendered = render_template("actions/decisions.html", page=page, form=form, views=views)
     audit_reads(views, "Consultation de la liste des décisions")

@@ -20,6 +20,7 @@ from portal.forms import (
     enum_choices,
     max_length,
     optional_int,
+    record_id,
     required,
     within,
 )
@@ -98,7 +99,7 @@ class CandidacyForm(BaseForm):
     )
     commune_ids = CheckboxListField(
         _l("Communes demandées"),
-        coerce=int,
+        coerce=record_id,
         description=_l("Sans commune cochée, celles du dossier du ménage."),
     )
     budget_worked = BooleanField(_l("Budget travaillé avec le ménage"))

@@ -1,5 +1,5 @@
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
@@ -23,6 +23,7 @@ from portal.candidacies.services import (
 )
 from portal.cases.services import WorkflowError
 from portal.extensions import db
+from portal.forms import record_id
 from portal.i18n import _, _l
 from portal.loading import get_visible_or_404, require
 from portal.models import (
@@ -35,6 +36,7 @@ from portal.models import (
     Programme,
     RefusalReason,
 )
+from portal.pagination import paginate
 from portal.units.services import programme_figures
 
 
@@ -107,9 +109,7 @@ def index():
     """The CCAS's candidacies, and those submitted to the reader's SIAO."""
     require(permissions.is_staff(current_user))
     form = CandidacyFilterForm(formdata=request.args, programmes=visible_programmes())
-    page = db.paginate(
-        filtered_candidacies(form), per_page=current_app.config["PER_PAGE"], error_out=False
-    )
+    page = paginate(filtered_candidacies(form))
     return render_template(
         "candidacies/index.html",
         page=page,
@@ -134,7 +134,7 @@ def new():
         communes=territory_communes(),
     )
     if not form.is_submitted():
-        chosen = request.args.get("household", type=int)
+        chosen = request.args.get("household", type=record_id)
         form.household_id.data = chosen if chosen in form.households else None
         if chosen in form.households:
             household = form.households[chosen]

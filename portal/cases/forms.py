@@ -29,6 +29,7 @@ from portal.forms import (
     enum_choices,
     max_length,
     optional_int,
+    record_id,
     required,
     strip,
     text_field,
@@ -134,7 +135,7 @@ class HouseholdForm(BaseForm):
         _l("Ressources mensuelles du ménage"), choices=optional_choice(ResourceBracket)
     )
     typology = SelectField(_l("Typologie recherchée"), choices=optional_choice(Typology))
-    commune_ids = CheckboxListField(_l("Communes souhaitées"), coerce=int)
+    commune_ids = CheckboxListField(_l("Communes souhaitées"), coerce=record_id)
     obstacles = CheckboxListField(_l("Freins au relogement"), choices=enum_choices(Obstacle))
     situation_notes = TextAreaField(
         _l("Observations"), validators=[max_length(500)], description=NO_SENSITIVE_DETAILS

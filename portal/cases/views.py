@@ -49,6 +49,7 @@ from portal.cases.services import (
     update_household,
 )
 from portal.extensions import db
+from portal.forms import record_id
 from portal.i18n import _
 from portal.loading import get_visible_or_404, require
 from portal.meetings.services import (
@@ -73,6 +74,7 @@ from portal.models import (
     HouseholdPerson,
     Organisation,
 )
+from portal.pagination import paginate
 from portal.permissions import CaseAccess
 
 # Loading: an object the reader may not know about is simply not found ---------------------
@@ -290,9 +292,7 @@ def index():
     """Cases the reader may see, searched and filtered in SQL by the detail page's rules."""
     require(permissions.is_staff(current_user))
     form = CaseFilterForm(formdata=request.args, organisation_ids=current_user.organisation_ids)
-    page = db.paginate(
-        filtered_cases(form), per_page=current_app.config["PER_PAGE"], error_out=False
-    )
+    page = paginate(filtered_cases(form))
     access = {case.id: permissions.case_access(current_user, case) for case in page.items}
     return render_template("cases/index.html", page=page, form=form, access=access)
 
@@ -300,7 +300,7 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
-    household = load_household(request.args.get("household", type=int) or 0)
+    household = load_household(request.args.get("household", type=record_id) or 0)
     require(household.anonymised_at is None)
     form = CaseForm(organisation_ids={household.organisation_id})
     if form.validate_on_submit():

@@ -4,7 +4,15 @@ from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.extensions import db
-from portal.forms import BaseForm, choices, enum_choices, max_length, required, text_field
+from portal.forms import (
+    BaseForm,
+    choices,
+    enum_choices,
+    max_length,
+    record_id,
+    required,
+    text_field,
+)
 from portal.i18n import _, _l
 from portal.models import Committee, CommitteeKind, Organisation
 from portal.organisations.forms import territory_choices
@@ -23,10 +31,10 @@ class CommitteeForm(BaseForm):
         validators=[required(_l("Choisissez un type."))],
     )
     territory_id = SelectField(
-        _l("Territoire"), coerce=int, validators=[required(_l("Choisissez un territoire."))]
+        _l("Territoire"), coerce=record_id, validators=[required(_l("Choisissez un territoire."))]
     )
     description = TextAreaField(_l("Rôle de l'instance"), validators=[max_length(2000)])
-    organisation_ids = CheckboxListField(_l("Organisations membres"), coerce=int)
+    organisation_ids = CheckboxListField(_l("Organisations membres"), coerce=record_id)
     secretariat_id = SelectField(
         _l("Secrétariat"),
         coerce=lambda v: int(v) if v else None,

@@ -1,5 +1,4 @@
 from datetime import UTC, date
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import (
@@ -71,6 +70,7 @@ from portal.landlords.services import (
     update_offer,
 )
 from portal.loading import get_visible_or_404, require
+from portal.local_time import PARIS
 from portal.models import (
     AuditAction,
     CommuneCeiling,
@@ -92,7 +92,6 @@ from portal.models import (
 from portal.models.organisations import Organisation, OrganisationKind
 from portal.outbox.services import public_url_for, queue_email
 
-PARIS = ZoneInfo("Europe/Paris")
 STEPS = ("owner", "unit", "scheme", "documents")
 
 

@@ -9,7 +9,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import format_date
@@ -20,6 +19,7 @@ from portal.cases.services import WorkflowError, add_event
 from portal.extensions import db
 from portal.household_data import link_email
 from portal.i18n import _
+from portal.local_time import PARIS
 from portal.measures.timeline import ALERT_DAYS, bilan_schedule, first_of_month
 from portal.models import (
     AuditAction,
@@ -48,8 +48,6 @@ from portal.models import (
     now_utc,
 )
 from portal.outbox.services import public_url_for, queue_email
-
-PARIS = ZoneInfo("Europe/Paris")
 
 OPEN_STATUSES = (MeasureStatus.ACTIVE, MeasureStatus.EXTENDED)
 OPENABLE_UNIT_STATUSES = (UnitStatus.AVAILABLE, UnitStatus.OFFERED)

@@ -14,6 +14,7 @@ from portal import permissions
 from portal.audit import record_event
 from portal.cases.services import WorkflowError, audit_household_read
 from portal.extensions import db
+from portal.forms import record_id
 from portal.i18n import _
 from portal.loading import get_visible_or_404, require
 from portal.measures import bp
@@ -44,6 +45,7 @@ from portal.models import (
     Unit,
     User,
 )
+from portal.pagination import paginate
 
 
 @bp.app_context_processor
@@ -122,9 +124,7 @@ def index():
     require(permissions.can_list_measures(current_user))
     today = date.today()
     form = MeasureFilterForm(formdata=request.args, programmes=visible_programmes())
-    page = db.paginate(
-        filtered_measures(form, today), per_page=current_app.config["PER_PAGE"], error_out=False
-    )
+    page = paginate(filtered_measures(form, today))
     return render_template(
         "measures/index.html",
         page=page,
@@ -161,8 +161,8 @@ def new():
         referents=ccas_members(current_user),
     )
     if not form.is_submitted():
-        form.candidacy_id.data = request.args.get("candidacy", type=int)
-        form.unit_id.data = request.args.get("unit", type=int)
+        form.candidacy_id.data = request.args.get("candidacy", type=record_id)
+        form.unit_id.data = request.args.get("unit", type=record_id)
         form.referent_id.data = current_user.id
         unit = form.units.get(form.unit_id.data)
         if unit is not None:

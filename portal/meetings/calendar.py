@@ -12,7 +12,7 @@ from icalendar import Calendar, Event
 
 from portal.case_content import ActionView, action_views
 from portal.i18n import _
-from portal.meetings.forms import PARIS
+from portal.local_time import PARIS
 from portal.models import (
     ActionStatus,
     FollowUpAction,

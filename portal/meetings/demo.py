@@ -7,7 +7,7 @@ from flask_babel import format_date
 
 from portal.cases.services import add_event
 from portal.extensions import db
-from portal.meetings.forms import PARIS
+from portal.local_time import PARIS
 from portal.meetings.services import (
     add_agenda_item,
     answer_invitation,

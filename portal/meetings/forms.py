@@ -1,5 +1,4 @@
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from wtforms import (
@@ -23,10 +22,12 @@ from portal.forms import (
     enum_choices,
     max_length,
     optional_int,
+    record_id,
     required,
     text_field,
 )
 from portal.i18n import _, _l
+from portal.local_time import PARIS
 from portal.models import (
     Committee,
     InvitationResponse,
@@ -40,7 +41,6 @@ from portal.models import (
 )
 from portal.organisations.services import organisations_without_accounts
 
-PARIS = ZoneInfo("Europe/Paris")
 ANSWERS = (InvitationResponse.ACCEPTED, InvitationResponse.DECLINED, InvitationResponse.EXCUSED)
 
 
@@ -110,10 +110,10 @@ class MeetingForm(BaseForm):
     )
     organisation_ids = CheckboxListField(
         _l("Organisations invitées"),
-        coerce=int,
+        coerce=record_id,
         description=_l("Tous leurs membres actifs sont invités, pour leur organisation."),
     )
-    user_ids = CheckboxListField(_l("Personnes invitées individuellement"), coerce=int)
+    user_ids = CheckboxListField(_l("Personnes invitées individuellement"), coerce=record_id)
     submit = SubmitField(_l("Enregistrer"))
 
     def __init__(self, *args, user, meeting: Meeting | None = None, **kwargs):

@@ -19,8 +19,8 @@ from portal.cases.services import WorkflowError, add_event, change_status
 from portal.extensions import db
 from portal.household_data import link_email, link_meeting_email
 from portal.i18n import N_, _
+from portal.local_time import PARIS
 from portal.meetings.calendar import CONTENT_TYPE, meeting_ics
-from portal.meetings.forms import PARIS
 from portal.models import (
     AgendaItem,
     AgendaProposal,

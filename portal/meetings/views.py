@@ -7,6 +7,7 @@ from portal.actions.services import meeting_actions, meeting_decisions, open_act
 from portal.case_content import action_views, audit_reads, decision_views
 from portal.cases.services import WorkflowError
 from portal.extensions import db, limiter
+from portal.forms import record_id
 from portal.i18n import _, ngettext
 from portal.loading import get_visible_or_404, require
 from portal.meetings import bp
@@ -113,7 +114,9 @@ def index():
 @login_required
 def new():
     require(permissions.is_staff(current_user))
-    form = MeetingForm(user=current_user, committee_id=request.args.get("committee", type=int))
+    form = MeetingForm(
+        user=current_user, committee_id=request.args.get("committee", type=record_id)
+    )
     schedulable = {choice.value for choice in form.committee_id.choices if choice.value != ""}
     require(bool(schedulable))
     if not form.is_submitted() and len(schedulable) == 1:

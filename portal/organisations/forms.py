@@ -3,7 +3,15 @@ from wtforms import BooleanField, SelectField, SubmitField
 from wtforms.validators import ValidationError
 
 from portal.extensions import db
-from portal.forms import BaseForm, choices, email_field, enum_choices, required, text_field
+from portal.forms import (
+    BaseForm,
+    choices,
+    email_field,
+    enum_choices,
+    record_id,
+    required,
+    text_field,
+)
 from portal.i18n import _, _l
 from portal.models import (
     Membership,
@@ -38,7 +46,7 @@ class OrganisationForm(BaseForm):
         validators=[required(_l("Choisissez un type."))],
     )
     territory_id = SelectField(
-        _l("Territoire"), coerce=int, validators=[required(_l("Choisissez un territoire."))]
+        _l("Territoire"), coerce=record_id, validators=[required(_l("Choisissez un territoire."))]
     )
     contact_email = email_field(_l("Adresse e-mail de contact"), optional=True)
     active = BooleanField(_l("Organisation active"), default=True)

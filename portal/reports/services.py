@@ -14,14 +14,14 @@ Definitions (also written on the report page):
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import format_date
 
 from portal.extensions import db
 from portal.i18n import _, _l
+from portal.local_time import paris_day_end_utc, paris_midnight_utc
 from portal.models import (
     Accommodation,
     ActionStatus,
@@ -60,7 +60,6 @@ from portal.models import (
 )
 from portal.reports.sql import days_between, on, year_month
 
-PARIS = ZoneInfo("Europe/Paris")
 OPEN_STATUSES = (MeasureStatus.ACTIVE, MeasureStatus.EXTENDED)
 # Where a household waits for housing: the stays the scheme wants to shorten.
 SHELTERS = (
@@ -142,7 +141,7 @@ class Scope:
 
     @property
     def end_utc(self) -> datetime:
-        return paris_midnight_utc(self.end + timedelta(days=1))
+        return paris_day_end_utc(self.end)
 
 
 @dataclass(frozen=True)
@@ -236,10 +235,6 @@ class ActivityReport:
 
 
 # Helpers -----------------------------------------------------------------------------------
-
-
-def paris_midnight_utc(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=PARIS).astimezone(UTC)
 
 
 def enum_breakdown(enum_class, counts: dict, base: int, *, keep_empty: bool = True) -> Breakdown:

@@ -1,5 +1,5 @@
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal
 from flask_login import current_user, login_required
 
@@ -17,6 +17,7 @@ from portal.models import (
     Unit,
     UnitStatus,
 )
+from portal.pagination import paginate
 from portal.units import bp
 from portal.units.forms import ProgrammeForm, UnitFilterForm, UnitForm, UnitStatusForm
 from portal.units.services import (
@@ -179,9 +180,7 @@ def filtered_units(form: UnitFilterForm):
 def units():
     require(permissions.can_list_units(current_user))
     form = UnitFilterForm(formdata=request.args, communes=territory_communes())
-    page = db.paginate(
-        filtered_units(form), per_page=current_app.config["PER_PAGE"], error_out=False
-    )
+    page = paginate(filtered_units(form))
     return render_template("units/units.html", page=page, form=form)
 
 

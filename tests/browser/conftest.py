@@ -53,6 +53,21 @@ class LiveServer:
         return self.url + path
 
 
+# When Chromium drops a request half-way (the favicon, as a page navigates away), the
+# development server thread leaves the static file it was sending to the garbage collector.
+# Only that message, and only for the portal's own static files, is let through.
+STATIC_FILE_LEFT_OPEN = (
+    "ignore:Exception ignored in. <_io.FileIO name='[^']*/static/[^']*' mode='rb'"
+    ":pytest.PytestUnraisableExceptionWarning"
+)
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.filterwarnings(STATIC_FILE_LEFT_OPEN))
+
+
 @pytest.fixture(scope="module")
 def browser() -> Browser:
     """One Chromium per test module. Not per session: while Playwright's sync API is
