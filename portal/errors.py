@@ -24,6 +24,13 @@ MESSAGES = {
         _l("Cette page n'existe pas ou n'est pas accessible avec votre compte."),
     ),
     405: (_l("Action non autorisée"), _l("Cette action n'est pas possible ici.")),
+    409: (
+        _l("Envoi déjà traité"),
+        _l(
+            "Ce formulaire a déjà été envoyé, ou son envoi est en cours de traitement. "
+            "Revenez à la page précédente et rechargez-la pour voir où il en est."
+        ),
+    ),
     413: (_l("Fichier trop volumineux"), _l("Le fichier envoyé dépasse la taille autorisée.")),
     429: (
         _l("Trop de tentatives"),

@@ -39,7 +39,7 @@ def record_id(value) -> int:
     """Coerce a choice's value to a record id; what cannot be one is refused as a value
     that is not a number is."""
     number = int(value)
-    if not 0 <= number <= MAX_ID:
+    if not -MAX_ID - 1 <= number <= MAX_ID:  # a negative one is a wrong choice, said so
         raise ValueError(f"not an id: {value!r}")
     return number
 

@@ -238,16 +238,22 @@ def test_every_filter_answers_hostile_input_without_a_server_error(matrix, endpo
 
 
 def test_the_explorer_finds_the_forms(matrix):  # noqa: F811
-    """The crawl is not empty: the main creation forms are among those it explores."""
-    found = set()
+    """The crawl is not empty: the main creation forms are among those it explores. And
+    each POST form carries a single-use submission key (``portal.submissions``)."""
+    found, keyless = set(), set()
     for endpoint in PAGES:
         role = opener(endpoint)
         with matrix.case() as client:
             url, page = open_page(matrix, client, endpoint, role)
             if page.status_code == 200 and page.mimetype == "text/html":
-                found |= {
-                    urlsplit(f.action).path for f in forms_of(page.text, url) if f.method == "post"
+                posted = [f for f in forms_of(page.text, url) if f.method == "post"]
+                found |= {urlsplit(f.action).path for f in posted}
+                keyless |= {
+                    urlsplit(f.action).path
+                    for f in posted
+                    if "submission_key" not in {name for name, _kind, _values in f.fields}
                 }
     assert len(found) >= 40, sorted(found)
     for path in ("/cases/households/new", "/login"):
         assert path in found, sorted(found)
+    assert not keyless, f"POST forms without a submission key: {sorted(keyless)}"

@@ -200,7 +200,13 @@ def retention(
     only lists the households that would be anonymised."""
     from portal import storage
     from portal.auth.sessions import STASH_LIFETIME, purge_expired
-    from portal.models import OutgoingEmail, StashedSubmission, Task, household_email
+    from portal.models import (
+        OutgoingEmail,
+        StashedSubmission,
+        SubmissionKey,
+        Task,
+        household_email,
+    )
     from portal.outbox.services import purge_sent_emails
 
     config = current_app.config
@@ -220,6 +226,10 @@ def retention(
     report.sessions = purge_expired(now)
     db.session.execute(
         sa.delete(StashedSubmission).where(StashedSubmission.created < now - STASH_LIFETIME)
+    )
+    # A double click or a retry comes within seconds: a day of submission keys is plenty.
+    db.session.execute(
+        sa.delete(SubmissionKey).where(SubmissionKey.created < now - timedelta(days=1))
     )
     db.session.execute(
         sa.delete(Task).where(Task.done_at.is_not(None), Task.done_at < now - timedelta(days=7))

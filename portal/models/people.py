@@ -226,3 +226,18 @@ class StashedSubmission(db.Model):
     path: Mapped[str] = mapped_column(sa.String(500))
     fields: Mapped[str] = mapped_column(sa.Text)  # JSON list of [name, value]
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+class SubmissionKey(db.Model):
+    """A form submission already handled (``portal.submissions``): the same one received
+    again lands on the first one's result. Purged after a day."""
+
+    __tablename__ = "submission_key"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    path: Mapped[str] = mapped_column(sa.String(500))
+    location: Mapped[str | None] = mapped_column(sa.String(500))
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)

@@ -1,9 +1,40 @@
 // Small progressive enhancements; every page works without JavaScript.
 document.addEventListener("submit", (event) => {
-  const message = event.target.dataset.confirm;
+  const form = event.target;
+  const message = form.dataset.confirm;
   if (message && !window.confirm(message)) {
     event.preventDefault();
+    return;
   }
+  if (form.method.toLowerCase() !== "post") {
+    return;
+  }
+  // One submission at a time: a second click waits for the page the first one brings
+  // (the server's submission key holds without this).
+  if (form.dataset.submitting) {
+    event.preventDefault();
+    return;
+  }
+  form.dataset.submitting = "1";
+  // Disabled after the browser has read the clicked button's name and value.
+  window.setTimeout(() => {
+    form.querySelectorAll("button[type=submit], button:not([type]), input[type=submit]")
+      .forEach((button) => {
+        button.disabled = true;
+        button.setAttribute("aria-busy", "true");
+      });
+  }, 0);
+});
+
+// Back to a page kept in the browser's cache: its forms can be sent again.
+window.addEventListener("pageshow", () => {
+  document.querySelectorAll("form[data-submitting]").forEach((form) => {
+    delete form.dataset.submitting;
+    form.querySelectorAll("[aria-busy]").forEach((button) => {
+      button.disabled = false;
+      button.removeAttribute("aria-busy");
+    });
+  });
 });
 
 // Bring the error summary into view so that keyboard and screen-reader users hear it.
