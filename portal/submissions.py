@@ -85,13 +85,19 @@ def remember_result(response):
     """After a POST view that committed its work: where its key leads from now on. A view
     that refused the submission committed nothing, and its key went with the rollback."""
     key = g.pop("submission_key", None)
-    if key and g.pop("submission_committed", False) and response.status_code in REDIRECTS:
+    if not (key and g.pop("submission_committed", False)):
+        return response
+    if response.status_code in REDIRECTS:
         db.session.execute(
             sa.update(SubmissionKey)
             .where(SubmissionKey.key == key)
             .values(location=response.location[:500])
         )
-        db.session.commit()  # bookkeeping, after the view's own commit
+    else:
+        # Committed with something else (the page's reading, recorded), the form refused
+        # or answered in place: nothing to land on, and nothing of it is kept.
+        db.session.execute(sa.delete(SubmissionKey).where(SubmissionKey.key == key))
+    db.session.commit()  # bookkeeping, after the view's own commit
     return response
 
 
