@@ -26,8 +26,7 @@ document.addEventListener("submit", (event) => {
   }, 0);
 });
 
-// Back to a page kept in the browser's cache: its forms can be sent again.
-window.addEventListener("pageshow", () => {
+function releaseForms() {
   document.querySelectorAll("form[data-submitting]").forEach((form) => {
     delete form.dataset.submitting;
     form.querySelectorAll("[aria-busy]").forEach((button) => {
@@ -35,7 +34,12 @@ window.addEventListener("pageshow", () => {
       button.removeAttribute("aria-busy");
     });
   });
-});
+}
+
+// Back to a page kept in the browser's cache: its forms can be sent again. A form that
+// answers with a download leaves the page where it is: released after a few seconds.
+window.addEventListener("pageshow", releaseForms);
+document.addEventListener("submit", () => window.setTimeout(releaseForms, 8000));
 
 // Bring the error summary into view so that keyboard and screen-reader users hear it.
 document.addEventListener("DOMContentLoaded", () => {
