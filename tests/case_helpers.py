@@ -50,6 +50,12 @@ def png_bytes() -> bytes:
 PNG_BYTES = png_bytes()
 
 
+def another_household(number: int = 2) -> dict:
+    """Overrides of ``household_data`` for another family: a second file for the same
+    persons would be pointed at the first one."""
+    return {f"persons-{i}-last_name": f"Famille{number}" for i in (0, 1)}
+
+
 def household_data(**overrides) -> dict:
     """The household form as a social worker fills it in; ``None`` leaves a field out."""
     data = {

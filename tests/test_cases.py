@@ -2,6 +2,7 @@
 the household's file, its information, the case's workflow, sharing, the discussion,
 attachments and the list of cases."""
 
+import html
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -48,6 +49,7 @@ from tests.case_helpers import (
     CANARY_FIRST,
     CANARY_LAST,
     PNG_BYTES,
+    another_household,
     bulk_cases,
     canary_traces,
     change,
@@ -86,6 +88,39 @@ def uploaded_files(app) -> set[str]:
 # The household file ------------------------------------------------------------------------
 
 
+def test_a_second_file_for_the_same_person_is_pointed_at_the_first(client, world):
+    """Same first name, last name and birth date in the organisation: the form says so,
+    with a link, keeps what was typed, and creates only when told it is another household."""
+    sign_in(client, world.ccas_worker)
+    first = client.post("/cases/households/new", data=household_data())
+    [existing] = db.session.scalars(sa.select(Household)).all()
+
+    shouted = household_data(**{"persons-0-last_name": CANARY_LAST.upper()})
+    again = client.post("/cases/households/new", data=shouted)
+
+    assert first.status_code == 302 and again.status_code == 200
+    assert f'href="/cases/households/{existing.id}">{existing.reference}</a>' in again.text
+    assert "déjà un dossier pour une personne de même nom" in html.unescape(again.text)
+    assert shows_typed_value(again.text, CANARY_LAST.upper())
+    assert db.session.scalar(sa.select(sa.func.count(Household.id))) == 1
+
+    confirmed = client.post("/cases/households/new", data={**shouted, "create_anyway": "y"})
+
+    assert confirmed.status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count(Household.id))) == 2
+
+
+def test_another_organisation_s_file_is_never_mentioned(client, world):
+    sign_in(client, world.ccas_worker)
+    client.post("/cases/households/new", data=household_data())
+    sign_in(client, world.partner_member)
+
+    response = client.post("/cases/households/new", data=household_data())
+
+    assert response.status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count(Household.id))) == 2
+
+
 def test_a_social_worker_creates_a_household_file_with_a_pseudonymous_reference(client, world):
     concarneau = Commune(territory_id=world.ccas.territory_id, name="Concarneau")
     tregunc = Commune(territory_id=world.ccas.territory_id, name="Trégunc")
@@ -120,7 +155,7 @@ def test_a_social_worker_creates_a_household_file_with_a_pseudonymous_reference(
     [event] = audit_events(AuditAction.CREATE, "household")
     assert (event.object_id, event.user_id) == (household.id, world.ccas_worker.id)
 
-    second = client.post("/cases/households/new", data=household_data())
+    second = client.post("/cases/households/new", data=household_data(**another_household()))
 
     assert second.status_code == 302
     assert db.session.scalars(sa.select(Household.reference).order_by(Household.id)).all() == [
@@ -200,8 +235,9 @@ def test_a_thousandth_household_of_the_year_gets_its_own_number(client, world, m
     db.session.commit()
     sign_in(client, world.ccas_worker)
 
-    for _ in range(2):
-        assert client.post("/cases/households/new", data=household_data()).status_code == 302
+    for number in range(2):
+        data = household_data(**another_household(number))
+        assert client.post("/cases/households/new", data=data).status_code == 302
 
     assert db.session.scalars(sa.select(Household.reference).order_by(Household.id)).all() == [
         f"CCAS-{YEAR}-999",

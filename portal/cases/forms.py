@@ -146,6 +146,8 @@ class HouseholdForm(BaseForm):
     email = email_field(_l("E-mail"), optional=True)
     address = StringField(_l("Adresse ou lieu de contact"), validators=[max_length(250)])
     submit = SubmitField(_l("Enregistrer le dossier"))
+    # Shown only when the organisation already has a file for the same person.
+    create_anyway = BooleanField(_l("Ce n'est pas le même ménage : créer un nouveau dossier"))
 
     def __init__(self, *args, territory_id: int, **kwargs):
         super().__init__(*args, **kwargs)

@@ -121,6 +121,35 @@ def apply_identity(household: Household, data: dict) -> None:
         household.persons.remove(person)
 
 
+def possible_duplicates(organisation: Organisation, persons: list[dict]) -> list[Household]:
+    """The organisation's files (not anonymised) that already hold one of these persons:
+    same first name, last name and birth date, whatever the case of the letters."""
+    same_person = [
+        sa.and_(
+            sa.func.lower(HouseholdPerson.first_name) == person["first_name"].lower(),
+            sa.func.lower(HouseholdPerson.last_name) == person["last_name"].lower(),
+            HouseholdPerson.birth_date == person["birth_date"],
+        )
+        for person in persons
+        if person.get("first_name") and person.get("last_name") and person.get("birth_date")
+    ]
+    if not same_person:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(Household)
+            .join(HouseholdPerson, HouseholdPerson.household_id == Household.id)
+            .where(
+                Household.organisation_id == organisation.id,
+                Household.anonymised_at.is_(None),
+                sa.or_(*same_person),
+            )
+            .distinct()
+            .order_by(Household.reference)
+        )
+    )
+
+
 def create_household(organisation: Organisation, author: User, data: dict) -> Household:
     household = Household(
         organisation=organisation,

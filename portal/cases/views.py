@@ -41,6 +41,7 @@ from portal.cases.services import (
     export_household,
     export_household_pdf,
     household_cases,
+    possible_duplicates,
     record_information,
     remove_attachment,
     share_case,
@@ -115,21 +116,27 @@ def new_household():
     require(permissions.is_staff(current_user))
     organisation = owner_organisation()
     form = HouseholdForm(territory_id=organisation.territory_id)
+    duplicates = []
     if form.validate_on_submit():
-        household = create_household(
-            organisation, current_user._get_current_object(), form.situation_data
-        )
-        db.session.commit()
-        flash(
-            _(
-                "Le dossier %(reference)s est créé. Enregistrez l'information du ménage "
-                "avant de partager sa situation.",
-                reference=household.reference,
-            ),
-            "success",
-        )
-        return redirect(url_for("cases.household", household_id=household.id))
-    return render_template("cases/household_form.html", form=form, household=None)
+        # The same person already has a file here: say so, and create only if told to.
+        duplicates = possible_duplicates(organisation, form.situation_data["persons"])
+        if not duplicates or form.create_anyway.data:
+            household = create_household(
+                organisation, current_user._get_current_object(), form.situation_data
+            )
+            db.session.commit()
+            flash(
+                _(
+                    "Le dossier %(reference)s est créé. Enregistrez l'information du ménage "
+                    "avant de partager sa situation.",
+                    reference=household.reference,
+                ),
+                "success",
+            )
+            return redirect(url_for("cases.household", household_id=household.id))
+    return render_template(
+        "cases/household_form.html", form=form, household=None, duplicates=duplicates
+    )
 
 
 @bp.route("/households/<int:household_id>")
