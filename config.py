@@ -101,6 +101,16 @@ class Config:
     # accounts, kept submissions.
     AUDIT_KEEP_MONTHS = env_int("AUDIT_KEEP_MONTHS", 12)
     UNCONFIRMED_LANDLORD_DAYS = env_int("UNCONFIRMED_LANDLORD_DAYS", 30)
+    # The legal notice, privacy notice and accessibility statement (/mentions-legales,
+    # /confidentialite, /accessibilite) name these: set them for each installation.
+    LEGAL_PUBLISHER = os.environ.get("LEGAL_PUBLISHER", "Centre communal d'action sociale")
+    LEGAL_ADDRESS = os.environ.get("LEGAL_ADDRESS", "adresse à renseigner (LEGAL_ADDRESS)")
+    LEGAL_DIRECTOR = os.environ.get(
+        "LEGAL_DIRECTOR", "le président ou la présidente du CCAS (LEGAL_DIRECTOR)"
+    )
+    LEGAL_HOST = os.environ.get("LEGAL_HOST", "hébergeur à renseigner (LEGAL_HOST)")
+    LEGAL_CONTACT_EMAIL = os.environ.get("LEGAL_CONTACT_EMAIL", "contact@portail-partenaires.local")
+    DPO_CONTACT_EMAIL = os.environ.get("DPO_CONTACT_EMAIL", "dpo@portail-partenaires.local")
     # Errors go to Sentry when set (personal data scrubbed).
     SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
     SENTRY_ENVIRONMENT = os.environ.get("SENTRY_ENVIRONMENT", "production")

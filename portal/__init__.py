@@ -110,6 +110,7 @@ def register_blueprints(app: Flask) -> None:
         "committees",
         "dashboard",
         "landlords",
+        "legal",
         "measures",
         "meetings",
         "minutes",

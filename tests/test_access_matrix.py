@@ -119,6 +119,9 @@ OPTIONAL_2FA = (
 MATRIX: dict[tuple[str, str], Route] = {
     ("dashboard.index", "GET"): Route(lambda w, e: "/", PUBLIC),
     ("dashboard.healthz", "GET"): Route(lambda w, e: "/healthz", PUBLIC),
+    ("legal.notice", "GET"): Route(lambda w, e: "/mentions-legales", PUBLIC),
+    ("legal.privacy", "GET"): Route(lambda w, e: "/confidentialite", PUBLIC),
+    ("legal.accessibility", "GET"): Route(lambda w, e: "/accessibilite", PUBLIC),
     # Sign-in pages: signed-in people are sent on to their dashboard.
     ("auth.login", "GET"): Route(lambda w, e: "/login", answers(302, anonymous=200)),
     ("auth.login", "POST"): Route(lambda w, e: "/login", answers(302, anonymous=200)),
