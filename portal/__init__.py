@@ -132,9 +132,11 @@ def register_errorhandlers(app: Flask) -> None:
 def register_request_hooks(app: Flask) -> None:
     from portal import submissions
     from portal.auth.guard import check_session
+    from portal.errors import view_starts
 
     app.before_request(check_session)
     submissions.init_app(app)  # after check_session: it needs the person
+    app.before_request(view_starts)  # last: what commits after it is the view's work
 
     @app.after_request
     def after_request(response):

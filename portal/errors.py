@@ -1,11 +1,19 @@
 """Error pages in French, never a stack trace."""
 
-from flask import Flask, jsonify, render_template, request
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import Flask, flash, g, has_request_context, jsonify, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portal.extensions import db
 from portal.i18n import _, _l
+
+SAVED_BUT_NOT_SHOWN = _l(
+    "Votre modification est enregistrée, mais la page suivante n'a pas pu s'afficher."
+)
 
 MESSAGES = {
     400: (
@@ -78,4 +86,29 @@ def register(app: Flask) -> None:
     @app.errorhandler(InternalServerError)
     def internal_error(error):
         db.session.rollback()
+        if request.method == "POST" and g.get("view_committed"):
+            # The change is saved; only what came after failed (it is logged). Saying
+            # « erreur » would make the person do it again.
+            flash(str(SAVED_BUT_NOT_SHOWN), "success")
+            return redirect(back_here(), 303)
         return render_error(500)
+
+
+def view_starts() -> None:
+    """The last hook before the view (``register_request_hooks``): commits from here on are
+    the view's own, not the session's bookkeeping."""
+    g.view_running = True
+
+
+@sa.event.listens_for(Session, "after_commit")
+def note_view_commit(session) -> None:
+    if has_request_context() and g.get("view_running"):
+        g.view_committed = True
+
+
+def back_here() -> str:
+    """The page the form was sent from, if it is one of ours; else the dashboard."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path.startswith("/"):
+        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return "/"
