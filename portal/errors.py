@@ -96,7 +96,8 @@ def register(app: Flask) -> None:
 
 def view_starts() -> None:
     """The last hook before the view (``register_request_hooks``): commits from here on are
-    the view's own, not the session's bookkeeping."""
+    the view's own, not the session's bookkeeping. ``g.view_committed`` says one happened
+    (read here and by ``portal.submissions``)."""
     g.view_running = True
 
 

@@ -14,11 +14,10 @@ import secrets
 import time
 
 import sqlalchemy as sa
-from flask import Flask, abort, flash, g, has_request_context, redirect, request
+from flask import Flask, abort, flash, g, redirect, request
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from portal.extensions import db
 from portal.i18n import _
@@ -85,7 +84,8 @@ def remember_result(response):
     """After a POST view that committed its work: where its key leads from now on. A view
     that refused the submission committed nothing, and its key went with the rollback."""
     key = g.pop("submission_key", None)
-    if not (key and g.pop("submission_committed", False)):
+    # The key was flushed before the view: a commit by the view kept it with the work.
+    if not (key and g.get("view_committed")):
         return response
     if response.status_code in REDIRECTS:
         db.session.execute(
@@ -99,12 +99,6 @@ def remember_result(response):
         db.session.execute(sa.delete(SubmissionKey).where(SubmissionKey.key == key))
     db.session.commit()  # bookkeeping, after the view's own commit
     return response
-
-
-@sa.event.listens_for(Session, "after_commit")
-def note_commit(session) -> None:
-    if has_request_context() and "submission_key" in g:
-        g.submission_committed = True
 
 
 def init_app(app: Flask) -> None:

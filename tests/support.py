@@ -3,6 +3,7 @@ database's whole content, form errors, CSRF tokens, e-mailed links and signing c
 
 import html
 import re
+import threading
 from contextlib import contextmanager
 from datetime import datetime
 from types import SimpleNamespace
@@ -151,3 +152,28 @@ def tagged_pdf_text(data: bytes, title: str) -> str:
     assert title in reader.metadata.title
     assert b"pdfuaid:part" in catalog["/Metadata"].get_object().get_data()
     return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def in_two_workers(app, work) -> list:
+    """Run ``work()`` in two threads at once, each in an application context of its own (a
+    worker process each); returns their results."""
+    barrier = threading.Barrier(2)
+    results: list = []
+    errors: list[BaseException] = []
+
+    def worker():
+        try:
+            with app.app_context():
+                barrier.wait(timeout=10)
+                results.append(work())
+        except BaseException as error:  # reported in the main thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    assert errors == []
+    return results

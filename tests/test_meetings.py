@@ -3,7 +3,6 @@ the agenda as each reader may see it, and reminders sent once."""
 
 import html
 import re
-import threading
 from collections import Counter
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -45,7 +44,14 @@ from portal.models import (
     now_utc,
 )
 from tests.conftest import CANARY_NAME, PASSWORD_HASH, sign_in
-from tests.support import database_rows, flashed, form_errors, queued_emails, shows_typed_value
+from tests.support import (
+    database_rows,
+    flashed,
+    form_errors,
+    in_two_workers,
+    queued_emails,
+    shows_typed_value,
+)
 
 PARIS = ZoneInfo("Europe/Paris")
 NEXT_YEAR = date.today().year + 1
@@ -661,26 +667,8 @@ def test_two_reminder_runs_at_once_send_each_reminder_once(file_backed_app):
             )
         db.session.commit()
 
-    barrier = threading.Barrier(2)
-    results: list[int] = []
-    errors: list[BaseException] = []
+    results = in_two_workers(app, send_reminders)
 
-    def run():
-        try:
-            with app.app_context():
-                barrier.wait(timeout=10)
-                results.append(send_reminders())
-        except BaseException as error:  # reported in the main thread
-            errors.append(error)
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-
-    assert errors == []
     assert sum(results) == 3
     with app.app_context():
         sent = Counter((e.recipient, e.subject) for e in queued_emails())

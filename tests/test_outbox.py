@@ -31,6 +31,7 @@ from portal.models import (
 )
 from portal.outbox.services import Attachment, backoff, deliver, queue_email, send_due
 from tests.conftest import sign_in
+from tests.support import in_two_workers
 
 INVITATION_LINK = re.compile(r"https?://[^/\s\"]+/invitation/[\w.\-]+")
 RESET_LINK = re.compile(r"https?://[^/\s\"]+/password/reset/[\w.\-]+")
@@ -400,26 +401,8 @@ def test_two_senders_at_once_never_send_twice(file_backed_app, smtp):
         message_ids = [queue_test_email(number).message_id for number in range(count)]
         db.session.commit()
 
-    barrier = threading.Barrier(2)
-    results: list[tuple[int, int]] = []
-    errors: list[BaseException] = []
+    results = in_two_workers(app, send_due)
 
-    def sender():
-        try:
-            with app.app_context():
-                barrier.wait(timeout=10)
-                results.append(send_due())
-        except BaseException as error:  # reported in the main thread
-            errors.append(error)
-
-    threads = [threading.Thread(target=sender) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-
-    assert errors == []
     received = Counter(message_id(message) for message in smtp.messages)
     assert sorted(received) == sorted(message_ids)
     assert set(received.values()) == {1}

@@ -9,7 +9,6 @@ import html
 import json
 import re
 import smtplib
-import threading
 from collections import Counter
 from datetime import timedelta
 from types import SimpleNamespace
@@ -42,7 +41,7 @@ from tests.conftest import (
     sign_in,
     user_factory,
 )
-from tests.support import flashed, fresh_client, queued_emails
+from tests.support import flashed, fresh_client, in_two_workers, queued_emails
 from tests.test_outbox import (
     SilentServer,
     SmtpServer,
@@ -89,31 +88,6 @@ def file_backed_app(make_app, backend, tmp_path, smtp_server):
     app = make_app(**overrides)
     with app.app_context():
         yield app
-
-
-def in_two_workers(app, work) -> list:
-    """Run ``work()`` in two threads at once, each in an application context of its own (a
-    worker process each); returns their results."""
-    barrier = threading.Barrier(2)
-    results: list = []
-    errors: list[BaseException] = []
-
-    def worker():
-        try:
-            with app.app_context():
-                barrier.wait(timeout=10)
-                results.append(work())
-        except BaseException as error:  # reported in the main thread
-            errors.append(error)
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
-    return results
 
 
 def plan_meeting(world, starts_at):

@@ -289,11 +289,7 @@ def logout():
     """The session ends on the server: a copy of its cookie opens nothing afterwards."""
     record_event(AuditAction.LOGOUT, "user", current_user.id, "Déconnexion")
     end_session(current_user.session_key)
-    db.session.commit()
-    logout_user()
-    session.clear()
-    flash(_("Vous êtes déconnecté. À bientôt !"), "success")
-    return redirect(url_for("auth.login"))
+    return signed_out(_("Vous êtes déconnecté. À bientôt !"))
 
 
 @bp.route("/logout/everywhere", methods=["POST"])
@@ -304,10 +300,15 @@ def logout_everywhere():
     record_event(
         AuditAction.LOGOUT, "user", current_user.id, f"Déconnexion de tous les appareils ({count})"
     )
+    return signed_out(_("Vous êtes déconnecté de tous vos appareils."))
+
+
+def signed_out(message: str):
+    """Once the server-side session(s) are ended: commit, forget this browser's cookie."""
     db.session.commit()
     logout_user()
     session.clear()
-    flash(_("Vous êtes déconnecté de tous vos appareils."), "success")
+    flash(message, "success")
     return redirect(url_for("auth.login"))
 
 
