@@ -2,6 +2,7 @@
 
 import enum
 from collections.abc import Iterable
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
@@ -214,30 +215,69 @@ def within(minimum, maximum, message) -> NumberRange:
     return Within(minimum, maximum, message)
 
 
-class FrenchDateField(DateField):
-    """A date (the browser's date picker sends YYYY-MM-DD) with a French message, within
-    plausible years: « 0202 » typed for « 2020 » is refused rather than stored."""
+# A list filter takes any real date: an extreme one filters, it is not an error.
+FILTER_YEARS = (1, 9999)
 
-    def __init__(self, label=None, validators=None, *, years=(1900, 2100), **kwargs):
-        self.years = years
-        kwargs.setdefault("format", "%Y-%m-%d")
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
+
+
+def years_around_today(before: int, after: int):
+    """Bounds for a date that makes sense only near today (a meeting, a deadline)."""
+
+    def bounds() -> tuple[date, date]:
+        today = date.today()
+        return today.replace(year=today.year - before, day=min(today.day, 28)), today.replace(
+            year=today.year + after, day=min(today.day, 28)
+        )
+
+    return bounds
+
+
+def up_to_today(first_year: int):
+    """Bounds for a date of the past (a birth, an entry into a shelter)."""
+    return lambda: (date(first_year, 1, 1), date.today())
+
+
+class FrenchDateField(DateField):
+    """A date, from the browser's date picker (YYYY-MM-DD) or typed or pasted the French way
+    (« 31/12/2026 »), with a French message, within the bounds that make sense for the field:
+    « 0202 » typed for « 2020 » is refused rather than stored. ``years`` gives fixed years,
+    ``bounds`` a function answering the first and last date allowed today."""
+
+    def __init__(self, label=None, validators=None, *, years=(1900, 2100), bounds=None, **kwargs):
+        first, last = years
+        self.bounds = bounds or (lambda: (date(first, 1, 1), date(last, 12, 31)))
+        kwargs.setdefault("format", list(DATE_FORMATS))
         super().__init__(label, validators, **kwargs)
 
     def process_formdata(self, valuelist):
-        if valuelist and not "".join(valuelist).strip():
+        if not valuelist:
+            return
+        if not "".join(valuelist).strip():
             self.data = None  # left empty: the validators say whether it may be
             return
         try:
-            super().process_formdata(valuelist)
+            super().process_formdata([" ".join(valuelist).strip()[:40]])
         except ValueError:
             raise ValueError(str(BAD_DATE)) from None
 
     def post_validate(self, form, validation_stopped):
-        first, last = self.years
-        if self.data is not None and not self.errors and not first <= self.data.year <= last:
-            self.errors.append(
-                _("Indiquez une date entre %(first)d et %(last)d.", first=first, last=last)
-            )
+        if self.data is None or self.errors:
+            return
+        first, last = self.bounds()
+        if not first <= self.data <= last:
+            if last == date.today():
+                message = _(
+                    "Indiquez une date entre le %(first)s et aujourd'hui.",
+                    first=f"{first:%d/%m/%Y}",
+                )
+            else:
+                message = _(
+                    "Indiquez une date entre le %(first)s et le %(last)s.",
+                    first=f"{first:%d/%m/%Y}",
+                    last=f"{last:%d/%m/%Y}",
+                )
+            self.errors.append(message)
 
 
 class ChoiceField(SelectField):

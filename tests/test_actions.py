@@ -477,7 +477,7 @@ def test_a_wrong_action_form_says_what_is_missing_in_french(client, world, held)
     errors = form_errors(response.text)
     assert "Décrivez l'action à mener." in errors
     assert "Choisissez l'organisation responsable." in errors
-    assert "N'est pas une date valide." in errors
+    assert "Indiquez une date valide (jj/mm/aaaa)." in errors
     before_meeting = (held.starts_at - timedelta(days=3)).date().isoformat()
     response = client.post(
         f"/actions/meetings/{held.id}/new",

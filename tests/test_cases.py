@@ -305,22 +305,22 @@ BAD_HOUSEHOLD = {
     ),
     "entry date in the future": (
         {"accommodation_since": TOMORROW},
-        "Cette date ne peut pas être dans le futur.",
+        "Indiquez une date entre le 01/01/1950 et aujourd'hui.",
         (TOMORROW,),
     ),
     "birth date in the future": (
         {"persons-0-birth_date": TOMORROW},
-        "Cette date ne peut pas être dans le futur.",
+        "Indiquez une date entre le 01/01/1900 et aujourd'hui.",
         (TOMORROW, CANARY_FIRST),
     ),
     "malformed entry date": (
-        {"accommodation_since": "31/12/2025"},
-        "N'est pas une date valide.",
+        {"accommodation_since": "31/13/2025"},
+        "Indiquez une date valide (jj/mm/aaaa).",
         (CANARY_FIRST,),
     ),
     "malformed birth date": (
-        {"persons-0-birth_date": "04/05/1990"},
-        "N'est pas une date valide.",
+        {"persons-0-birth_date": "1899-12-31"},
+        "Indiquez une date entre le 01/01/1900 et aujourd'hui.",
         (CANARY_FIRST,),
     ),
     "malformed number of adults": (
@@ -477,8 +477,11 @@ def test_once_the_information_is_recorded_the_case_can_be_submitted_and_shared(
 
 BAD_INFORMATION = {
     "no date": ({"informed_on": ""}, "Indiquez une date valide (jj/mm/aaaa)."),
-    "malformed date": ({"informed_on": "01/02/2026"}, "N'est pas une date valide."),
-    "future date": ({"informed_on": TOMORROW}, "Cette date ne peut pas être dans le futur."),
+    "malformed date": ({"informed_on": "31/02/2026"}, "Indiquez une date valide (jj/mm/aaaa)."),
+    "future date": (
+        {"informed_on": TOMORROW},
+        "Indiquez une date entre le 01/01/2000 et aujourd'hui.",
+    ),
     "nothing said": ({"what_is_shared": ""}, "Ce champ est obligatoire."),
     "nobody named": ({"shared_with": "   "}, "Ce champ est obligatoire."),
     "oversized": ({"shared_with": "S" * 301}, "300 caractères au plus."),

@@ -6,7 +6,9 @@ route of the access matrix (which ``test_every_route_is_in_the_matrix`` keeps co
 opened by a person who may see it, and each ``<form>`` the page holds is submitted with
 generated values (numbers past the database's integers, negative or not numbers at all,
 extreme dates, NUL, right-to-left marks, emoji, lone surrogates sent as bytes, long text).
-A new page or form is explored without anyone adding it here.
+A new page or form is explored without anyone adding it here. Each form is also sent once
+as a careful person would fill it: when it is accepted, every text typed is stored exactly as
+typed, and the page it leads to opens.
 
 ``FORM_EXAMPLES`` sets the examples per form (a few in CI, more by hand); the examples are
 derived from the test's name, so a failure found once is found again on every run.
@@ -14,13 +16,17 @@ derived from the test's name, so a failure found once is found again on every ru
 
 import os
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from html.parser import HTMLParser
 from urllib.parse import quote, urlsplit
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from werkzeug.datastructures import MultiDict
 
+from portal.extensions import db
 from tests.access_rules import ROLES
 from tests.conftest import sign_in, table_counts
 from tests.test_access_matrix import MATRIX, matrix  # noqa: F401 (the world, built once)
@@ -99,6 +105,8 @@ class FormParser(HTMLParser):
             return
         elif tag == "input":
             kind = (attrs.get("type") or "text").lower()
+            if kind == "text" and attrs.get("inputmode") in ("numeric", "decimal"):
+                kind = "number"
             if kind not in ("submit", "button", "image", "reset", "file"):
                 self.current.fields.append((attrs["name"], kind, [attrs.get("value", "")]))
         elif tag == "select":
@@ -257,3 +265,83 @@ def test_the_explorer_finds_the_forms(matrix):  # noqa: F811
     for path in ("/cases/households/new", "/login"):
         assert path in found, sorted(found)
     assert not keyless, f"POST forms without a submission key: {sorted(keyless)}"
+
+
+def plausible_values(form: Form, token: str) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """What a careful person would send: the page's own choices and hidden values, dates
+    that make sense, and a distinctive text in every text box (returned apart, by field)."""
+    today = date.today()
+    values, typed, seen = [], {}, set()
+    for name, kind, offered in form.fields:
+        if kind in ("checkbox", "radio") and name in seen:
+            continue
+        seen.add(name)
+        first = next((v for v in offered if v), offered[0] if offered else "")
+        if kind in ("text", "textarea", "search") and not first:
+            typed[name] = f"{token} {name} « é » 😀"
+            value = typed[name]
+        elif kind == "date":
+            value = "1985-04-12" if "birth" in name else (today + timedelta(days=7)).isoformat()
+        else:
+            value = {
+                "month": f"{today:%Y-%m}",
+                "time": "14:00",
+                "email": "essai@exemple.org",
+                "url": "https://visio.exemple.fr/salle",
+                "tel": "06 12 34 56 78",
+                "number": first or "2",
+            }.get(kind, first)
+        values.append((name, value))
+    return values, typed
+
+
+def stored_texts(texts: set[str]) -> set[str]:
+    """Which of ``texts`` some text column of some table holds, exactly."""
+    found = set()
+    for table in db.metadata.sorted_tables:
+        columns = [
+            c
+            for c in table.columns
+            if isinstance(c.type, sa.String) and not isinstance(c.type, sa.Enum)
+        ]
+        if columns and texts - found:
+            query = sa.select(*columns).where(sa.or_(*(c.in_(texts - found) for c in columns)))
+            for row in db.session.execute(query):
+                found |= set(row) & texts
+    return found
+
+
+def test_an_accepted_submission_stores_what_was_typed(matrix):  # noqa: F811
+    """Every form, sent as a careful person would: when it is accepted, each text typed is
+    stored exactly as typed (trimmed), and the page it leads to opens."""
+    accepted, lost, checked, sent = [], [], 0, set()
+    for endpoint in PAGES:
+        role = opener(endpoint)
+        with matrix.case() as client:
+            url, page = open_page(matrix, client, endpoint, role)
+            forms = (
+                []
+                if page.status_code != 200 or page.mimetype != "text/html"
+                else [f for f in forms_of(page.text, url) if f.method == "post"]
+            )
+        for index, form in enumerate(forms):
+            same = (urlsplit(form.action).path, tuple(name for name, *_ in form.fields))
+            if same in sent:  # the sign-out button of every page, sent once
+                continue
+            sent.add(same)
+            where = f"POST {form.action} (form {index} of {endpoint}, as {role})"
+            values, typed = plausible_values(form, f"Essai{index}")
+            with matrix.case() as client:
+                enter(matrix, client, role)
+                response = client.post(form.action, data=MultiDict(values), buffered=True)
+                assert response.status_code < 500, f"{where}: {response.status_code}"
+                if response.status_code not in (302, 303):
+                    continue
+                accepted.append(where)
+                checked += bool(typed)
+                missing = set(typed.values()) - stored_texts(set(typed.values()))
+                lost += [f"{where}: {name}" for name, text in typed.items() if text in missing]
+                following = client.get(response.location, buffered=True)
+                assert following.status_code < 500, f"{where} → {response.location}"
+    assert len(accepted) >= 40 and checked >= 20, (checked, accepted)
+    assert not lost, "accepted, but not stored as typed:\n" + "\n".join(lost)

@@ -1,12 +1,26 @@
 """The shared fields read numbers and dates as French people type them, and answer in French."""
 
+import importlib
+import pkgutil
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.fields.core import UnboundField
+from wtforms.validators import Length
 
-from portal.forms import BaseForm, FrenchDateField, FrenchDecimalField, FrenchIntegerField
+import portal
+from portal.forms import (
+    BaseForm,
+    FrenchDateField,
+    FrenchDecimalField,
+    FrenchIntegerField,
+    up_to_today,
+    years_around_today,
+)
 
 
 class NumbersForm(BaseForm):
@@ -64,5 +78,63 @@ def test_empty_fields_are_left_to_the_validators(app):
 
 def test_dates_in_french_within_plausible_years(app):
     assert submit(app, day="2026-11-26").day.data == date(2026, 11, 26)
-    assert submit(app, day="26/11/2026").day.errors == ["Indiquez une date valide (jj/mm/aaaa)."]
-    assert submit(app, day="0202-01-01").day.errors == ["Indiquez une date entre 2000 et 2100."]
+    assert submit(app, day="26/11/2026").day.data == date(2026, 11, 26)  # pasted, French
+    assert submit(app, day=" 26.11.2026 ").day.data == date(2026, 11, 26)
+    assert submit(app, day="31/02/2026").day.errors == ["Indiquez une date valide (jj/mm/aaaa)."]
+    assert submit(app, day="0202-01-01").day.errors == [
+        "Indiquez une date entre le 01/01/2000 et le 31/12/2100."
+    ]
+
+
+class NearTodayForm(BaseForm):
+    class Meta:
+        csrf = False
+
+    meeting_day = FrenchDateField("Date", bounds=years_around_today(2, 3))
+    birth_date = FrenchDateField("Naissance", bounds=up_to_today(1900))
+
+
+def test_a_date_is_bounded_by_what_makes_sense_for_its_field(app):
+    today = date.today()
+    with app.test_request_context(method="POST"):
+        form = NearTodayForm(
+            formdata=MultiDict(
+                {"meeting_day": f"{today.year + 4}-01-15", "birth_date": f"{today.year + 1}-01-01"}
+            )
+        )
+        assert not form.validate()
+        assert form.meeting_day.errors[0].startswith("Indiquez une date entre le ")
+        assert form.birth_date.errors == ["Indiquez une date entre le 01/01/1900 et aujourd'hui."]
+        form = NearTodayForm(formdata=MultiDict({"meeting_day": f"{today:%d/%m/%Y}"}))
+        assert form.validate() and form.meeting_day.data == today
+
+
+def form_classes() -> set[type]:
+    for module in pkgutil.walk_packages(portal.__path__, "portal."):
+        if module.name.endswith(".forms"):
+            importlib.import_module(module.name)
+
+    def below(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from below(sub)
+
+    return set(below(FlaskForm))
+
+
+def test_every_text_field_states_its_maximum():
+    """Text of any length is refused with « N caractères au plus », never stored whole or
+    failing in the database. Passwords are bounded by the password policy instead."""
+    unbounded = []
+    for form in form_classes():
+        for name in dir(form):
+            field = getattr(form, name, None)
+            if not isinstance(field, UnboundField) or not issubclass(
+                field.field_class, StringField
+            ):
+                continue
+            validators = field.kwargs.get("validators") or (field.args[1:2] or [[]])[0]
+            bounded = any(isinstance(v, Length) and v.max > 0 for v in validators or ())
+            if not bounded and not issubclass(field.field_class, PasswordField | HiddenField):
+                unbounded.append(f"{form.__module__}.{form.__name__}.{name}")
+    assert not unbounded, unbounded

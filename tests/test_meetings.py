@@ -169,7 +169,7 @@ def test_bad_input_is_refused_in_french_keeping_what_was_typed(client, world):
         data=form_data(
             world,
             title="Comité à garder",
-            day="2020-01-15",
+            day=(date.today() - timedelta(days=30)).isoformat(),
             duration_minutes="beaucoup",
             location="",
             video_link="ftp://visio.exemple.fr",

@@ -2,7 +2,6 @@ import sqlalchemy as sa
 from flask_babel import to_user_timezone
 from wtforms import (
     BooleanField,
-    DateField,
     FieldList,
     Form,
     FormField,
@@ -19,7 +18,9 @@ from portal.committees.forms import CheckboxListField
 from portal.extensions import db
 from portal.forms import (
     BAD_DATE,
+    FILTER_YEARS,
     BaseForm,
+    FrenchDateField,
     choices,
     enum_choices,
     max_length,
@@ -27,6 +28,7 @@ from portal.forms import (
     record_id,
     required,
     strip,
+    years_around_today,
 )
 from portal.i18n import _, _l
 from portal.models import (
@@ -170,7 +172,9 @@ class ActionForm(BaseForm):
         description=_l("Facultatif : sinon, tous les membres de l'organisation sont prévenus."),
         validate_choice=False,
     )
-    due_on = DateField(_l("Échéance"), validators=[InputRequired(BAD_DATE)], format="%Y-%m-%d")
+    due_on = FrenchDateField(
+        _l("Échéance"), validators=[InputRequired(BAD_DATE)], bounds=years_around_today(1, 5)
+    )
     submit = SubmitField(_l("Enregistrer l'action"))
 
     def __init__(self, *args, meeting: Meeting, reader, **kwargs):
@@ -285,8 +289,10 @@ class DecisionFilterForm(BaseForm):
         choices=choices([("", _l("Tous")), *((k.value, k.label) for k in DecisionKind)]),
         validators=[Optional()],
     )
-    date_from = DateField(_l("Réunions depuis le"), validators=[Optional()], format="%Y-%m-%d")
-    date_to = DateField(_l("Jusqu'au"), validators=[Optional()], format="%Y-%m-%d")
+    date_from = FrenchDateField(
+        _l("Réunions depuis le"), validators=[Optional()], years=FILTER_YEARS
+    )
+    date_to = FrenchDateField(_l("Jusqu'au"), validators=[Optional()], years=FILTER_YEARS)
 
     def __init__(self, *args, committees: list[Committee], **kwargs):
         super().__init__(*args, **kwargs)

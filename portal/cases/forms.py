@@ -6,7 +6,6 @@ from flask_babel import format_datetime
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DateField,
     FieldList,
     FormField,
     IntegerField,
@@ -23,7 +22,9 @@ from portal.committees.services import committees_of
 from portal.extensions import db
 from portal.forms import (
     BAD_DATE,
+    FILTER_YEARS,
     BaseForm,
+    FrenchDateField,
     choices,
     email_field,
     enum_choices,
@@ -33,6 +34,7 @@ from portal.forms import (
     required,
     strip,
     text_field,
+    up_to_today,
 )
 from portal.i18n import _, _l
 from portal.models import (
@@ -55,11 +57,6 @@ NO_SENSITIVE_DETAILS = _l(
 )
 
 
-def not_in_future(form, field):
-    if field.data and field.data > date.today():
-        raise ValidationError(_("Cette date ne peut pas être dans le futur."))
-
-
 def optional_choice(enum_class, empty_label: str = _l("— Non renseigné —")) -> list:
     return choices([("", empty_label), *((m.value, m.lazy_label) for m in enum_class)])
 
@@ -77,8 +74,8 @@ class PersonForm(BaseForm):
     )
     first_name = StringField(_l("Prénom"), validators=[max_length(80)], filters=[strip])
     last_name = StringField(_l("Nom"), validators=[max_length(80)], filters=[strip])
-    birth_date = DateField(
-        _l("Date de naissance"), validators=[Optional(), not_in_future], format="%Y-%m-%d"
+    birth_date = FrenchDateField(
+        _l("Date de naissance"), validators=[Optional()], bounds=up_to_today(1900)
     )
 
     def validate_last_name(self, field):
@@ -124,10 +121,10 @@ class HouseholdForm(BaseForm):
         choices=enum_choices(Accommodation),
         validators=[required(_l("Choisissez l'hébergement actuel."))],
     )
-    accommodation_since = DateField(
+    accommodation_since = FrenchDateField(
         _l("Entrée dans l'hébergement le"),
-        validators=[Optional(), not_in_future],
-        format="%Y-%m-%d",
+        validators=[Optional()],
+        bounds=up_to_today(1950),
         description=_l("La durée de séjour en est déduite."),
     )
     resource_type = SelectField(_l("Ressources principales"), choices=optional_choice(ResourceType))
@@ -192,10 +189,10 @@ class HouseholdForm(BaseForm):
 
 
 class InformationForm(BaseForm):
-    informed_on = DateField(
+    informed_on = FrenchDateField(
         _l("Date de l'information"),
-        validators=[InputRequired(BAD_DATE), not_in_future],
-        format="%Y-%m-%d",
+        validators=[InputRequired(BAD_DATE)],
+        bounds=up_to_today(2000),
         default=date.today,
     )
     what_is_shared = text_field(
@@ -210,6 +207,14 @@ class InformationForm(BaseForm):
         _l("Avec qui"),
         300,
         default=lambda: _("Les partenaires du comité technique du parcours logement."),
+    )
+    allows_identity = BooleanField(
+        _l("Le ménage accepte que son identité soit transmise"),
+        description=_l(
+            "Noms, dates de naissance et coordonnées : aux partenaires à qui vous donnez un "
+            "accès complet, et au SIAO pour une candidature. Sans cette case, seule la "
+            "situation pseudonymisée est partagée."
+        ),
     )
     submit = SubmitField(_l("Enregistrer l'information"))
 
@@ -297,8 +302,8 @@ class CaseFilterForm(BaseForm):
         _l("Public"), choices=optional_choice(HouseholdPublic, _l("Tous")), default=""
     )
     organisation = SelectField(_l("Organisation"), coerce=lambda v: int(v) if v else None)
-    date_from = DateField(_l("Créée depuis le"), validators=[Optional()], format="%Y-%m-%d")
-    date_to = DateField(_l("Jusqu'au"), validators=[Optional()], format="%Y-%m-%d")
+    date_from = FrenchDateField(_l("Créée depuis le"), validators=[Optional()], years=FILTER_YEARS)
+    date_to = FrenchDateField(_l("Jusqu'au"), validators=[Optional()], years=FILTER_YEARS)
 
     def __init__(self, *args, organisation_ids, **kwargs):
         super().__init__(*args, **kwargs)

@@ -2,7 +2,6 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from wtforms import (
-    DateField,
     IntegerField,
     RadioField,
     SelectField,
@@ -11,13 +10,15 @@ from wtforms import (
     TimeField,
     URLField,
 )
-from wtforms.validators import NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
 from portal import permissions
 from portal.committees.forms import CheckboxListField
 from portal.extensions import db
 from portal.forms import (
+    BAD_DATE,
     BaseForm,
+    FrenchDateField,
     choices,
     enum_choices,
     max_length,
@@ -25,6 +26,7 @@ from portal.forms import (
     record_id,
     required,
     text_field,
+    years_around_today,
 )
 from portal.i18n import _, _l
 from portal.local_time import PARIS
@@ -83,10 +85,10 @@ class MeetingForm(BaseForm):
     title = text_field(
         _l("Titre"), 160, description=_l("Par exemple : « Comité technique de mars ».")
     )
-    day = DateField(
+    day = FrenchDateField(
         _l("Date"),
-        format="%Y-%m-%d",
-        validators=[required(_l("Indiquez une date valide (jj/mm/aaaa)."))],
+        validators=[InputRequired(BAD_DATE)],
+        bounds=years_around_today(2, 3),
     )
     time = TimeField(
         _l("Heure de début"),

@@ -188,4 +188,4 @@ class UnitFilterForm(BaseForm):
 
 
 class UnitStatusForm(BaseForm):
-    transition = StringField(validators=[required()])
+    transition = StringField(validators=[required(), max_length(40)])
