@@ -18,7 +18,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from html.parser import HTMLParser
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -91,9 +91,15 @@ class FormParser(HTMLParser):
         self.current: Form | None = None
         self.select: tuple[str, list[str]] | None = None
         self.textarea: str | None = None
+        self.link_parameters: dict[str, list[str]] = {}  # of links to the page itself
 
     def handle_starttag(self, tag, attrs):
         attrs = {k: v or "" for k, v in attrs}
+        if tag == "a" and "?" in attrs.get("href", ""):
+            target = urlsplit(attrs["href"])
+            if target.path in ("", urlsplit(self.page_url).path):
+                for name, value in parse_qsl(target.query, keep_blank_values=True):
+                    self.link_parameters.setdefault(name, []).append(value)
         if tag == "form":
             self.current = Form(
                 (attrs.get("method") or "get").lower(), attrs.get("action") or self.page_url
@@ -125,9 +131,12 @@ class FormParser(HTMLParser):
 
 
 def forms_of(page: str, url: str) -> list[Form]:
+    """The page's forms, and the query parameters of its links to itself (sorting, pages,
+    tabs) as one more GET form."""
     parser = FormParser(url)
     parser.feed(page)
-    return parser.forms
+    links = [(name, "text", values) for name, values in parser.link_parameters.items()]
+    return parser.forms + ([Form("get", url, links)] if links else [])
 
 
 def value_for(kind: str, offered: list[str]) -> st.SearchStrategy[str]:
