@@ -636,27 +636,44 @@ def test_indicators(data, territory):
 # Pages, masking, PDF ------------------------------------------------------------------------
 
 
+WITHHELD = '<td class="num">s</td>'
+
+
 def test_ccas_staff_read_exact_figures_and_the_reading_is_audited(client, world, data):
     sign_in(client, world.ccas_worker)
     page = client.get(f"/reports/activity?year={YEAR}").get_data(as_text=True)
     assert "Rapport d'activité 2025" in page
-    assert page.count("&lt; 5") == 1  # in the notice about the PDF only
+    assert WITHHELD not in page and "&lt; 5" not in page
     assert 'role="img"' in page and "<title id=" in page and "<desc id=" in page
     assert data.households[1].reference in page  # the CCAS sees the fiches' references
     assert CANARY_NAME not in page and FREE_TEXT not in page
     events = audit_events(AuditAction.VIEW, "activity_report")
     assert [e.user_id for e in events] == [world.ccas_worker.id]
+    assert "version exacte" in events[0].summary
 
 
-def test_outsiders_of_the_ccas_read_masked_figures_without_references(client, world, data):
+def test_the_state_reads_exact_counts_without_references(client, world, data):
     sign_in(client, data.etat_user)
     page = client.get(f"/reports/activity?year={YEAR}").get_data(as_text=True)
-    assert page.count("&lt; 5") > 10
+    assert WITHHELD not in page
+    assert "La plus courte" in page  # exact: the shortest and longest durations too
     for household in data.households.values():
         assert household.reference not in page
     assert CANARY_NAME not in page and FREE_TEXT not in page and SIAO_NUMBER not in page
-    # Bars of masked counts are not drawn; the shortest durations are not given.
+
+
+def test_partners_read_protected_figures_without_references(client, world, data):
+    sign_in(client, data.copil_user)
+    # Asking for the exact version changes nothing: nobody gets more than their audience.
+    page = client.get(f"/reports/activity?year={YEAR}&audience=exact").get_data(as_text=True)
+    assert page.count(WITHHELD) > 10
+    for household in data.households.values():
+        assert household.reference not in page
+    assert CANARY_NAME not in page and FREE_TEXT not in page and SIAO_NUMBER not in page
+    # Bars of withheld counts are not drawn; the shortest durations are not given; the list
+    # of fiche-bilans is the State's.
     assert "La plus courte" not in page
+    assert "/fiche" not in page and "Mesure n°" not in page
 
 
 def test_fiche_links_go_to_the_ccas_and_the_state_service_only(client, world, data, territory):
@@ -674,18 +691,30 @@ def test_fiche_links_go_to_the_ccas_and_the_state_service_only(client, world, da
         assert [link in page for link in links] == [sees_links] * len(links), reader.email
 
 
-def test_pdf_is_pseudonymised_and_masked_even_for_the_ccas(client, world, data):
+def test_pdf_follows_the_audience_and_the_coordinator_exports_the_protected_version(
+    client, world, data
+):
     sign_in(client, world.coordinator)
     response = client.get(f"/reports/activity.pdf?year={YEAR}")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
+    exact = tagged_pdf_text(response.data, "Rapport d'activité 2025")
+    assert "Version exacte" in exact and "Version protégée" not in exact
+    response = client.get(f"/reports/activity.pdf?year={YEAR}&audience=protected")
+    assert "diffusion" in response.headers["Content-Disposition"]
     text = tagged_pdf_text(response.data, "Rapport d'activité 2025")
-    assert "Rapport d'activité 2025" in text
-    assert text.count("< 5") > 10
-    assert CANARY_NAME not in text and FREE_TEXT not in text
+    assert "Version protégée" in text
+    assert text.count("\ns\n") + text.count(" s ") > 5
+    for document in (exact, text):
+        assert CANARY_NAME not in document and FREE_TEXT not in document
     for household in data.households.values():
         assert household.reference not in text
-    assert audit_events(AuditAction.EXPORT, "activity_report")
+    summaries = [e.summary for e in audit_events(AuditAction.EXPORT, "activity_report")]
+    assert ["exacte" in s for s in summaries] == [True, False]
+    # A partner's PDF is protected whatever it asks.
+    sign_in(client, data.copil_user)
+    response = client.get(f"/reports/activity.pdf?year={YEAR}&audience=exact")
+    assert "Version protégée" in tagged_pdf_text(response.data, "Rapport d'activité 2025")
 
 
 def test_the_comite_de_pilotage_reads_the_indicators_masked(client, data):

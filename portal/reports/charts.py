@@ -66,6 +66,27 @@ def bar_chart(chart_id: str, title: str, rows: Sequence[Row], masked: bool) -> B
     return BarChart(chart_id, title, description, max(len(rows), 1) * ROW_HEIGHT + 4, bars)
 
 
+def report_bar_chart(chart_id: str, title: str, rows: Sequence[tuple[str, str]], shown) -> BarChart:
+    """A bar chart of the activity report: ``rows`` are (label, cell id) read through the
+    audience's view (disclosure.Shown); a withheld count gets no bar."""
+    values = [shown.value(cell) for _label, cell in rows]
+    top = max((v for v in values if v is not None), default=0) or 1
+    bars = []
+    for index, ((label, cell), value) in enumerate(zip(rows, values, strict=True)):
+        width = 0.0 if value is None else BAR_AREA * value / top
+        bars.append(
+            Bar(
+                label=label,
+                value=shown.text(cell),
+                y=index * ROW_HEIGHT,
+                width=round(width, 1),
+                text_x=round(LABEL_WIDTH + width + 6, 1),
+            )
+        )
+    description = "; ".join(f"{label} : {shown.text(cell)}" for label, cell in rows)
+    return BarChart(chart_id, title, description, max(len(rows), 1) * ROW_HEIGHT + 4, bars)
+
+
 @dataclass(frozen=True)
 class Series:
     name: str

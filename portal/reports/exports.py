@@ -281,3 +281,16 @@ def offers_csv(user: User) -> str:
     content, count = build_csv(columns, rows, not permissions.reports_are_masked(user))
     audited(user, "landlord_offer", count, "offre(s)")
     return content
+
+
+def activity_csv_text(shown) -> str:
+    """The activity report's counts as the reader gets them (disclosure.Shown): one line per
+    count, « s » when withheld, and for a total the counts it is the sum of."""
+    sums: dict[str, list[str]] = {}
+    for relation in shown.grid.sums:
+        sums.setdefault(relation.total, []).append(" + ".join(relation.parts))
+    lines = [
+        [cell, shown.text(cell).replace("\u202f", ""), " ; ".join(sums.get(cell, ()))]
+        for cell in shown.grid.values
+    ]
+    return csv_text([_("Indicateur"), _("Nombre"), _("Somme de")], lines)

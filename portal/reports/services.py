@@ -203,6 +203,29 @@ class LandlordFigures:
 
 
 @dataclass(frozen=True)
+class LandlordRow:
+    """One landlord's partnership in the year: a social landlord by name, private owners
+    together (an owner is a person: never named in a report)."""
+
+    key: str
+    label: str
+    units: int  # units made available in the year
+    measures: int  # measures started in the year in its units
+    offers: int | None  # private owners: offers received in the year
+    agreements: int | None  # private owners: agreements signed in the year
+
+
+@dataclass(frozen=True)
+class Results:
+    """The results the field report expects, beyond the outcomes of the bilans."""
+
+    slid: int  # measures whose lease slid in the year
+    slid_within_12: int  # … at most twelve months after the sublease began
+    hotel_households: int | None  # households out of a hotel by a measure begun in the year
+    hotel_nights: int | None  # nights in a hotel they had spent before (None: not recorded)
+
+
+@dataclass(frozen=True)
 class FicheLine:
     """A fiche-bilan of the year: the measure and bilan numbers, never the household."""
 
@@ -231,6 +254,8 @@ class ActivityReport:
     shelter: ShelterStays
     committee: CommitteeFigures
     landlords: LandlordFigures
+    landlord_rows: list[LandlordRow]
+    results: Results
     fiches: list[FicheLine]
 
 
@@ -703,7 +728,145 @@ def stage_durations(scope: Scope) -> list[StageDuration]:
     return result
 
 
+def landlord_rows(scope: Scope) -> list[LandlordRow]:
+    """Per social landlord, then private owners together: units made available and
+    measures begun in the year; offers and agreements for private owners."""
+    units = {
+        (org_id, name): n
+        for org_id, name, n in db.session.execute(
+            sa.select(Organisation.id, Organisation.name, sa.func.count())
+            .select_from(Unit)
+            .outerjoin(Organisation, Unit.landlord_organisation_id == Organisation.id)
+            .where(
+                Unit.created >= scope.start_utc,
+                Unit.created < scope.end_utc,
+                Unit.commune_id.in_(scoped_communes(scope)),
+            )
+            .group_by(Organisation.id, Organisation.name)
+        )
+    }
+    measures = {
+        (org_id, name): n
+        for org_id, name, n in db.session.execute(
+            sa.select(Organisation.id, Organisation.name, sa.func.count())
+            .select_from(Measure)
+            .join(Unit, Measure.unit_id == Unit.id)
+            .outerjoin(Organisation, Unit.landlord_organisation_id == Organisation.id)
+            .where(
+                scoped_measures(scope),
+                Measure.start_date >= scope.start,
+                Measure.start_date <= scope.end,
+            )
+            .group_by(Organisation.id, Organisation.name)
+        )
+    }
+    offers, agreements = db.session.execute(
+        sa.select(
+            sa.func.sum(
+                sa.case(
+                    (
+                        sa.and_(
+                            LandlordOffer.submitted_at >= scope.start_utc,
+                            LandlordOffer.submitted_at < scope.end_utc,
+                        ),
+                        1,
+                    ),
+                    else_=0,
+                )
+            ),
+            sa.func.sum(
+                sa.case(
+                    (
+                        sa.and_(
+                            LandlordOffer.submitted_at.isnot(None),
+                            LandlordOffer.agreement_signed_at >= scope.start_utc,
+                            LandlordOffer.agreement_signed_at < scope.end_utc,
+                        ),
+                        1,
+                    ),
+                    else_=0,
+                )
+            ),
+        ).where(scoped_offers(scope))
+    ).one()
+    social = sorted({key for key in (*units, *measures) if key[0] is not None}, key=lambda k: k[1])
+    rows = [
+        LandlordRow(
+            f"org{org_id}",
+            name,
+            int(units.get((org_id, name), 0)),
+            int(measures.get((org_id, name), 0)),
+            None,
+            None,
+        )
+        for org_id, name in social
+    ]
+    rows.append(
+        LandlordRow(
+            "private",
+            _("Propriétaires privés"),
+            int(units.get((None, None), 0)),
+            int(measures.get((None, None), 0)),
+            int(offers or 0),
+            int(agreements or 0),
+        )
+    )
+    return rows
+
+
+def hotel_stays(scope: Scope) -> tuple[int | None, int | None]:
+    """Households that left a hotel for a measure begun in the year, and the nights they
+    had spent there (from the candidacy's « à l'hôtel depuis » to the measure's start).
+    None while candidacies do not record hotel stays."""
+    since = getattr(Candidacy, "hotel_since", None)
+    in_hotel = getattr(Candidacy, "in_hotel", None)
+    if since is None or in_hotel is None:
+        return None, None
+    households, nights = db.session.execute(
+        sa.select(
+            sa.func.count(sa.distinct(Measure.household_id)),
+            sa.func.sum(days_between(since, Measure.start_date)),
+        )
+        .select_from(Measure)
+        .join(Candidacy, Measure.candidacy_id == Candidacy.id)
+        .where(
+            scoped_measures(scope),
+            Measure.start_date >= scope.start,
+            Measure.start_date <= scope.end,
+            in_hotel.is_(True),
+            since.isnot(None),
+            since <= Measure.start_date,
+        )
+    ).one()
+    return int(households or 0), int(round(nights or 0))
+
+
+def twelve_months_after(day: date) -> date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, month=3, day=1)
+
+
+def results(scope: Scope) -> Results:
+    """Leases slid in the year, and how many within twelve months of the sublease's start
+    (dates only are read)."""
+    slid = db.session.execute(
+        sa.select(Measure.start_date, Measure.end_date).where(
+            scoped_measures(scope),
+            Measure.status == MeasureStatus.SLID,
+            Measure.end_date >= scope.start,
+            Measure.end_date <= scope.end,
+        )
+    ).all()
+    within = sum(end <= twelve_months_after(start) for start, end in slid)
+    households, nights = hotel_stays(scope)
+    return Results(len(slid), within, households, nights)
+
+
 def fiche_lines(scope: Scope) -> list[FicheLine]:
+    """Every bilan held in the year (6 and 10 months, 12-month decision, end of an
+    extension), with a decision or not: the State's list of fiche-bilans."""
     rows = db.session.execute(
         sa.select(
             Bilan.measure_id,
@@ -721,12 +884,20 @@ def fiche_lines(scope: Scope) -> list[FicheLine]:
             scoped_measures(scope),
             Bilan.held_on >= scope.start,
             Bilan.held_on <= scope.end,
-            Bilan.outcome.isnot(None),
+            Bilan.held_on.isnot(None),
         )
         .order_by(Bilan.held_on, Bilan.id)
     )
     return [
-        FicheLine(measure_id, bilan_id, reference, programme, kind.label, held_on, outcome.label)
+        FicheLine(
+            measure_id,
+            bilan_id,
+            reference,
+            programme,
+            kind.label,
+            held_on,
+            outcome.label if outcome else _("Point d'étape, sans décision"),
+        )
         for measure_id, bilan_id, reference, programme, kind, held_on, outcome in rows
     ]
 
@@ -764,6 +935,8 @@ def build_activity_report(scope: Scope, today: date | None = None) -> ActivityRe
         shelter=shelter_stays(scope, reference_day),
         committee=committee_figures(scope, today),
         landlords=landlord_figures(scope),
+        landlord_rows=landlord_rows(scope),
+        results=results(scope),
         fiches=fiche_lines(scope),
     )
 

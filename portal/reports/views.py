@@ -14,18 +14,20 @@ from portal.loading import require
 from portal.minutes.services import render_pdf
 from portal.models import AuditAction, OrganisationKind, now_utc
 from portal.reports import bp
-from portal.reports.charts import Figures, bar_chart, line_chart
+from portal.reports.charts import Figures, bar_chart, line_chart, report_bar_chart
+from portal.reports.disclosure import Audience, Shown
 from portal.reports.exports import (
+    activity_csv_text,
     candidacies_csv,
     decisions_actions_csv,
     measures_csv,
     offers_csv,
 )
 from portal.reports.forms import ReportFilterForm
+from portal.reports.grid import activity_grid
 from portal.reports.services import (
     ActivityReport,
     Indicators,
-    Row,
     build_activity_report,
     build_indicators,
     make_scope,
@@ -70,51 +72,86 @@ def index():
 # The activity report -----------------------------------------------------------------------
 
 
-def activity_context(form: ReportFilterForm, masked: bool) -> dict:
+def reader_audience() -> Audience:
+    if permissions.reads_exact_report_counts(current_user):
+        return Audience.EXACT
+    return Audience.PROTECTED
+
+
+def chosen_audience() -> Audience:
+    """The reader's audience; the coordinator may export the protected version, the one
+    to publish (?audience=protected). Nobody gets more than their own audience."""
+    own = reader_audience()
+    if (
+        own is Audience.EXACT
+        and permissions.can_choose_report_audience(current_user)
+        and request.args.get("audience") == Audience.PROTECTED.value
+    ):
+        return Audience.PROTECTED
+    return own
+
+
+def activity_context(form: ReportFilterForm, audience: Audience) -> dict:
     territories = allowed_territories()
     scope = make_scope(
         form.year.data, list(form.programmes.values()), territories, form.chosen_programme
     )
     report = build_activity_report(scope)
+    shown = Shown.for_audience(activity_grid(report), audience)
+    exact_for_ccas = audience is Audience.EXACT and permissions.reads_reports_as_ccas(current_user)
     return {
         "report": report,
-        "f": Figures(masked),
-        "masked": masked,
-        "charts": activity_charts(report, masked),
+        "f": shown,
+        "audience": audience,
+        "masked": shown.protected,
+        "references": exact_for_ccas,
+        "charts": activity_charts(report, shown),
         "territories": territory_names(scope.territory_ids),
-        "fiche_url": fiche_linker(),
+        "fiche_url": fiche_linker() if audience is Audience.EXACT else no_fiche_link,
+        "can_choose_audience": reader_audience() is Audience.EXACT
+        and permissions.can_choose_report_audience(current_user),
     }
 
 
-def activity_charts(report: ActivityReport, masked: bool) -> dict:
-    outcomes = report.outcomes
+def no_fiche_link(measure_id: int, bilan_id: int) -> None:
+    return None
+
+
+def rows_of(table: str, breakdown) -> list[tuple[str, str]]:
+    return [(row.label, f"{table}.{row.key or 'unknown'}") for row in breakdown.rows]
+
+
+def activity_charts(report: ActivityReport, shown: Shown) -> dict:
     return {
-        "publics": bar_chart(
-            "chart-publics", _("Ménages suivis selon le public"), report.publics.rows, masked
+        "publics": report_bar_chart(
+            "chart-publics",
+            _("Ménages suivis selon le public"),
+            rows_of("publics", report.publics),
+            shown,
         ),
-        "obstacles": bar_chart(
+        "obstacles": report_bar_chart(
             "chart-obstacles",
             _("Freins à la sortie, en nombre de ménages"),
-            report.obstacles.rows,
-            masked,
+            rows_of("obstacles", report.obstacles),
+            shown,
         ),
-        "outcomes": bar_chart(
+        "outcomes": report_bar_chart(
             "chart-outcomes",
             _("Issues des mesures dans l'année"),
             [
-                Row("slid_6", _("Bail glissé au bilan à 6 mois"), outcomes.slid_at_6),
-                Row("slid_12", _("Bail glissé à 12 mois"), outcomes.slid_at_12),
-                Row("slid_ext", _("Bail glissé après prolongation"), outcomes.slid_after_extension),
-                Row("extended", _("Mesure prolongée"), outcomes.extended),
-                Row("ended", _("Fin de mesure sans glissement"), outcomes.ended),
+                (_("Bail glissé au bilan à 6 mois"), "outcomes.slid_6"),
+                (_("Bail glissé à 12 mois"), "outcomes.slid_12"),
+                (_("Bail glissé après prolongation"), "outcomes.slid_ext"),
+                (_("Mesure prolongée"), "outcomes.extended"),
+                (_("Fin de mesure sans glissement"), "outcomes.ended"),
             ],
-            masked,
+            shown,
         ),
-        "offers": bar_chart(
+        "offers": report_bar_chart(
             "chart-offers",
             _("Offres de propriétaires privés arrivées à chaque étape dans l'année"),
-            report.landlords.reached.rows,
-            masked,
+            rows_of("offers.reached", report.landlords.reached),
+            shown,
         ),
     }
 
@@ -124,22 +161,28 @@ def report_form(today: date) -> ReportFilterForm:
     return ReportFilterForm(formdata=request.args, programmes=programmes, today=today)
 
 
-def report_summary(report: ActivityReport) -> str:
+def report_summary(report: ActivityReport, audience: Audience) -> str:
     programme = report.scope.programme.name if report.scope.programme else _("tous programmes")
-    return f"Rapport d'activité {report.scope.year} — {programme}"
+    version = "exacte" if audience is Audience.EXACT else "protégée"
+    return f"Rapport d'activité {report.scope.year} — {programme} (version {version})"
 
 
 @bp.route("/activity")
 @login_required
 def activity():
-    """The yearly activity report: figures only, pseudonymised; masked outside the CCAS."""
+    """The yearly activity report: figures only, pseudonymised; exact for the CCAS and the
+    State service, protected for every other reader."""
     require(permissions.can_view_reports(current_user))
-    masked = permissions.reports_are_masked(current_user)
     form = report_form(date.today())
     if not form.validate():
         return render_template("reports/activity.html", form=form, report=None), 400
-    context = activity_context(form, masked)
-    record_event(AuditAction.VIEW, "activity_report", None, report_summary(context["report"]))
+    context = activity_context(form, chosen_audience())
+    record_event(
+        AuditAction.VIEW,
+        "activity_report",
+        None,
+        report_summary(context["report"], context["audience"]),
+    )
     db.session.commit()
     return render_template("reports/activity.html", form=form, **context)
 
@@ -147,25 +190,44 @@ def activity():
 @bp.route("/activity.pdf")
 @login_required
 def activity_pdf():
-    """The report as a PDF for the State and the partners: always masked (< 5)."""
+    """The report as a PDF, in the reader's audience (the coordinator may choose the
+    protected version, to publish)."""
     require(permissions.can_view_reports(current_user))
     form = report_form(date.today())
     if not form.validate():
         return render_template("reports/activity.html", form=form, report=None), 400
-    context = activity_context(form, masked=True)
+    context = activity_context(form, chosen_audience())
     html = render_template("reports/activity_pdf.html", generated_at=now_utc(), **context)
     stylesheet = Path(current_app.static_folder, "css", "reports-pdf.css").read_text("utf-8")
     document = render_pdf(html, stylesheet)
-    record_event(
-        AuditAction.EXPORT, "activity_report", None, report_summary(context["report"]) + " (PDF)"
-    )
+    summary = report_summary(context["report"], context["audience"])
+    record_event(AuditAction.EXPORT, "activity_report", None, summary + " (PDF)")
     db.session.commit()
-    filename = f"rapport-activite-{context['report'].scope.year}.pdf"
+    suffix = "" if context["audience"] is Audience.EXACT else "-diffusion"
+    filename = f"rapport-activite-{context['report'].scope.year}{suffix}.pdf"
     return Response(
         document,
         mimetype="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@bp.route("/activity.csv")
+@login_required
+def activity_csv():
+    """Every count of the report, one line each, in the reader's audience, with the sums
+    that tie them (what a spreadsheet needs to check totals)."""
+    require(permissions.can_view_reports(current_user))
+    form = report_form(date.today())
+    if not form.validate():
+        return render_template("reports/activity.html", form=form, report=None), 400
+    context = activity_context(form, chosen_audience())
+    content = activity_csv_text(context["f"])
+    summary = report_summary(context["report"], context["audience"])
+    record_event(AuditAction.EXPORT, "activity_report", None, summary + " (CSV)")
+    db.session.commit()
+    suffix = "" if context["audience"] is Audience.EXACT else "-diffusion"
+    return csv_response(content, f"rapport-activite-{context['report'].scope.year}{suffix}")
 
 
 # Indicators --------------------------------------------------------------------------------
@@ -199,7 +261,7 @@ def indicator_charts(indicators: Indicators, masked: bool) -> dict:
 def indicators():
     """Live figures: capacity in use, waits, bilans and actions due, offers in progress."""
     require(permissions.can_view_reports(current_user))
-    masked = permissions.reports_are_masked(current_user)
+    masked = not permissions.reads_exact_report_counts(current_user)
     today = date.today()
     territories = allowed_territories()
     scope = make_scope(today.year, visible_programmes(territories), territories)

@@ -15,6 +15,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("reports.activity_pdf", "GET"): Route(
         lambda w, e: "/reports/activity.pdf?year=2025", CCAS_ONLY
     ),
+    ("reports.activity_csv", "GET"): Route(
+        lambda w, e: "/reports/activity.csv?year=2025", CCAS_ONLY
+    ),
     ("reports.indicators", "GET"): Route(lambda w, e: "/reports/indicators", CCAS_ONLY),
     ("reports.export_measures", "GET"): Route(
         lambda w, e: "/reports/exports/measures.csv", CCAS_ONLY
