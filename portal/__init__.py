@@ -109,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
         "cases",
         "committees",
         "dashboard",
+        "documents",
         "landlords",
         "legal",
         "measures",

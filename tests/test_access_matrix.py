@@ -36,6 +36,7 @@ from tests.access_rules import (
 )
 from tests.access_rules import actions as actions_rules
 from tests.access_rules import candidacies as candidacies_rules
+from tests.access_rules import documents as documents_rules
 from tests.access_rules import landlords as landlords_rules
 from tests.access_rules import measures as measures_rules
 from tests.access_rules import meetings as meetings_rules
@@ -70,6 +71,7 @@ FEATURES = (
     landlords_rules,
     reports_rules,
     measures_rules,
+    documents_rules,
     outbox_rules,
 )
 

@@ -420,7 +420,7 @@ def staff_move(client, offer, to, **extra):
 
 
 def test_the_pipeline_runs_to_available_and_creates_the_unit(client, world, commune):
-    offer = make_offer(world, commune)
+    offer = make_offer(world, commune, rent=Decimal("280"))  # within what the scheme carries
     sign_in(client, world.ccas_worker)
     assert staff_move(client, offer, "first_contact").status_code == 302
     # A visit is planned before it is held; the checklist before « visited ».
@@ -669,7 +669,7 @@ def test_the_seed_rules_command(app):
     runner = app.test_cli_runner()
     first = runner.invoke(args=["landlords", "seed-rules"])
     again = runner.invoke(args=["landlords", "seed-rules"])
-    assert first.exit_code == 0 and "0 règle" not in first.output
+    assert first.exit_code == 0 and not first.output.startswith("0 règle")
     assert "0 règle(s) ajoutée(s)." in again.output
 
 

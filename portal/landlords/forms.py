@@ -3,6 +3,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
+    HiddenField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -126,6 +127,8 @@ class OwnerForm(BaseForm):
         _l("J'accepte que le CCAS me contacte au sujet de ce logement."),
         validators=[required(_l("Votre accord est nécessaire pour que le CCAS vous réponde."))],
     )
+    # The simulator's figures, signed, carried into the new offer (see views.carried_from).
+    simulation = HiddenField()
     submit = SubmitField(_l("Enregistrer et continuer"))
 
     def validate(self, extra_validators=None):
@@ -192,6 +195,9 @@ class UnitForm(BaseForm):
         low=0,
     )
     charges = FrenchDecimalField(_l("Charges mensuelles (€)"), [Optional()], high=5_000, low=0)
+    agency_fees = FrenchDecimalField(
+        _l("Frais d'agence si vous louiez seul (€)"), [Optional()], high=50_000, low=0
+    )
     dpe_class = SelectField(_l("Classe énergie (DPE)"), choices=dpe_choices, validate_choice=False)
     dpe_number = StringField(
         _l("Numéro du DPE (13 caractères)"), validators=[Optional(), max_length(20)]

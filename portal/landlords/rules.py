@@ -32,6 +32,14 @@ SRC_IML_BONUS = _l(
 )
 SRC_FEES = _l("Loi n° 89-462, art. 5 ; décret n° 2014-890 du 1er août 2014 — Légifrance")
 SRC_FURNISHED = _l("Convention Loc'Avantages : logement loué nu (CGI art. 199 tricies)")
+SRC_SCHEME_LEVEL = _l(
+    "Choix du dispositif local : le CCAS loue au niveau Loc'Avantages retenu ici (Loc2 et "
+    "Loc3 ouvrent droit à la prime d'intermédiation locative, décret n° 2022-33)"
+)
+SRC_SCHEME_CHARGES = _l(
+    "Paramètre du CCAS : valeur d'exemple, à fixer par la coordination selon ce que les "
+    "ménages accompagnés peuvent payer"
+)
 SRC_CEILING_EXAMPLE = _l(
     "Exemple indicatif : à remplacer par les plafonds de l'année publiés par l'Anah"
 )
@@ -143,6 +151,20 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         date(2014, 9, 15),
         _l("Plafond des frais d'état des lieux du locataire (€/m²)"),
     ),
+    _r(
+        "scheme_level",
+        D("2"),
+        SRC_SCHEME_LEVEL,
+        date(2022, 3, 1),
+        _l("Niveau Loc'Avantages retenu par le dispositif (1, 2 ou 3)"),
+    ),
+    _r(
+        "scheme_charges_per_m2",
+        D("2.50"),
+        SRC_SCHEME_CHARGES,
+        date(2026, 1, 1),
+        _l("Charges mensuelles que le dispositif peut porter (€/m²)"),
+    ),
 )
 DATE_KEYS = frozenset({"dpe_ban_G", "dpe_ban_F", "dpe_ban_E"})
 RULE_KEYS = tuple(rule.key for rule in DEFAULT_RULES)
@@ -160,6 +182,8 @@ def parse_value(key: str, raw: str) -> Decimal | date:
         return date.fromisoformat(raw)
     value = Decimal(raw.replace(",", ".").strip())
     if not value.is_finite() or value < 0:
+        raise ValueError(raw)
+    if key == "scheme_level" and value not in LEVELS:
         raise ValueError(raw)
     return value
 
@@ -318,6 +342,20 @@ def checks(facts: UnitFacts, rules: RuleSet) -> list[Check]:
                 rules.source("decency_min_surface"),
             )
         )
+    if facts.agency_fees:
+        found.append(
+            Check(
+                "agency_fees_not_needed",
+                WARNING,
+                str(
+                    _l(
+                        "Le dispositif ne demande aucun frais d'agence : le CCAS trouve le "
+                        "ménage, signe le bail et gère la location sans frais pour vous."
+                    )
+                ),
+                str(SRC_SCHEME_LEVEL),
+            )
+        )
     if facts.agency_fees is not None and facts.surface is not None:
         cap = agency_fee_cap(facts.surface, rules)
         if facts.agency_fees > cap:
@@ -457,4 +495,92 @@ def simulate(facts: UnitFacts, rules: RuleSet, assumptions: Assumptions) -> Simu
         alone_three_years=money(alone_rent - vacancy - unpaid - fees),
         assumptions=assumptions,
         small_unit=surface <= rules["iml_bonus_small_max_surface"] if surface else False,
+    )
+
+
+# The offer against the ceilings and what the scheme can carry -------------------------------
+
+
+@dataclass(frozen=True)
+class LevelGap:
+    level: int
+    ceiling: Decimal
+    ceiling_per_m2: Decimal
+    gap: Decimal  # the offer's rent less the ceiling: above it when positive
+    yearly_reduction: Decimal
+    bonus_sublease: Decimal
+    three_years: Decimal
+    is_scheme_level: bool
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """An offer's rent and charges against each level's ceiling and the scheme's limits."""
+
+    rent: Decimal
+    charges: Decimal
+    surface: Decimal
+    levels: list[LevelGap]
+    scheme_level: int
+    scheme_rent: Decimal  # the rent (charges excluded) the scheme can carry
+    rent_gap: Decimal  # offer's rent less scheme_rent: positive means above
+    charges_cap: Decimal
+    charges_gap: Decimal
+    agency_fees: Decimal | None
+    ceilings_are_examples: bool
+    ceiling_source: str
+
+    @property
+    def rent_above(self) -> bool:
+        return self.rent_gap > 0
+
+    @property
+    def charges_above(self) -> bool:
+        return self.charges_gap > 0
+
+    @property
+    def above_scheme(self) -> bool:
+        return self.rent_above or self.charges_above
+
+
+def scheme_level(rules: RuleSet) -> int:
+    value = rules["scheme_level"]
+    return int(value) if value in LEVELS else 2
+
+
+def compare(facts: UnitFacts, rules: RuleSet) -> Comparison | None:
+    """None until the rent and the surface are known (nothing to compare yet)."""
+    if facts.rent is None or not facts.surface:
+        return None
+    simulation = simulate(facts, rules, Assumptions())
+    chosen = scheme_level(rules)
+    charges = facts.charges or Decimal("0")
+    levels = [
+        LevelGap(
+            level=result.level,
+            ceiling=result.ceiling,
+            ceiling_per_m2=result.ceiling_per_m2,
+            gap=money(facts.rent - result.ceiling),
+            yearly_reduction=result.yearly_reduction,
+            bonus_sublease=result.bonus_sublease,
+            three_years=result.three_years,
+            is_scheme_level=result.level == chosen,
+        )
+        for result in simulation.levels
+    ]
+    scheme_rent = ceiling_rent(chosen, facts.surface, rules)
+    charges_cap = money(rules["scheme_charges_per_m2"] * facts.surface)
+    return Comparison(
+        rent=money(facts.rent),
+        charges=money(charges),
+        surface=facts.surface,
+        levels=levels,
+        scheme_level=chosen,
+        scheme_rent=scheme_rent,
+        rent_gap=money(facts.rent - scheme_rent),
+        charges_cap=charges_cap,
+        charges_gap=money(charges - charges_cap),
+        agency_fees=facts.agency_fees,
+        ceilings_are_examples=any(rules.ceilings[level].is_example for level in LEVELS),
+        ceiling_source=str(rules.ceilings[chosen].source),
     )

@@ -6,10 +6,12 @@ reasons) and e-mails the owner, in plain words, through the outbox.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import format_decimal
 
 from portal import permissions, storage
 from portal.audit import record_event
@@ -21,6 +23,8 @@ from portal.models import (
     AuditAction,
     CommuneCeiling,
     LandlordOffer,
+    Measure,
+    MeasureStatus,
     Membership,
     OfferDocument,
     OfferDocumentKind,
@@ -243,6 +247,17 @@ def change_status(
             raise WorkflowError(_("Précisez le motif « autre » dans le commentaire."))
     else:
         reason = None
+    if to_status in NEEDS_SCHEME_FIGURES:
+        above = above_scheme_message(offer)
+        if above and not comment:
+            raise WorkflowError(
+                _(
+                    "%(above)s Écrivez dans le commentaire pourquoi le dispositif l'accepte "
+                    "(loyer renégocié, aide complémentaire…), ou bloquez l'offre au motif "
+                    "« Loyer au-dessus du plafond ».",
+                    above=above,
+                )
+            )
     if to_status == S.VISIT_PLANNED and offer.visit_at is None:
         raise WorkflowError(_("Indiquez d'abord la date et l'heure de la visite."))
     if to_status == S.VISITED and offer.checklist is None:
@@ -267,6 +282,52 @@ def change_status(
     if to_status == S.AVAILABLE:
         create_unit(offer, actor)
     return change
+
+
+# Stages where the CCAS commits to the rent: above what the scheme carries needs a reason.
+NEEDS_SCHEME_FIGURES = frozenset({S.FINANCIAL_PROPOSAL, S.AGREEMENT_SIGNED, S.AVAILABLE})
+
+
+def euros(value: Decimal) -> str:
+    return format_decimal(value, format="#,##0.00") + "\u00a0€"
+
+
+def above_scheme_message(offer: LandlordOffer) -> str:
+    """What the offer asks beyond what the scheme can carry, in words; "" when nothing."""
+    comparison = offer_comparison(offer)
+    if comparison is None or not comparison.above_scheme:
+        return ""
+    parts = []
+    if comparison.rent_above:
+        parts.append(
+            _(
+                "Le loyer (%(rent)s) dépasse de %(gap)s le plafond Loc%(level)s que le "
+                "dispositif peut porter (%(ceiling)s).",
+                rent=euros(comparison.rent),
+                gap=euros(comparison.rent_gap),
+                level=comparison.scheme_level,
+                ceiling=euros(comparison.scheme_rent),
+            )
+        )
+    if comparison.charges_above:
+        parts.append(
+            _(
+                "Les charges (%(charges)s) dépassent de %(gap)s ce que le dispositif peut "
+                "porter (%(cap)s).",
+                charges=euros(comparison.charges),
+                gap=euros(comparison.charges_gap),
+                cap=euros(comparison.charges_cap),
+            )
+        )
+    return " ".join(parts)
+
+
+def scheme_justification(offer: LandlordOffer) -> OfferStatusChange | None:
+    """The latest move past the rent's limits, with the reason staff wrote for it."""
+    for change in reversed(offer.status_changes):
+        if change.to_status in NEEDS_SCHEME_FIGURES and change.comment:
+            return change
+    return None
 
 
 def unit_missing_fields(offer: LandlordOffer) -> list[str]:
@@ -463,6 +524,7 @@ UNIT_FIELDS = (
     "accessible",
     "rent",
     "charges",
+    "agency_fees",
     "dpe_class",
     "dpe_number",
     "furnished",
@@ -481,9 +543,27 @@ def create_landlord(email: str, full_name: str, phone: str) -> User:
     return user
 
 
-def start_offer(owner: User, data: dict) -> LandlordOffer:
+# What the simulator knows of a unit and carries into the offer, so nothing is typed twice.
+CARRIED_FIELDS = (
+    "commune_id",
+    "surface",
+    "main_room_surface",
+    "ceiling_height",
+    "rent",
+    "charges",
+    "agency_fees",
+    "dpe_class",
+    "furnished",
+    "available_from",
+)
+
+
+def start_offer(owner: User, data: dict, carried: dict | None = None) -> LandlordOffer:
+    """A draft offer; ``carried`` holds the simulation's figures (CARRIED_FIELDS)."""
     offer = LandlordOffer(owner=owner, status=S.DRAFT)
     update_offer(offer, data, OWNER_FIELDS)
+    if carried:
+        update_offer(offer, carried, CARRIED_FIELDS)
     db.session.add(offer)
     db.session.flush()
     db.session.add(OfferStatusChange(offer=offer, from_status=None, to_status=S.DRAFT))
@@ -532,12 +612,108 @@ def offer_facts(offer: LandlordOffer, on: date | None = None) -> R.UnitFacts:
         charges=offer.charges,
         dpe_class=offer.dpe_class.value if offer.dpe_class else None,
         furnished=offer.furnished,
+        agency_fees=offer.agency_fees,
         lease_date=on or offer.available_from or date.today(),
     )
 
 
 def offer_checks(offer: LandlordOffer) -> list[R.Check]:
     return R.checks(offer_facts(offer), current_rules(commune_id=offer.commune_id))
+
+
+def offer_comparison(offer: LandlordOffer) -> R.Comparison | None:
+    """The offer's rent and charges against the ceilings of its commune, at its date."""
+    facts = offer_facts(offer)
+    return R.compare(facts, current_rules(facts.lease_date, offer.commune_id))
+
+
+# After the agreement: what the owner reads of the unit's life in the scheme ----------------
+
+
+@dataclass(frozen=True)
+class OwnerStep:
+    day: date | None
+    title: str
+    text: str
+    state: str  # "done" or "todo"
+
+
+SLID_TEXT = _l(
+    "Depuis cette date, le ménage est votre locataire en titre : le bail est à son nom et "
+    "il vous paie directement le loyer et les charges. Le CCAS n'est plus votre locataire "
+    "et ne vous verse plus le loyer ; le dépôt de garantie et l'état des lieux suivent le "
+    "bail. Pour votre convention Loc'Avantages et votre réduction d'impôt, le CCAS vous "
+    "indique ce qui change. Vous pouvez toujours lui écrire ici."
+)
+
+
+def after_agreement(offer: LandlordOffer, today: date | None = None) -> list[OwnerStep]:
+    """The unit's life in the scheme for its owner: dates only, nothing about the household
+    (no outcome but the slide itself, no reason for an end)."""
+    if offer.unit_id is None:
+        return []
+    today = today or date.today()
+    measures = db.session.scalars(
+        sa.select(Measure).where(Measure.unit_id == offer.unit_id).order_by(Measure.start_date)
+    ).all()
+    steps: list[OwnerStep] = []
+    for measure in measures:
+        steps.append(
+            OwnerStep(
+                measure.start_date,
+                str(_l("Le logement est loué par le dispositif")),
+                str(
+                    _l(
+                        "Le CCAS est votre locataire : il vous paie le loyer chaque mois et "
+                        "sous-loue le logement à un ménage qu'il accompagne."
+                    )
+                ),
+                "done" if measure.start_date <= today else "todo",
+            )
+        )
+        for bilan in measure.bilans:
+            if bilan.held_on is not None:
+                steps.append(
+                    OwnerStep(
+                        bilan.held_on,
+                        str(_l("%(kind)s : tenu", kind=bilan.kind.label)),
+                        "",
+                        "done",
+                    )
+                )
+            elif measure.is_open:
+                steps.append(
+                    OwnerStep(
+                        bilan.due_date,
+                        str(_l("%(kind)s : prévu", kind=bilan.kind.label)),
+                        "",
+                        "todo",
+                    )
+                )
+        if measure.status == MeasureStatus.SLID:
+            steps.append(
+                OwnerStep(
+                    measure.end_date,
+                    str(_l("Le bail a glissé au nom du locataire")),
+                    str(SLID_TEXT),
+                    "done",
+                )
+            )
+        elif measure.status == MeasureStatus.ENDED:
+            steps.append(
+                OwnerStep(
+                    measure.end_date,
+                    str(_l("La sous-location a pris fin")),
+                    str(
+                        _l(
+                            "Le CCAS vous rend le logement et vous contacte pour la suite : "
+                            "un autre ménage accompagné, ou la fin de son bail avec vous."
+                        )
+                    ),
+                    "done",
+                )
+            )
+    return steps
 
 
 # Rules as data -----------------------------------------------------------------------------
@@ -629,6 +805,8 @@ def add_rule_value(key: str, raw: str, source: str, effective_from: date, actor:
     except (ValueError, ArithmeticError):
         if key in R.DATE_KEYS:
             raise WorkflowError(_("Indiquez une date valide (aaaa-mm-jj).")) from None
+        if key == "scheme_level":
+            raise WorkflowError(_("Indiquez le niveau : 1, 2 ou 3.")) from None
         raise WorkflowError(_("Indiquez un nombre positif.")) from None
     exists = db.session.scalar(
         sa.select(RuleParameter).where(

@@ -1,4 +1,5 @@
 from datetime import UTC, date
+from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 from flask import (
@@ -44,6 +45,7 @@ from portal.landlords.forms import (
     VisitForm,
 )
 from portal.landlords.services import (
+    CARRIED_FIELDS,
     FORWARD,
     OWNER_DOCUMENT_KINDS,
     OWNER_FIELDS,
@@ -54,16 +56,19 @@ from portal.landlords.services import (
     add_ceiling,
     add_document,
     add_rule_value,
+    after_agreement,
     allowed_moves,
     assign,
     change_status,
     create_landlord,
     current_rules,
     offer_checks,
+    offer_comparison,
     owner_text,
     plan_visit,
     post_message,
     save_checklist,
+    scheme_justification,
     stage_report,
     start_offer,
     submit_offer,
@@ -73,8 +78,11 @@ from portal.loading import get_visible_or_404, require
 from portal.local_time import PARIS
 from portal.models import (
     AuditAction,
+    Commune,
     CommuneCeiling,
+    DpeClass,
     LandlordOffer,
+    Measure,
     Membership,
     OfferDocument,
     OfferDocumentKind,
@@ -164,7 +172,106 @@ def simulator():
         rules=rules,
         lease_date=lease_date,
         submitted=submitted,
+        carry=simulation_args(form) if result is not None else {},
     ), status
+
+
+# The simulation carried into the offer ---------------------------------------------------------
+
+# Simulator field → offer field.
+CARRIED_FROM_SIMULATOR = {
+    "commune": "commune_id",
+    "surface": "surface",
+    "main_room_surface": "main_room_surface",
+    "ceiling_height": "ceiling_height",
+    "rent": "rent",
+    "charges": "charges",
+    "agency_fees": "agency_fees",
+    "dpe_class": "dpe_class",
+    "furnished": "furnished",
+    "lease_date": "available_from",
+}
+
+
+def simulation_args(form: SimulatorForm) -> dict:
+    """The simulator's query string for the « Proposer mon logement » link."""
+    return {
+        name: request.args[name]
+        for name in CARRIED_FROM_SIMULATOR
+        if request.args.get(name) not in (None, "")
+    }
+
+
+def carried_token(args) -> str:
+    """Signed figures of a valid simulation given in the query string; "" otherwise."""
+    if not any(name in args for name in CARRIED_FROM_SIMULATOR):
+        return ""
+    form = SimulatorForm(formdata=args)
+    if not form.validate():
+        return ""
+    values = {}
+    for name, target in CARRIED_FROM_SIMULATOR.items():
+        value = form[name].data
+        if value in (None, "", False):
+            continue
+        values[target] = value.isoformat() if isinstance(value, date) else str(value)
+    return serializer("landlord-simulation").dumps(values) if values else ""
+
+
+def carried_from(token: str | None) -> dict:
+    """The offer fields of a signed simulation (CARRIED_FIELDS); {} when absent or forged."""
+    if not token:
+        return {}
+    try:
+        raw = serializer("landlord-simulation").loads(token, max_age=7 * 86400)
+    except BadSignature:
+        return {}
+    if not isinstance(raw, dict):
+        return {}
+    data = {}
+    try:
+        for name, value in raw.items():
+            if name not in CARRIED_FIELDS or not isinstance(value, str):
+                continue
+            if name == "commune_id":
+                data[name] = int(value)
+            elif name == "dpe_class":
+                data[name] = DpeClass(value)
+            elif name == "furnished":
+                data[name] = value == "True"
+            elif name == "available_from":
+                data[name] = date.fromisoformat(value)
+            else:
+                data[name] = Decimal(value)
+    except (ValueError, InvalidOperation):
+        return {}
+    return data
+
+
+def carried_summary(token: str | None) -> list[tuple[str, str]]:
+    """What the owner sees of the figures the offer takes from their simulation."""
+    data = carried_from(token)
+    labels = UnitForm(formdata=None)
+    rows = []
+    for name in CARRIED_FIELDS:
+        if name not in data:
+            continue
+        value = data[name]
+        if name == "commune_id":
+            commune = db.session.get(Commune, value)
+            value = commune.name if commune else ""
+        elif name == "dpe_class":
+            value = value.value
+        elif name == "furnished":
+            value = _("oui")
+        elif name == "available_from":
+            value = value.strftime("%d/%m/%Y")
+        elif name in ("rent", "charges", "agency_fees"):
+            value = euros(value)
+        else:
+            value = plain_number(value)
+        rows.append((labels[name].label.text, value))
+    return rows
 
 
 # Making an offer -----------------------------------------------------------------------------
@@ -226,18 +333,21 @@ def new_offer():
         return redirect(url_for("landlords.index"))
     landlord = permissions.is_landlord(current_user)
     form = OwnerForm() if landlord else NewOwnerForm()
+    if request.method == "GET":
+        form.simulation.data = carried_token(request.args)
+    carried = carried_from(form.simulation.data)
     if request.method == "POST" and not landlord and form.website.data:
         # A bot filled the hidden field: it is shown the usual answer, nothing is kept.
         return render_template("landlords/check_email.html", email=form.email.data or "")
     if form.validate_on_submit():
         if landlord:
-            offer = start_offer(current_user._get_current_object(), owner_data(form))
+            offer = start_offer(current_user._get_current_object(), owner_data(form), carried)
             db.session.commit()
             return redirect(url_for("landlords.edit_step", offer_id=offer.id, step="unit"))
         existing = db.session.scalar(sa.select(User).where(User.email == form.email.data))
         if existing is None:
             owner = create_landlord(form.email.data, form.full_name.data, form.contact_phone.data)
-            start_offer(owner, owner_data(form))
+            start_offer(owner, owner_data(form), carried)
             send_confirmation(owner)
         elif existing.kind == UserKind.LANDLORD and existing.password_hash is None:
             # Not confirmed yet: the link is sent again; nothing is added to the account
@@ -254,7 +364,12 @@ def new_offer():
         db.session.commit()
         return render_template("landlords/check_email.html", email=form.email.data)
     status = 400 if request.method == "POST" else 200
-    return render_template("landlords/new_offer.html", form=form, landlord=landlord), status
+    return render_template(
+        "landlords/new_offer.html",
+        form=form,
+        landlord=landlord,
+        carried=carried_summary(form.simulation.data),
+    ), status
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
@@ -309,6 +424,19 @@ def my_offers():
     return render_template("landlords/my_offers.html", offers=offers, owner_text=owner_text)
 
 
+def unit_measures(offer: LandlordOffer) -> list[Measure]:
+    """The measures held in the offer's unit: their documents are the owner's too."""
+    if offer.unit_id is None:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(Measure)
+            .where(Measure.unit_id == offer.unit_id)
+            .order_by(Measure.start_date.desc())
+        )
+    )
+
+
 def tracker(offer: LandlordOffer) -> list[tuple[OfferStatus, str]]:
     """The stages for the owner's tracker: done, current, to come."""
     if offer.status in (OfferStatus.BLOCKED, OfferStatus.REFUSED):
@@ -334,7 +462,10 @@ def owner_page(offer: LandlordOffer, message_form=None, document_form=None, stat
         offer=offer,
         now_text=owner_text(offer.status),
         tracker=tracker(offer),
+        after=after_agreement(offer),
+        measures=unit_measures(offer),
         checks=offer_checks(offer),
+        comparison=offer_comparison(offer),
         message_form=message_form or MessageForm(),
         document_form=document_form or DocumentForm(kinds=OWNER_DOCUMENT_KINDS),
         messages=[m for m in offer.messages if not m.internal],
@@ -382,6 +513,7 @@ def edit_step(offer_id, step):
             step=step,
             form=DocumentForm(kinds=OWNER_DOCUMENT_KINDS),
             checks=offer_checks(offer),
+            comparison=offer_comparison(offer),
         )
     form = step_form(step, offer, request.form if request.method == "POST" else None)
     if request.method == "POST" and form.validate():
@@ -409,6 +541,7 @@ def edit_step(offer_id, step):
         step=step,
         form=form,
         checks=offer_checks(offer) if step == "unit" else [],
+        comparison=offer_comparison(offer) if step != "owner" else None,
     ), status
 
 
@@ -495,6 +628,7 @@ def owner_document(offer_id):
             step="documents",
             form=form,
             checks=offer_checks(offer),
+            comparison=offer_comparison(offer),
         ), 400
     return owner_page(offer, document_form=form, status=400)
 
@@ -575,6 +709,10 @@ def staff_page(offer: LandlordOffer, status: int = 200, **forms):
         "landlords/offer.html",
         offer=offer,
         checks=offer_checks(offer),
+        comparison=offer_comparison(offer),
+        justification=scheme_justification(offer),
+        after=after_agreement(offer),
+        measures=unit_measures(offer),
         moves=moves,
         forward=FORWARD.get(offer.status),
         assign_form=assign_form,

@@ -47,6 +47,7 @@ from portal.models.housing import (
     UnitStatus,
     candidacy_commune,
 )
+from portal.models.documents import DocumentWording
 from portal.models.jobs import AuditMonthlyCount, JobRun, Task
 from portal.models.landlords import (
     CommuneCeiling,
@@ -159,6 +160,7 @@ __all__ = [
     "Decision",
     "DecisionKind",
     "DecisionPosition",
+    "DocumentWording",
     "FollowUpAction",
     "InvitationResponse",
     "Meeting",

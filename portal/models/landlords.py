@@ -79,6 +79,8 @@ class LandlordOffer(db.Model):
     accessible: Mapped[bool] = mapped_column(default=False)
     rent: Mapped[Decimal | None] = mapped_column(Money)
     charges: Mapped[Decimal | None] = mapped_column(Money)
+    # What an agency would charge to let it alone: the scheme needs none (compared, not owed).
+    agency_fees: Mapped[Decimal | None] = mapped_column(Money)
     dpe_class: Mapped[DpeClass | None] = mapped_column(str_enum(DpeClass, length=1))
     dpe_number: Mapped[str] = mapped_column(sa.String(20), default="")
     furnished: Mapped[bool] = mapped_column(default=False)
