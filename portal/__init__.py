@@ -115,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
         "measures",
         "meetings",
         "minutes",
+        "notifications",
         "organisations",
         "outbox",
         "reports",

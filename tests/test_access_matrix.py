@@ -41,6 +41,7 @@ from tests.access_rules import landlords as landlords_rules
 from tests.access_rules import measures as measures_rules
 from tests.access_rules import meetings as meetings_rules
 from tests.access_rules import minutes as minutes_rules
+from tests.access_rules import notifications as notifications_rules
 from tests.access_rules import outbox as outbox_rules
 from tests.access_rules import reports as reports_rules
 from tests.access_rules import units as units_rules
@@ -73,6 +74,7 @@ FEATURES = (
     measures_rules,
     documents_rules,
     outbox_rules,
+    notifications_rules,
 )
 
 

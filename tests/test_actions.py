@@ -429,7 +429,7 @@ def test_an_action_is_emailed_to_its_responsible_person_and_goes_on_the_timeline
     assert audit_events(AuditAction.CREATE, "follow_up_action")
 
 
-def test_an_action_without_a_person_is_emailed_to_the_organisations_active_members(
+def test_an_action_without_a_person_is_emailed_to_the_organisations_admins(
     world, make_user, held
 ):
     make_user(world.mission_locale, full_name="Ancien Membre", active=False)
@@ -441,9 +441,8 @@ def test_an_action_without_a_person_is_emailed_to_the_organisations_active_membe
         due_on=TODAY + timedelta(days=7),
     )
     db.session.commit()
-    assert sorted(e.recipient for e in queued_emails()) == sorted(
-        [world.partner_admin.email, world.partner_member.email]
-    )
+    # Nobody named by the Mission Locale: its admins, not every member (test_notifications).
+    assert [e.recipient for e in queued_emails()] == [world.partner_admin.email]
 
 
 def test_the_responsible_person_must_be_an_active_member_of_the_organisation(client, world, held):
@@ -582,7 +581,7 @@ def test_overdue_actions_are_emailed_once_even_when_the_job_runs_twice(world, he
     db.session.commit()
     db.session.refresh(due_today)
     assert due_today.overdue_notified_at is not None
-    assert len(queued_emails()) == 1 + 2  # the CCAS's two active members
+    assert len(queued_emails()) == 1 + 1  # the CCAS's admin (the coordinator)
 
 
 # Carry-over and « Mes actions » ------------------------------------------------------------

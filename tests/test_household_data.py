@@ -437,7 +437,7 @@ def build_life(world, case_world, make_org, make_household, app) -> Life:
             "held_on": six.due_date,
             "outcome": BilanOutcome.POURSUITE,
             "rent_paid_regularly": True,
-            "situation_stabilised": True,
+            "rent_regularity_justification": "Loyers réglés en espèces au CCAS, à saisir.",
             "household_present": True,
             "summary": "Loyers réguliers.",
         },
@@ -615,7 +615,12 @@ def test_retention_erases_the_household_from_every_table_and_keeps_the_figures(a
     assert {table for table, _column, _marker in canary_leaks()} >= {
         place.table for place in life.places
     }  # the scan sees the canary wherever it was written
-    assert linked_emails(household.id) == ["action_assigned", "candidacy_decision", "case_shared"]
+    assert linked_emails(household.id) == [
+        "action_assigned",
+        "candidacy_decision",
+        "candidacy_submitted",
+        "case_shared",
+    ]
     assert all(e.status == "pending" for e in db.session.scalars(sa.select(OutgoingEmail)))
     kept = kept_values(household.id)
     deleted = deleted_rows(household.id)

@@ -314,8 +314,8 @@ NO_ACCESS = ("guest", "outsider", "landlord", "anonymous")
 # is overdue, and the reminders run tells them)
 ACTION_MAILS = {
     "cdas_worker": "Action de suivi confiée",
+    # The SIAO names nobody: its admin hears of its actions, not each member.
     "siao_officer": "Action de suivi en retard",
-    "siao_member": "Action de suivi en retard",
     "guest": "Action de suivi confiée",
 }
 

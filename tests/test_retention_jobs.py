@@ -416,7 +416,8 @@ def test_the_daily_retention_runs_once_per_day(app):
     evening = run_due_jobs(morning + timedelta(hours=12))
     next_day = run_due_jobs(datetime(2030, 3, 15, 0, 5, tzinfo=UTC))
 
-    assert list(first) == ["reminders", "retention"]
+    # 9:00 in Paris: the digests too (the weekly one at its first run of the week).
+    assert list(first) == ["reminders", "retention", "daily_digest", "weekly_digest"]
     assert "Supprimés : 1 entrée(s) du journal d'audit." in first["retention"]
     assert [name for name, _ in evening] == ["reminders"]
     assert [name for name, _ in next_day] == ["reminders", "retention"]

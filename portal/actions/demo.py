@@ -145,6 +145,7 @@ def load_demo_actions(data: dict) -> None:
                 organisations=[organisations[n] for n in names if n in organisations],
                 positions=[(organisations[n], p) for n, p in positions if n in organisations],
                 agenda_item=case_items[index] if index < len(case_items) else None,
+                notify=False,
             )
             for name, email, description, due_in, outcome in actions:
                 if name not in organisations:

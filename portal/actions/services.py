@@ -12,7 +12,13 @@ from flask_babel import format_date, format_datetime
 
 from portal import permissions
 from portal.audit import record_event
-from portal.case_content import DecisionView, action_views, audit_reads, reading_loads
+from portal.case_content import (
+    DecisionView,
+    action_views,
+    audit_reads,
+    decision_views,
+    reading_loads,
+)
 from portal.cases.services import WorkflowError, add_event, change_status
 from portal.csv_export import csv_text
 from portal.extensions import db
@@ -31,7 +37,6 @@ from portal.models import (
     DecisionPosition,
     FollowUpAction,
     Meeting,
-    Membership,
     Minutes,
     MinutesStatus,
     Organisation,
@@ -39,6 +44,8 @@ from portal.models import (
     User,
     now_utc,
 )
+from portal.notifications.services import notify as notify_person
+from portal.notifications.services import organisation_recipients, unique
 from portal.outbox.services import public_url_for, queue_email
 
 # Decisions ---------------------------------------------------------------------------------
@@ -58,6 +65,7 @@ def record_decision(
     positions: Iterable[tuple[Organisation, str]] = (),
     agenda_item: AgendaItem | None = None,
     case: Case | None = None,
+    notify: bool = True,
 ) -> Decision:
     """Record a joint decision of a meeting, on one of its agenda items or cases.
 
@@ -102,6 +110,8 @@ def record_decision(
         move_case_after_decision(case, kind, actor)
         if kind == DecisionKind.ADJOURNED:
             propose_adjourned(case, meeting, actor)
+    if notify:
+        notify_decision(decision)
     return decision
 
 
@@ -434,27 +444,16 @@ def open_actions_for(user: User, limit: int | None = None) -> list[FollowUpActio
 # E-mails -----------------------------------------------------------------------------------
 
 
-def action_recipients(action: FollowUpAction) -> list[User]:
-    """The responsible person, or else every active member of the responsible organisation."""
-    if action.user is not None and is_active_member(action.user, action.organisation):
-        return [action.user]
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .join(Membership, Membership.user_id == User.id)
-            .where(
-                Membership.organisation_id == action.organisation_id,
-                Membership.active,
-                User.active,
-            )
-            .order_by(User.email)
-        )
-    )
+def action_recipients(action: FollowUpAction, event: str) -> list[User]:
+    """The responsible person, else whom the responsible organisation names, else its
+    admins; each as they chose to hear of actions."""
+    people = organisation_recipients(action.organisation, assigned=action.user)
+    return [person for person in people if notify_person(person, "action", action, event=event)]
 
 
 def notify_assigned(action: FollowUpAction) -> None:
     link = public_url_for("actions.show", action_id=action.id)
-    for person in action_recipients(action):
+    for person in action_recipients(action, "assigned"):
         (view,) = action_views(person, [action])  # what this recipient may read of the case
         queued = queue_email(
             person.email,
@@ -471,6 +470,40 @@ def notify_assigned(action: FollowUpAction) -> None:
             link=link,
         )
         link_email(queued, [action.case.household_id if action.case else None])
+
+
+def notify_decision(decision: Decision) -> None:
+    """Tell the organisations a decision engages (for each: whom it names, else its admins),
+    as each reader may see it and chose to hear of it: nothing at all to a reader who may
+    not see the case it is about."""
+    people = unique(
+        person
+        for organisation in decision.organisations
+        for person in organisation_recipients(organisation)
+    )
+    link = public_url_for("actions.decision", decision_id=decision.id)
+    meeting_when = format_datetime(decision.meeting.starts_at, _("d MMMM yyyy"))
+    organisations = ", ".join(o.name for o in decision.organisations)
+    for person in people:
+        if not notify_person(person, "decision", decision):
+            continue
+        (view,) = decision_views(person, [decision])
+        queued = queue_email(
+            person.email,
+            "decision_recorded",
+            _(
+                "Décision « %(kind)s » — %(title)s du %(when)s",
+                kind=decision.kind.label,
+                title=decision.meeting.title,
+                when=meeting_when,
+            ),
+            decision=decision,
+            view=view,
+            meeting_when=meeting_when,
+            organisations=organisations,
+            link=link,
+        )
+        link_email(queued, [decision.case.household_id if decision.case else None])
 
 
 def claim_overdue(action_id: int, today: date) -> bool:
@@ -515,7 +548,7 @@ def notify_overdue_actions(today: date) -> int:
             continue
         action = db.session.get(FollowUpAction, action_id, populate_existing=True)
         link = public_url_for("actions.show", action_id=action.id)
-        for person in action_recipients(action):
+        for person in action_recipients(action, "overdue"):
             (view,) = action_views(person, [action])
             queued = queue_email(
                 person.email,

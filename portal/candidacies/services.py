@@ -24,7 +24,6 @@ from portal.models import (
     Household,
     Meeting,
     MeetingKind,
-    Membership,
     Organisation,
     OrganisationKind,
     Programme,
@@ -32,6 +31,8 @@ from portal.models import (
     User,
     now_utc,
 )
+from portal.notifications.services import notify as notify_person
+from portal.notifications.services import organisation_recipients
 from portal.outbox.services import public_url_for, queue_email
 
 S = CandidacyStatus
@@ -285,6 +286,8 @@ def change_candidacy_status(
         )
     if transition.by == "siao" and notify:
         notify_decision(candidacy)
+    elif transition.target == S.SUBMITTED and notify:
+        notify_submitted(candidacy)
 
 
 def house_candidacy(candidacy: Candidacy, actor: User | None, comment: str = "") -> None:
@@ -323,24 +326,37 @@ def commission_meetings(visible: sa.ColumnElement[bool]) -> list[Meeting]:
 
 
 def decision_recipients(candidacy: Candidacy) -> list[str]:
-    """The social worker who wrote the candidacy (if still at the CCAS) and the CCAS's
-    contact address."""
-    recipients = []
-    author = candidacy.created_by
-    if author is not None and author.active:
-        still_member = db.session.scalar(
-            sa.select(Membership.id).where(
-                Membership.user_id == author.id,
-                Membership.organisation_id == candidacy.organisation_id,
-                Membership.active,
-            )
-        )
-        if still_member is not None:
-            recipients.append(author.email)
+    """The social worker who wrote the candidacy (still at the CCAS; else whom the CCAS
+    names, else its admins), as each chose to hear of it, and the CCAS's contact address
+    (a mailbox, not a person: always)."""
+    people = organisation_recipients(candidacy.organisation, assigned=candidacy.created_by)
+    recipients = [
+        person.email for person in people if notify_person(person, "candidacy_decision", candidacy)
+    ]
     contact = candidacy.organisation.contact_email
     if contact and contact.lower() not in {r.lower() for r in recipients}:
         recipients.append(contact)
     return recipients
+
+
+def notify_submitted(candidacy: Candidacy) -> None:
+    """Tell the SIAO a candidacy waits for it: whom the SIAO names, else its admins."""
+    link = public_url_for("candidacies.show", candidacy_id=candidacy.id)
+    for person in organisation_recipients(candidacy.siao):
+        if not notify_person(person, "candidacy_submitted", candidacy):
+            continue
+        queued = queue_email(
+            person.email,
+            "candidacy_submitted",
+            _(
+                "Candidature %(reference)s soumise au SIAO — %(programme)s",
+                reference=candidacy.household.reference,
+                programme=candidacy.programme.name,
+            ),
+            candidacy=candidacy,
+            link=link,
+        )
+        link_email(queued, [candidacy.household_id])
 
 
 def notify_decision(candidacy: Candidacy) -> None:

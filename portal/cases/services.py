@@ -39,13 +39,14 @@ from portal.models import (
     HouseholdPerson,
     InformationRecord,
     Measure,
-    Membership,
     Obstacle,
     Organisation,
     OrganisationKind,
     User,
     now_utc,
 )
+from portal.notifications.services import notify as notify_person
+from portal.notifications.services import organisation_recipients
 from portal.outbox.services import public_url_for, queue_email
 from portal.workflow import WorkflowError  # noqa: F401 (raised and caught by callers)
 
@@ -442,16 +443,14 @@ def share_case(
 
 
 def notify_shared(case: Case, organisation: Organisation) -> None:
-    """Tell the partner's members; the e-mail carries the reference, never the identity."""
-    recipients = db.session.scalars(
-        sa.select(User.email)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.organisation_id == organisation.id, Membership.active, User.active)
-    ).all()
+    """Tell the partner (whom it names, else its admins), as each reader chose; the e-mail
+    carries the reference, never the identity."""
     link = public_url_for("cases.show", case_id=case.id)
-    for email in recipients:
+    for person in organisation_recipients(organisation):
+        if not notify_person(person, "case_shared", case, organisation=organisation):
+            continue
         queued = queue_email(
-            email,
+            person.email,
             "case_shared",
             _(
                 "Situation %(reference)s partagée avec %(organisation)s",

@@ -245,20 +245,49 @@ def daily_retention(now: datetime) -> str:
     return " ".join(retention(now).lines())
 
 
+def daily_digests(now: datetime) -> str:
+    from portal.models import NotificationFrequency
+    from portal.notifications.services import send_digests
+
+    sent = send_digests(NotificationFrequency.DAILY, now)
+    return _("%(count)d résumé(s) quotidien(s) de notifications.", count=sent)
+
+
+def weekly_digests(now: datetime) -> str:
+    from portal.models import NotificationFrequency
+    from portal.notifications.services import send_digests
+
+    sent = send_digests(NotificationFrequency.WEEKLY, now)
+    return _("%(count)d résumé(s) hebdomadaire(s) de notifications.", count=sent)
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
-    every: str  # "hour" or "day"
+    every: str  # "hour", "day" or "week"
     run: Callable[[datetime], str]
+    # Not before this hour, Paris time (a digest is read in the morning, not at 1 a.m.).
+    from_hour: int = 0
+
+    def is_due(self, now: datetime) -> bool:
+        from portal.local_time import PARIS
+
+        return now.astimezone(PARIS).hour >= self.from_hour
 
 
 JOBS = (
     Job("reminders", "hour", send_reminders_and_alerts),
     Job("retention", "day", daily_retention),
+    Job("daily_digest", "day", daily_digests, from_hour=7),
+    # From Monday 7:00 (the ISO week begins on Monday): once a week, whatever day the worker
+    # first runs in it.
+    Job("weekly_digest", "week", weekly_digests, from_hour=7),
 )
 
 
 def period_of(every: str, now: datetime) -> str:
+    if every == "week":
+        return now.strftime("%G-W%V")
     return now.strftime("%Y-%m-%dT%H" if every == "hour" else "%Y-%m-%d")
 
 
@@ -287,7 +316,7 @@ def run_due_jobs(now: datetime | None = None, only: str | None = None) -> list[t
     now = now or now_utc()
     done = []
     for job in JOBS:
-        if only and job.name != only:
+        if (only and job.name != only) or not job.is_due(now):
             continue
         run = claim_period(job, now)
         if run is None:

@@ -25,7 +25,6 @@ from portal.models import (
     LandlordOffer,
     Measure,
     MeasureStatus,
-    Membership,
     OfferDocument,
     OfferDocumentKind,
     OfferMessage,
@@ -42,6 +41,8 @@ from portal.models import (
     VisitChecklist,
     now_utc,
 )
+from portal.notifications.services import notify as notify_person
+from portal.notifications.services import organisation_recipients, unique
 from portal.outbox.services import public_url_for, queue_email
 
 __all__ = ["WorkflowError", "allocate_offer_for_unit", "change_status"]
@@ -415,20 +416,24 @@ def save_checklist(offer: LandlordOffer, data: dict, actor: User) -> VisitCheckl
 # Messages and notes ------------------------------------------------------------------------
 
 
-def ccas_recipients(offer: LandlordOffer) -> list[str]:
-    """Who hears of an owner's message: the staff member following it, else the CCAS."""
-    if offer.assigned_to is not None and offer.assigned_to.active:
-        return [offer.assigned_to.email]
-    return list(
-        db.session.scalars(
-            sa.select(User.email)
-            .join(Membership, Membership.user_id == User.id)
-            .join(Organisation, Membership.organisation_id == Organisation.id)
-            .where(Organisation.kind == OrganisationKind.CCAS, Membership.active, User.active)
-            .distinct()
-            .order_by(User.email)
-        )
-    )
+def ccas_recipients(offer: LandlordOffer, event: str) -> list[str]:
+    """Who hears of an owner's offer or message: the staff member following it, else whom
+    the CCAS names, else its admins (never every member); each as they chose."""
+    organisations = db.session.scalars(
+        sa.select(Organisation)
+        .where(Organisation.kind == OrganisationKind.CCAS, Organisation.active)
+        .order_by(Organisation.id)
+    ).all()
+    assigned = offer.assigned_to
+    if assigned is not None and assigned.active and permissions.works_for_ccas(assigned):
+        people = [assigned]
+    else:
+        people = unique(p for o in organisations for p in organisation_recipients(o))
+    return [
+        person.email
+        for person in people
+        if notify_person(person, "landlord_message", offer, event=event)
+    ]
 
 
 def post_message(offer: LandlordOffer, author: User, body: str, *, internal: bool = False):
@@ -444,7 +449,7 @@ def post_message(offer: LandlordOffer, author: User, body: str, *, internal: boo
     if internal:
         return message
     if from_owner:
-        for email in ccas_recipients(offer):
+        for email in ccas_recipients(offer, "message"):
             queue_email(
                 email,
                 "landlord_message",
@@ -593,7 +598,7 @@ def submit_offer(offer: LandlordOffer, owner: User) -> None:
         raise WorkflowError(_("Complétez avant d'envoyer : %(fields)s.", fields=", ".join(missing)))
     offer.submitted_at = now_utc()
     record_change(offer, S.NEW, owner)
-    for email in ccas_recipients(offer):
+    for email in ccas_recipients(offer, "new_offer"):
         queue_email(
             email,
             "landlord_new_offer",

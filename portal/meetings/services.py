@@ -48,6 +48,7 @@ from portal.models import (
     now_utc,
 )
 from portal.models.people import load_memberships
+from portal.notifications.services import notify as notify_person
 from portal.outbox.services import Attachment, public_url_for, queue_email
 
 # What changes a meeting for the invitees' calendars (and raises its SEQUENCE).
@@ -276,6 +277,16 @@ def send_invitations(meeting: Meeting, invitees, template: str, subject: str) ->
     if not invitees:
         return
     load_memberships([i.user for i in invitees])  # each e-mail shows the agenda as allowed
+    if template == "meeting_invitation":
+        # An answer is awaited: as each invitee chose to hear of it. Whoever has answered
+        # already (the organiser, present) gets the calendar event; so does every invitee
+        # of a change to the meeting.
+        invitees = [
+            i
+            for i in invitees
+            if i.response != InvitationResponse.PENDING
+            or notify_person(i.user, "answer_awaited", meeting)
+        ]
     for invitee in invitees:
         queue_meeting_email(
             meeting,
@@ -974,6 +985,8 @@ def chase_pending(meeting: Meeting, actor: User) -> int:
     db.session.flush()
     load_memberships([i.user for i in waiting])
     for invitee in waiting:
+        if not notify_person(invitee.user, "answer_awaited", meeting, event="chase"):
+            continue
         queue_meeting_email(
             meeting, invitee, "meeting_chase", meeting_subject(CHASE_SUBJECT, meeting)
         )

@@ -43,6 +43,7 @@ from portal.models import (
     now_utc,
 )
 from portal.models.people import load_memberships
+from portal.notifications.services import notify as notify_person
 from portal.outbox.services import public_url_for, queue_email
 from portal.workflow import WorkflowError  # noqa: F401 (raised and caught by callers)
 
@@ -505,6 +506,8 @@ def send_minutes(minutes: Minutes, actor: User) -> int:
     recipients = [i.user for i in meeting.invitees if permissions.is_invited(i.user, meeting)]
     when = format_datetime(meeting.starts_at, _("d MMMM yyyy"))
     for person in recipients:
+        if not notify_person(person, "minutes_approved", minutes):
+            continue
         queued = queue_email(
             person.email,
             "minutes_approved",

@@ -88,6 +88,12 @@ from portal.models.meetings import (
     ProposalStatus,
     decision_organisation,
 )
+from portal.models.notifications import (
+    NotificationFrequency,
+    NotificationPreference,
+    PendingNotification,
+    notification_recipient,
+)
 from portal.models.organisations import (
     Committee,
     CommitteeKind,
@@ -111,6 +117,10 @@ from portal.models.people import (
 )
 
 __all__ = [
+    "NotificationFrequency",
+    "NotificationPreference",
+    "PendingNotification",
+    "notification_recipient",
     "AuditMonthlyCount",
     "JobRun",
     "Task",

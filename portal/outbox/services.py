@@ -29,7 +29,9 @@ TEMPLATE_LABELS = {
     "bilan_due": _l("Bilan IML à faire"),
     "bilan_overdue": _l("Bilan IML en retard"),
     "candidacy_decision": _l("Décision sur une candidature"),
+    "candidacy_submitted": _l("Candidature soumise au SIAO"),
     "case_shared": _l("Situation partagée"),
+    "decision_recorded": _l("Décision concernant une organisation"),
     "emergency_deactivation": _l("Désactivation d'un accès par la coordination"),
     "invitation": _l("Invitation à rejoindre une organisation"),
     "landlord_confirm": _l("Confirmation de l'adresse d'un propriétaire"),
@@ -43,6 +45,7 @@ TEMPLATE_LABELS = {
     "meeting_invitation": _l("Invitation à une réunion"),
     "meeting_reminder": _l("Rappel de réunion"),
     "minutes_approved": _l("Compte rendu approuvé"),
+    "notification_digest": _l("Résumé des notifications"),
     "password_reset": _l("Réinitialisation du mot de passe"),
     "second_factor_reset": _l("Double authentification réinitialisée"),
 }
