@@ -152,6 +152,7 @@ def register_template_helpers(app: Flask) -> None:
     from portal import permissions
     from portal.formatting import stay_length
 
+    from portal.navigation import header_for
     app.jinja_env.globals["permissions"] = permissions
     app.jinja_env.globals["max_upload_mb"] = app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
     app.jinja_env.filters["stay_length"] = stay_length
@@ -176,8 +177,10 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def inject_navigation():
-        # E-mails are also rendered outside any request (cron jobs, CLI).
-        return {"current_endpoint": (request.endpoint if has_request_context() else None) or ""}
+        # E-mails are also rendered outside any request (cron jobs, CLI): no navigation.
+        if not has_request_context():
+            return {"current_endpoint": "", "navigation": None}
+        return {"current_endpoint": request.endpoint or "", **header_for(current_user)}
 
 
 def register_commands(app: Flask) -> None:

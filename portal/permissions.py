@@ -59,6 +59,30 @@ def is_coordinator(user: Actor) -> bool:
     return is_staff(user) and user.is_coordinator and user.belongs_to_kind(OrganisationKind.CCAS)
 
 
+# Who posts households' cases: the organisations that support households (DESIGN.md §1).
+# The SIAO decides, the State funds, social landlords house: none of them owns a file.
+CASE_POSTER_KINDS = (
+    OrganisationKind.CCAS,
+    OrganisationKind.MISSION_LOCALE,
+    OrganisationKind.DEPARTEMENT,
+    OrganisationKind.ASSOCIATION,
+    OrganisationKind.AGGLOMERATION,
+)
+
+
+def case_poster_organisations(user: Actor) -> list[Organisation]:
+    """The organisations a person may open household files for, in membership order."""
+    if not is_staff(user):
+        return []
+    return [
+        m.organisation for m in user.active_memberships if m.organisation.kind in CASE_POSTER_KINDS
+    ]
+
+
+def can_post_cases(user: Actor) -> bool:
+    return bool(case_poster_organisations(user))
+
+
 def is_org_admin(user: Actor, organisation: Organisation) -> bool:
     return is_staff(user) and organisation.id in user.admin_organisation_ids
 

@@ -164,6 +164,9 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("organisations.index", "GET"): Route(lambda w, e: "/organisations/", STAFF_ONLY),
     ("organisations.new", "GET"): Route(lambda w, e: "/organisations/new", COORDINATOR_ONLY),
     ("organisations.new", "POST"): Route(lambda w, e: "/organisations/new", COORDINATOR_ONLY),
+    ("organisations.switch", "POST"): Route(
+        lambda w, e: "/organisations/acting", answers(303, landlord=403)
+    ),
     ("organisations.show", "GET"): Route(ml, STAFF_ONLY),
     ("organisations.edit", "GET"): Route(lambda w, e: ml(w, e) + "/edit", COORDINATOR_ONLY),
     ("organisations.edit", "POST"): Route(lambda w, e: ml(w, e) + "/edit", COORDINATOR_SAVES),
@@ -205,8 +208,13 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("committees.edit", "POST"): Route(lambda w, e: committee(w, e) + "/edit", COORDINATOR_SAVES),
     # Household files.
     ("cases.households", "GET"): Route(lambda w, e: "/cases/households/", STAFF_ONLY),
-    ("cases.new_household", "GET"): Route(lambda w, e: "/cases/households/new", STAFF_ONLY),
-    ("cases.new_household", "POST"): Route(lambda w, e: "/cases/households/new", STAFF_ONLY),
+    # Household files are opened by the organisations that support households, not the SIAO.
+    ("cases.new_household", "GET"): Route(
+        lambda w, e: "/cases/households/new", answers(200, landlord=403, siao_officer=403)
+    ),
+    ("cases.new_household", "POST"): Route(
+        lambda w, e: "/cases/households/new", answers(200, landlord=403, siao_officer=403)
+    ),
     ("cases.household", "GET"): Route(household, OWNER_ONLY),
     ("cases.edit_household", "GET"): Route(lambda w, e: household(w, e) + "/edit", OWNER_ONLY),
     ("cases.edit_household", "POST"): Route(lambda w, e: household(w, e) + "/edit", OWNER_ONLY),

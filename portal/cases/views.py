@@ -75,6 +75,7 @@ from portal.models import (
     HouseholdPerson,
     Organisation,
 )
+from portal.organisations.acting import creating_for
 from portal.pagination import paginate
 from portal.permissions import CaseAccess
 
@@ -90,8 +91,9 @@ def load_case(case_id: int) -> Case:
 
 
 def owner_organisation() -> Organisation:
-    """New household files belong to the person's first organisation."""
-    return current_user.active_memberships[0].organisation
+    """New household files belong to the organisation the person acts for, if it holds
+    household files (else to the first of theirs that does)."""
+    return creating_for(current_user, permissions.case_poster_organisations(current_user))
 
 
 # Household files ---------------------------------------------------------------------------
@@ -113,7 +115,7 @@ def households():
 @bp.route("/households/new", methods=["GET", "POST"])
 @login_required
 def new_household():
-    require(permissions.is_staff(current_user))
+    require(permissions.can_post_cases(current_user))
     organisation = owner_organisation()
     form = HouseholdForm(territory_id=organisation.territory_id)
     duplicates = []
@@ -135,7 +137,11 @@ def new_household():
             )
             return redirect(url_for("cases.household", household_id=household.id))
     return render_template(
-        "cases/household_form.html", form=form, household=None, duplicates=duplicates
+        "cases/household_form.html",
+        form=form,
+        household=None,
+        duplicates=duplicates,
+        organisation=organisation,
     )
 
 

@@ -10,7 +10,7 @@ from wtforms import (
     TimeField,
     URLField,
 )
-from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
+from wtforms.validators import NumberRange, Optional, ValidationError
 
 from portal import permissions
 from portal.committees.forms import CheckboxListField
@@ -87,7 +87,7 @@ class MeetingForm(BaseForm):
     )
     day = FrenchDateField(
         _l("Date"),
-        validators=[InputRequired(BAD_DATE)],
+        validators=[required(BAD_DATE)],
         bounds=years_around_today(2, 3),
     )
     time = TimeField(

@@ -109,3 +109,14 @@ class InvitationForm(BaseForm):
 class RoleForm(BaseForm):
     role = SelectField(_l("Rôle"), choices=enum_choices(MembershipRole), validators=[required()])
     submit = SubmitField(_l("Changer le rôle"))
+
+
+class ActingOrganisationForm(BaseForm):
+    """The header's organisation switcher, for people with several organisations."""
+
+    organisation_id = SelectField(_l("Vous agissez pour"), coerce=record_id)
+    submit = SubmitField(_l("Changer"))
+
+    def __init__(self, *args, organisations: list[Organisation], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation_id.choices = choices((o.id, o.name) for o in organisations)

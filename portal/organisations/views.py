@@ -3,13 +3,21 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from portal import permissions
+from portal.errors import back_here
 from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.i18n import _
 from portal.loading import require
 from portal.models import Invitation, Membership, MembershipRole, Organisation, User, now_utc
 from portal.organisations import bp
-from portal.organisations.forms import InvitationForm, OrganisationForm, RoleForm, TerritoryForm
+from portal.organisations.acting import act_for
+from portal.organisations.forms import (
+    ActingOrganisationForm,
+    InvitationForm,
+    OrganisationForm,
+    RoleForm,
+    TerritoryForm,
+)
 from portal.organisations.services import (
     create_territory,
     invite_member,
@@ -265,3 +273,19 @@ def reset_second_factor(organisation_id, membership_id):
             "success",
         )
     return redirect(url_for("organisations.show", organisation_id=organisation.id))
+
+
+@bp.route("/acting", methods=["POST"])
+@login_required
+def switch():
+    """Act for another of one's organisations; back to the page the person was on."""
+    require(permissions.is_staff(current_user))
+    organisations = [m.organisation for m in current_user.active_memberships]
+    form = ActingOrganisationForm(organisations=organisations)
+    if not form.validate_on_submit():
+        flash(_("Choisissez une de vos organisations."), "error")
+        return redirect(back_here(), 303)
+    organisation = next(o for o in organisations if o.id == form.organisation_id.data)
+    act_for(organisation)
+    flash(_("Vous agissez maintenant pour %(name)s.", name=organisation.name), "success")
+    return redirect(back_here(), 303)

@@ -83,3 +83,48 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   arm();
 });
+
+// The phone menu opens in place (without script, « Menu » is a link to it); one group of
+// the navigation open at a time, closed by Escape or a click elsewhere.
+(() => {
+  const menu = document.getElementById("menu");
+  const opener = document.querySelector(".menu-open");
+  if (!menu || !opener) {
+    return;
+  }
+  const setOpen = (open) => {
+    menu.classList.toggle("open", open);
+    opener.setAttribute("aria-expanded", String(open));
+  };
+  opener.addEventListener("click", (event) => {
+    event.preventDefault();
+    setOpen(!menu.classList.contains("open"));
+  });
+  menu.querySelector(".menu-close")?.addEventListener("click", (event) => {
+    event.preventDefault();
+    setOpen(false);
+    opener.focus();
+  });
+  const groups = menu.querySelectorAll(".nav-group details");
+  groups.forEach((group) => {
+    group.addEventListener("toggle", () => {
+      if (group.open) {
+        groups.forEach((other) => { if (other !== group) other.open = false; });
+      }
+    });
+  });
+  document.addEventListener("click", (event) => {
+    groups.forEach((group) => { if (!group.contains(event.target)) group.open = false; });
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") {
+      return;
+    }
+    groups.forEach((group) => {
+      if (group.open) {
+        group.open = false;
+        group.querySelector("summary").focus();
+      }
+    });
+  });
+})();
