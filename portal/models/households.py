@@ -169,6 +169,18 @@ class Household(db.Model):
     def is_informed(self) -> bool:
         return bool(self.information_records)
 
+    @property
+    def current_information(self) -> "InformationRecord | None":
+        """The latest information record: what the household agreed to, as of now."""
+        return max(self.information_records, key=lambda r: (r.informed_on, r.id or 0), default=None)
+
+    @property
+    def allows_identity_sharing(self) -> bool:
+        """Its identity may leave the owning organisation (a partner with full access, the
+        SIAO of a candidacy) only when its latest information record says so."""
+        current = self.current_information
+        return current is not None and current.allows_identity
+
 
 class HouseholdObstacle(db.Model):
     household_id: Mapped[int] = mapped_column(
@@ -222,6 +234,8 @@ class InformationRecord(db.Model):
     )
     what_is_shared: Mapped[str] = mapped_column(sa.String(300))
     shared_with: Mapped[str] = mapped_column(sa.String(300))
+    # The household agreed that its identity (names, birth dates, contact) be passed on.
+    allows_identity: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     household: Mapped[Household] = relationship(back_populates="information_records")

@@ -14,7 +14,7 @@ from portal.extensions import db
 from portal.i18n import _l
 from portal.models.base import LabelledEnum, UTCDateTime, now_utc, str_enum
 from portal.models.cases import Case
-from portal.models.households import Household, Typology
+from portal.models.households import Accommodation, Household, Typology
 from portal.models.meetings import Meeting
 from portal.models.organisations import Commune, Organisation, Territory
 from portal.models.people import User
@@ -43,7 +43,15 @@ class Programme(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
+    # The IML DALO programme is for households recognised by the DALO commission.
+    requires_dalo: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+
     territory: Mapped[Territory] = relationship(lazy="joined")
+    # The situations the programme is for (« sortie de structures »: CHRS, ALT, emergency
+    # or women's shelters, pension de famille); none listed: every situation.
+    situations: Mapped[list["ProgrammeSituation"]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="ProgrammeSituation.accommodation"
+    )
 
     __table_args__ = (
         sa.UniqueConstraint("territory_id", "name"),
@@ -52,6 +60,24 @@ class Programme(db.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def situation_values(self) -> list[Accommodation]:
+        return [s.accommodation for s in self.situations]
+
+    def is_for(self, accommodation: Accommodation | None) -> bool:
+        """Whether a household in this accommodation is among the programme's situations."""
+        values = self.situation_values
+        return not values or accommodation in values
+
+
+class ProgrammeSituation(db.Model):
+    """One situation (current accommodation) a programme is for."""
+
+    programme_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("programme.id", ondelete="CASCADE"), primary_key=True
+    )
+    accommodation: Mapped[Accommodation] = mapped_column(str_enum(Accommodation), primary_key=True)
 
 
 class UnitStatus(LabelledEnum):
@@ -175,6 +201,18 @@ class Candidacy(db.Model):
     decision_meeting_id: Mapped[int | None] = mapped_column(sa.ForeignKey("meeting.id"))
     refusal_reason: Mapped[RefusalReason | None] = mapped_column(str_enum(RefusalReason))
     decision_comment: Mapped[str] = mapped_column(sa.String(2000), default="")
+    # DALO recognition by the commission de médiation (required by a DALO programme).
+    dalo_recognised_on: Mapped[date | None]
+    dalo_decision_reference: Mapped[str] = mapped_column(
+        sa.String(60), default="", server_default=""
+    )
+    # Why the household is proposed although its situation is not one the programme is for.
+    situation_justification: Mapped[str] = mapped_column(
+        sa.String(1000), default="", server_default=""
+    )
+    # Hotel nights: whether the household was sheltered in a hotel, and since when.
+    in_hotel: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    hotel_since: Mapped[date | None]
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
 
@@ -195,6 +233,16 @@ class Candidacy(db.Model):
 
     def __str__(self) -> str:
         return f"{self.household.reference} — {self.programme.name}"
+
+    @property
+    def outside_programme_situations(self) -> bool:
+        """The household's situation is not one its programme is for (a justification is
+        asked, and the SIAO sees it)."""
+        return not self.programme.is_for(self.household.accommodation)
+
+    @property
+    def dalo_recognised(self) -> bool:
+        return self.dalo_recognised_on is not None and bool(self.dalo_decision_reference)
 
 
 class CandidacyEvent(db.Model):
@@ -284,6 +332,11 @@ class Measure(db.Model):
     def is_open(self) -> bool:
         return self.status in (MeasureStatus.ACTIVE, MeasureStatus.EXTENDED)
 
+    @property
+    def slid_early(self) -> bool:
+        """The lease slid before 6 months of sublease (justified on the bilan)."""
+        return any(b.early_slide for b in self.bilans)
+
 
 class BilanKind(LabelledEnum):
     SIX_MONTHS = "six_months", _l("Bilan à 6 mois")
@@ -299,6 +352,46 @@ class BilanOutcome(LabelledEnum):
     FIN_DE_MESURE = "fin_de_mesure", _l("Fin de mesure")
 
 
+class BudgetAssessment(LabelledEnum):
+    MASTERED = "maitrise", _l("Budget maîtrisé : loyer et charges couverts")
+    IMPROVING = "en_progres", _l("Budget en voie de maîtrise : plan d'apurement ou délais tenus")
+    FRAGILE = "fragile", _l("Budget fragile : dépenses non couvertes ou nouvelles dettes")
+
+
+class SupportAssessment(LabelledEnum):
+    IN_PLACE = "en_place", _l("Relais en place (CDAS, ASLL, Mission Locale…)")
+    NOT_NEEDED = "non_necessaire", _l("Plus d'accompagnement nécessaire")
+    TO_ORGANISE = "a_organiser", _l("Accompagnement encore à organiser")
+
+
+class HouseholdWish(LabelledEnum):
+    WANTS_LEASE = "souhaite_le_bail", _l("Le ménage souhaite devenir locataire en titre")
+    NOT_READY = "pas_pret", _l("Le ménage ne se sent pas prêt")
+    WANTS_OTHER = "autre_logement", _l("Le ménage souhaite un autre logement")
+
+
+STABLE_BUDGETS = (BudgetAssessment.MASTERED, BudgetAssessment.IMPROVING)
+STABLE_SUPPORTS = (SupportAssessment.IN_PLACE, SupportAssessment.NOT_NEEDED)
+
+
+def stabilisation_from(
+    budget: BudgetAssessment | None,
+    support: SupportAssessment | None,
+    wish: HouseholdWish | None,
+) -> bool | None:
+    """The situation is stabilised when the budget holds, the support after the measure is
+    settled and the household wants the lease; unknown until the three are assessed."""
+    if (
+        (budget is not None and budget not in STABLE_BUDGETS)
+        or (support is not None and support not in STABLE_SUPPORTS)
+        or (wish is not None and wish != HouseholdWish.WANTS_LEASE)
+    ):
+        return False
+    if budget is None or support is None or wish is None:
+        return None
+    return True
+
+
 class Bilan(db.Model):
     """A review of the measure at its due date, and what was decided."""
 
@@ -310,8 +403,25 @@ class Bilan(db.Model):
     due_date: Mapped[date] = mapped_column(index=True)
     held_on: Mapped[date | None]
     outcome: Mapped[BilanOutcome | None] = mapped_column(str_enum(BilanOutcome))
+    # What the worker states; the rent record is the evidence (see measures.services): a
+    # « yes » the record does not bear out carries a written justification.
     rent_paid_regularly: Mapped[bool | None]
+    rent_regularity_justification: Mapped[str] = mapped_column(
+        sa.String(1000), default="", server_default=""
+    )
+    # Derived from the structured assessment below (stabilisation_from).
     situation_stabilised: Mapped[bool | None]
+    budget_assessment: Mapped[BudgetAssessment | None] = mapped_column(str_enum(BudgetAssessment))
+    support_assessment: Mapped[SupportAssessment | None] = mapped_column(
+        str_enum(SupportAssessment)
+    )
+    household_wish: Mapped[HouseholdWish | None] = mapped_column(str_enum(HouseholdWish))
+    stabilisation_notes: Mapped[str] = mapped_column(sa.String(1000), default="", server_default="")
+    # A lease slide before 6 months of sublease: justified, and flagged for the reports.
+    early_slide: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    early_slide_justification: Mapped[str] = mapped_column(
+        sa.String(1000), default="", server_default=""
+    )
     landlord_present: Mapped[bool] = mapped_column(default=False)
     household_present: Mapped[bool] = mapped_column(default=False)
     # Pseudonymised summary that goes on the fiche-bilan: no names, no health details.
