@@ -754,6 +754,11 @@ def can_choose_report_audience(user: Actor) -> bool:
     return is_coordinator(user)
 
 
+def can_write_year_report(user: Actor) -> bool:
+    """Funding lines and the written analysis of a year: the coordinator."""
+    return is_coordinator(user)
+
+
 def reports_are_masked(user: Actor) -> bool:
     """Outside the CCAS, counts from 1 to 4 are shown « < 5 » and no household reference
     is shown."""

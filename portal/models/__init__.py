@@ -104,6 +104,7 @@ from portal.models.organisations import (
     committee_organisation,
 )
 from portal.models.outbox import EmailStatus, OutgoingEmail, OutgoingEmailAttachment
+from portal.models.reports import FundingLine, StoredReport, YearAnalysis
 from portal.models.people import (
     Invitation,
     Membership,
@@ -117,6 +118,9 @@ from portal.models.people import (
 )
 
 __all__ = [
+    "FundingLine",
+    "StoredReport",
+    "YearAnalysis",
     "NotificationFrequency",
     "NotificationPreference",
     "PendingNotification",

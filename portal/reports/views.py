@@ -2,20 +2,29 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from flask import Response, current_app, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from portal import permissions
 from portal.audit import record_event
 from portal.csv_export import csv_response
 from portal.extensions import db
+from portal.forms import ConfirmForm
 from portal.i18n import _
 from portal.loading import require
 from portal.minutes.services import render_pdf
-from portal.models import AuditAction, OrganisationKind, now_utc
+from portal.models import AuditAction, FundingLine, OrganisationKind, now_utc
 from portal.reports import bp
 from portal.reports.charts import Figures, bar_chart, line_chart, report_bar_chart
 from portal.reports.disclosure import Audience, Shown
+from portal.reports.entries import (
+    add_funding_line,
+    analyses,
+    analysis_for,
+    funding_lines,
+    remove_funding_line,
+    save_analysis,
+)
 from portal.reports.exports import (
     activity_csv_text,
     candidacies_csv,
@@ -23,7 +32,8 @@ from portal.reports.exports import (
     measures_csv,
     offers_csv,
 )
-from portal.reports.forms import ReportFilterForm
+from portal.reports.finance import build_finance, disclosed, euros, percent
+from portal.reports.forms import FIRST_YEAR, AnalysisForm, FundingLineForm, ReportFilterForm
 from portal.reports.grid import activity_grid
 from portal.reports.services import (
     ActivityReport,
@@ -99,8 +109,14 @@ def activity_context(form: ReportFilterForm, audience: Audience) -> dict:
     report = build_activity_report(scope)
     shown = Shown.for_audience(activity_grid(report), audience)
     exact_for_ccas = audience is Audience.EXACT and permissions.reads_reports_as_ccas(current_user)
+    finance = build_finance(scope, report.reference_day)
     return {
         "report": report,
+        "finance": disclosed(finance, shown.protected),
+        "analyses": analyses(scope.programme_ids, scope.year),
+        "can_write_year": permissions.can_write_year_report(current_user),
+        "euros": euros,
+        "share": percent,
         "f": shown,
         "audience": audience,
         "masked": shown.protected,
@@ -228,6 +244,98 @@ def activity_csv():
     db.session.commit()
     suffix = "" if context["audience"] is Audience.EXACT else "-diffusion"
     return csv_response(content, f"rapport-activite-{context['report'].scope.year}{suffix}")
+
+
+# What the coordinator writes into a year ----------------------------------------------------
+
+
+def load_year(year: int) -> int:
+    if not FIRST_YEAR <= year <= date.today().year:
+        abort(404)
+    return year
+
+
+def year_page(year: int, funding_form=None, analysis_form=None, status: int = 200):
+    programmes = visible_programmes(allowed_territories())
+    ids = [p.id for p in programmes]
+    chosen = request.args.get("programme", type=int)
+    if analysis_form is None:
+        analysis_form = AnalysisForm(formdata=None, programmes=programmes)
+        programme = next((p for p in programmes if p.id == chosen), None) or (
+            programmes[0] if programmes else None
+        )
+        if programme is not None:
+            analysis_form.programme_id.data = programme.id
+            written = analysis_for(programme, year)
+            if written is not None:
+                analysis_form.difficulties.data = written.difficulties
+                analysis_form.levers.data = written.levers
+                analysis_form.perspectives.data = written.perspectives
+    return (
+        render_template(
+            "reports/year.html",
+            year=year,
+            programmes=programmes,
+            lines=funding_lines(ids, year),
+            funding_form=funding_form or FundingLineForm(formdata=None, programmes=programmes),
+            analysis_form=analysis_form,
+            delete_form=ConfirmForm(formdata=None),
+        ),
+        status,
+    )
+
+
+@bp.route("/year/<int:year>")
+@login_required
+def year_entries(year):
+    """Funding lines and the written analysis of a year, typed by the coordinator."""
+    require(permissions.can_write_year_report(current_user))
+    return year_page(load_year(year))
+
+
+@bp.route("/year/<int:year>/funding", methods=["POST"])
+@login_required
+def add_funding(year):
+    require(permissions.can_write_year_report(current_user))
+    load_year(year)
+    form = FundingLineForm(programmes=visible_programmes(allowed_territories()))
+    if not form.validate_on_submit():
+        return year_page(year, funding_form=form, status=400)
+    add_funding_line(form.programme, year, form.source.data, form.amount.data, reader())
+    db.session.commit()
+    flash(_("Le financement est ajouté."), "success")
+    return redirect(url_for("reports.year_entries", year=year))
+
+
+@bp.route("/year/<int:year>/funding/<int:line_id>/delete", methods=["POST"])
+@login_required
+def delete_funding(year, line_id):
+    require(permissions.can_write_year_report(current_user))
+    line = db.session.get(FundingLine, line_id)
+    allowed = {p.id for p in visible_programmes(allowed_territories())}
+    if line is None or line.year != year or line.programme_id not in allowed:
+        abort(404)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return year_page(year, status=400)
+    remove_funding_line(line, reader())
+    db.session.commit()
+    flash(_("Le financement est supprimé."), "success")
+    return redirect(url_for("reports.year_entries", year=year))
+
+
+@bp.route("/year/<int:year>/analysis", methods=["POST"])
+@login_required
+def write_analysis(year):
+    require(permissions.can_write_year_report(current_user))
+    load_year(year)
+    form = AnalysisForm(programmes=visible_programmes(allowed_territories()))
+    if not form.validate_on_submit():
+        return year_page(year, analysis_form=form, status=400)
+    save_analysis(form.programme, year, form.data, reader())
+    db.session.commit()
+    flash(_("L'analyse de l'année est enregistrée."), "success")
+    return redirect(url_for("reports.year_entries", year=year, programme=form.programme.id))
 
 
 # Indicators --------------------------------------------------------------------------------

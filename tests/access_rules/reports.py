@@ -5,7 +5,11 @@ State service and the comité de pilotage, absent from this world, are covered i
 tests/test_reports.py.
 """
 
-from tests.access_rules import Route, answers
+from decimal import Decimal
+
+from portal.extensions import db
+from portal.models import FundingLine, Programme
+from tests.access_rules import COORDINATOR_ONLY, Route, answers
 
 CCAS_ONLY = answers(403, ccas_worker=200, coordinator=200)
 
@@ -17,6 +21,18 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("reports.activity_csv", "GET"): Route(
         lambda w, e: "/reports/activity.csv?year=2025", CCAS_ONLY
+    ),
+    ("reports.year_entries", "GET"): Route(lambda w, e: "/reports/year/2025", COORDINATOR_ONLY),
+    # Empty forms are refused (400); a confirmed deletion goes back to the page.
+    ("reports.add_funding", "POST"): Route(
+        lambda w, e: "/reports/year/2025/funding", answers(403, coordinator=400)
+    ),
+    ("reports.delete_funding", "POST"): Route(
+        lambda w, e: f"/reports/year/2025/funding/{e['funding_line'].id}/delete",
+        answers(403, coordinator=302),
+    ),
+    ("reports.write_analysis", "POST"): Route(
+        lambda w, e: "/reports/year/2025/analysis", answers(403, coordinator=400)
     ),
     ("reports.indicators", "GET"): Route(lambda w, e: "/reports/indicators", CCAS_ONLY),
     ("reports.export_measures", "GET"): Route(
@@ -33,4 +49,8 @@ ROUTES: dict[tuple[str, str], Route] = {
 
 
 def build(world, case_world) -> dict:
-    return {}
+    programme = Programme(territory=world.ccas.territory, name="IML de la matrice", capacity=3)
+    line = FundingLine(programme=programme, year=2025, source="BOP 177", amount=Decimal(1000))
+    db.session.add_all([programme, line])
+    db.session.flush()
+    return {"funding_line": line}
