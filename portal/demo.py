@@ -511,13 +511,18 @@ def load_demo_cases(organisations: dict, users: dict, territory) -> list:
             },
         )
         if spec.get("informed", True):
+            # Its identity leaves the owner only where a partner is given full access.
+            identity = any(level == AccessLevel.FULL for _o, level, _r in spec.get("shares", []))
             record_information(
                 household,
                 author,
                 {
                     "informed_on": today - relativedelta(months=1),
-                    "what_is_shared": "Situation du ménage sans identité, question au comité",
+                    "what_is_shared": "Situation et identité du ménage, question au comité"
+                    if identity
+                    else "Situation du ménage sans identité, question au comité",
                     "shared_with": "Partenaires du comité technique et du SIAO",
+                    "allows_identity": identity,
                 },
             )
         case = create_case(

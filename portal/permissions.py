@@ -548,8 +548,11 @@ def can_view_candidacy(user: Actor, candidacy: Candidacy) -> bool:
 
 
 def can_view_candidacy_identity(user: Actor, candidacy: Candidacy) -> bool:
-    """The SIAO needs names and birth dates to match its own file (SI-SIAO)."""
-    return can_view_candidacy(user, candidacy)
+    """The SIAO needs names and birth dates to match its own file (SI-SIAO), as long as
+    the household's latest information record lets its identity leave the CCAS."""
+    return owns_candidacy(user, candidacy) or (
+        is_siao_officer_for(user, candidacy) and candidacy.household.allows_identity_sharing
+    )
 
 
 def can_manage_candidacy(user: Actor, candidacy: Candidacy) -> bool:

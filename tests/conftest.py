@@ -453,8 +453,9 @@ def household_factory():
                 author,
                 {
                     "informed_on": date(2026, 2, 1),
-                    "what_is_shared": "Situation sans identité",
-                    "shared_with": "Comité technique",
+                    "what_is_shared": "Situation et identité",
+                    "shared_with": "Comité technique, partenaires et SIAO",
+                    "allows_identity": True,
                 },
             )
         db.session.commit()

@@ -2,8 +2,9 @@
 only, seen by the SIAO only once submitted, every step in the history, the case timeline
 and (for decisions) the CCAS's mailbox."""
 
+import html
 import itertools
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -17,6 +18,7 @@ from portal.candidacies.services import (
 from portal.cases.services import WorkflowError
 from portal.extensions import db
 from portal.models import (
+    Accommodation,
     AuditAction,
     Candidacy,
     CandidacyEvent,
@@ -32,6 +34,7 @@ from portal.models import (
     Typology,
     now_utc,
 )
+from portal.models.housing import ProgrammeSituation
 from tests.case_helpers import canary_traces, counting_queries
 from tests.conftest import CANARY_NAME, sign_in
 from tests.support import (
@@ -642,3 +645,196 @@ def test_demo_candidacies_cover_every_status(app):
     assert statuses.count(S.VALIDATED) == 2
     assert set(data["programmes"]) == {"IML sortie de structures", "IML DALO"}
     assert len(data["units"]) >= 10
+
+
+# What a programme asks of a candidacy: DALO, situations, hotel stays -----------------------
+
+
+@pytest.fixture
+def dalo(world):
+    found = Programme(
+        territory=world.ccas.territory, name="IML DALO", capacity=5, requires_dalo=True
+    )
+    db.session.add(found)
+    db.session.commit()
+    return found
+
+
+def structure_exits(programme) -> None:
+    """« Sortie de structures »: CHRS, ALT, women's shelters, pension de famille."""
+    programme.situations = [
+        ProgrammeSituation(accommodation=a)
+        for a in (
+            Accommodation.CHRS_URGENCE,
+            Accommodation.ALT,
+            Accommodation.URGENCE_FEMMES,
+            Accommodation.PENSION_DE_FAMILLE,
+        )
+    ]
+    db.session.commit()
+
+
+def test_the_dalo_programme_requires_the_dalo_recognition(
+    client, world, household, dalo, commune
+):
+    sign_in(client, world.ccas_worker)
+    before = database_rows()
+    for fields, field, message in (
+        ({}, "dalo_recognised_on", "réservé aux ménages reconnus prioritaires DALO"),
+        (
+            {"dalo_recognised_on": "2026-03-02"},
+            "dalo_decision_reference",
+            "Indiquez la date de la décision DALO et sa référence",
+        ),
+        (
+            {"dalo_decision_reference": "COMED 29-2026-0183"},
+            "dalo_recognised_on",
+            "Indiquez la date de la décision DALO et sa référence",
+        ),
+        (
+            {
+                "dalo_recognised_on": (date.today() + timedelta(days=3)).isoformat(),
+                "dalo_decision_reference": "COMED 29-2026-0183",
+            },
+            "dalo_recognised_on",
+            "sa date est passée",
+        ),
+    ):
+        response = client.post("/siao/new", data=form_data(household, dalo, commune, **fields))
+        assert response.status_code == 400, fields
+        assert any(message in e for e in form_errors(response.text)), (fields, message)
+        assert f'<p class="error" id="{field}-error">' in response.text, field
+        assert shows_typed_value(response.text, "Prête à sortir du CHRS.")
+        assert database_rows() == before
+
+    response = client.post(
+        "/siao/new",
+        data=form_data(
+            household,
+            dalo,
+            commune,
+            dalo_recognised_on="02/03/2026",
+            dalo_decision_reference="COMED 29-2026-0183",
+        ),
+    )
+    assert response.status_code == 302
+    candidacy = db.session.scalars(sa.select(Candidacy)).one()
+    assert candidacy.dalo_recognised_on == date(2026, 3, 2)
+    assert candidacy.dalo_decision_reference == "COMED 29-2026-0183"
+    change_candidacy_status(candidacy, "submit", world.ccas_worker)
+    db.session.commit()
+    sign_in(client, world.siao_officer)
+    page = client.get(f"/siao/{candidacy.id}").text
+    assert "Prioritaire DALO depuis le 2 mars 2026 (décision COMED 29-2026-0183)" in page
+
+
+def test_a_household_outside_the_programmes_situations_needs_a_justification_the_siao_reads(
+    client, world, household, programme, commune
+):
+    structure_exits(programme)
+    household.accommodation = Accommodation.HOTEL
+    db.session.commit()
+    sign_in(client, world.ccas_worker)
+    before = database_rows()
+    response = client.post("/siao/new", data=form_data(household, programme, commune))
+    assert response.status_code == 400
+    [error] = [e for e in form_errors(response.text) if "expliquez au SIAO" in e]
+    assert "CHRS urgence" in error and "Pension de famille" in error and "« Hôtel »" in error
+    assert shows_typed_value(response.text, "Accompagnement budgétaire par le CCAS.")
+    assert database_rows() == before
+
+    reason = "Sortie du CHRS faute de place, à l'hôtel par le 115 depuis."
+    response = client.post(
+        "/siao/new", data=form_data(household, programme, commune, situation_justification=reason)
+    )
+    assert response.status_code == 302
+    candidacy = db.session.scalars(sa.select(Candidacy)).one()
+    assert candidacy.outside_programme_situations
+    assert candidacy.situation_justification == reason
+
+    # The household's situation is checked again when the CCAS submits: a justification
+    # removed since would be asked for again.
+    candidacy.situation_justification = ""
+    db.session.commit()
+    before = database_rows()
+    with pytest.raises(WorkflowError, match="expliquez au SIAO"):
+        change_candidacy_status(candidacy, "submit", world.ccas_worker)
+    db.session.rollback()
+    assert database_rows() == before
+    candidacy = reload(candidacy)
+    candidacy.situation_justification = reason
+    change_candidacy_status(candidacy, "submit", world.ccas_worker)
+    db.session.commit()
+
+    sign_in(client, world.siao_officer)
+    page = html.unescape(client.get(f"/siao/{candidacy.id}").text)
+    assert "Situation hors du programme" in page and reason in page
+    assert "Hors situations du programme" in client.get("/siao/").text
+    # Inside the programme's situations, nothing is asked.
+    household.accommodation = Accommodation.ALT
+    db.session.commit()
+    assert not reload(candidacy).outside_programme_situations
+    assert "Situation hors du programme" not in client.get(f"/siao/{candidacy.id}").text
+
+
+def test_a_candidacy_records_whether_and_since_when_the_household_was_at_the_hotel(
+    client, world, household, programme, commune
+):
+    household.accommodation = Accommodation.HOTEL
+    household.accommodation_since = date(2026, 1, 15)
+    db.session.commit()
+    sign_in(client, world.ccas_worker)
+    page = client.get(f"/siao/new?household={household.id}").text
+    assert 'value="2026-01-15"' in page  # the household's entry into the hotel, proposed
+    before = database_rows()
+    for fields, message in (
+        ({"in_hotel": "y"}, "Indiquez depuis quand le ménage est hébergé à l'hôtel."),
+        ({"hotel_since": "2026-01-15"}, "Cochez « hébergé à l'hôtel »"),
+        (
+            {"in_hotel": "y", "hotel_since": (date.today() + timedelta(days=1)).isoformat()},
+            "La date d'entrée à l'hôtel est passée.",
+        ),
+    ):
+        response = client.post("/siao/new", data=form_data(household, programme, commune, **fields))
+        assert response.status_code == 400
+        assert any(e.startswith(message) for e in form_errors(response.text)), message
+        assert database_rows() == before
+    response = client.post(
+        "/siao/new",
+        data=form_data(household, programme, commune, in_hotel="y", hotel_since="15/01/2026"),
+    )
+    assert response.status_code == 302
+    candidacy = db.session.scalars(sa.select(Candidacy)).one()
+    assert (candidacy.in_hotel, candidacy.hotel_since) == (True, date(2026, 1, 15))
+    assert "Oui, depuis le 15 janvier 2026" in client.get(f"/siao/{candidacy.id}").text
+
+
+def test_programmes_list_their_situations_and_whether_they_require_dalo(client, world):
+    sign_in(client, world.coordinator)
+    response = client.post(
+        "/measures/programmes/new",
+        data={
+            "name": "IML sortie de structures",
+            "capacity": "10",
+            "active": "y",
+            "situation_codes": ["chrs_urgence", "alt", "urgence_femmes", "pension_de_famille"],
+        },
+    )
+    assert response.status_code == 302, form_errors(response.text)
+    found = db.session.scalar(sa.select(Programme))
+    assert set(found.situation_values) == {
+        Accommodation.CHRS_URGENCE,
+        Accommodation.ALT,
+        Accommodation.URGENCE_FEMMES,
+        Accommodation.PENSION_DE_FAMILLE,
+    }
+    assert not found.requires_dalo
+    assert not found.is_for(Accommodation.HOTEL) and found.is_for(Accommodation.ALT)
+    response = client.post(
+        f"/measures/programmes/{found.id}/edit",
+        data={"name": "IML DALO", "capacity": "5", "active": "y", "requires_dalo": "y"},
+    )
+    assert response.status_code == 302
+    found = db.session.get(Programme, found.id, populate_existing=True)
+    assert found.requires_dalo and found.situation_values == []
+    assert found.is_for(Accommodation.HOTEL)  # no situation listed: every situation

@@ -2,6 +2,7 @@
 decision at 12, the rent record, alerts, the fiche-bilan for the State service, and who
 sees what (the CCAS everything, the social landlord a reduced view, the State the fiche)."""
 
+import html
 import threading
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -18,7 +19,7 @@ from portal.measures.services import (
     record_bilan,
     record_rent,
 )
-from portal.measures.timeline import add_months
+from portal.measures.timeline import add_months, first_of_month, months_between
 from portal.models import (
     Accommodation,
     AuditAction,
@@ -49,6 +50,7 @@ from portal.models import (
     User,
     now_utc,
 )
+from portal.models.housing import BudgetAssessment, HouseholdWish, SupportAssessment
 from portal.permissions import can_view_measure, visible_measures_clause
 from tests.case_helpers import counting_queries
 from tests.conftest import CANARY_NAME, sign_in
@@ -175,6 +177,13 @@ def scheme(world, make_org, make_user, territory):
     return scheme
 
 
+def pay_every_month(measure, world, until=TODAY):
+    """The rent record of a household that paid every month so far."""
+    for month in months_between(measure.start_date, until):
+        record_rent(measure, world.ccas_worker, {"month": month, "status": RentStatus.PAID})
+    db.session.commit()
+
+
 def bilan_of(measure, kind) -> Bilan:
     return next(b for b in measure.bilans if b.kind == kind)
 
@@ -183,13 +192,26 @@ def bilan_url(measure, bilan) -> str:
     return f"/measures/{measure.id}/bilans/{bilan.id}"
 
 
+# A stabilised situation, as the bilan assesses it.
+STABLE = {
+    "budget_assessment": "maitrise",
+    "support_assessment": "en_place",
+    "household_wish": "souhaite_le_bail",
+}
+STABLE_DATA = {
+    "budget_assessment": BudgetAssessment.MASTERED,
+    "support_assessment": SupportAssessment.IN_PLACE,
+    "household_wish": HouseholdWish.WANTS_LEASE,
+}
+
+
 def bilan_form(**fields) -> dict:
     data = {
         "held_on": TODAY.isoformat(),
         "landlord_present": "y",
         "household_present": "y",
         "rent_paid_regularly": "yes",
-        "situation_stabilised": "yes",
+        **STABLE,
         "summary": "Loyers réguliers, bonne appropriation du logement.",
     }
     data.update(fields)
@@ -277,10 +299,16 @@ def test_opening_beyond_the_programmes_capacity_is_refused_and_changes_nothing(
     assert database_rows() == before
     # Once the first measure's lease slides, the place is free again.
     first = db.session.scalar(sa.select(Measure))
+    pay_every_month(first, world)
     record_bilan(
         bilan_of(first, BilanKind.SIX_MONTHS),
         world.ccas_worker,
-        {"held_on": TODAY, "outcome": BilanOutcome.GLISSEMENT},
+        {
+            "held_on": TODAY,
+            "outcome": BilanOutcome.GLISSEMENT,
+            "rent_paid_regularly": True,
+            **STABLE_DATA,
+        },
     )
     db.session.commit()
     assert client.post("/measures/new", data=form).status_code == 302
@@ -429,6 +457,7 @@ def test_two_openings_on_the_last_place_at_once_let_exactly_one_through(
 
 def test_a_slide_at_six_months_ends_the_measure_with_success(client, world, scheme):
     measure = opened(world, scheme)
+    pay_every_month(measure, world)
     six = bilan_of(measure, BilanKind.SIX_MONTHS)
     sign_in(client, world.ccas_worker)
     response = client.post(bilan_url(measure, six), data=bilan_form(outcome="glissement"))
@@ -486,7 +515,9 @@ def test_the_ten_month_bilan_is_a_review_that_decides_nothing(client, world, sch
     assert database_rows() == before
     sign_in(client, world.ccas_worker)
     # The form offers no outcome at 10 months: a forged one is ignored, not applied.
-    response = client.post(bilan_url(measure, ten), data=bilan_form(outcome="glissement"))
+    response = client.post(
+        bilan_url(measure, ten), data=bilan_form(outcome="glissement", rent_paid_regularly="no")
+    )
     assert response.status_code == 302
     db.session.refresh(measure)
     assert measure.status == MeasureStatus.ACTIVE
@@ -530,7 +561,16 @@ def test_the_lease_slides_at_twelve_months_only_when_both_conditions_hold(client
     twelve = bilan_of(measure, BilanKind.TWELVE_MONTHS)
     sign_in(client, world.ccas_worker)
     before = database_rows()
-    for conditions in ({"situation_stabilised": "no"}, {"rent_paid_regularly": ""}):
+    pay_every_month(measure, world)
+    before = database_rows()
+    for conditions in (
+        {"household_wish": "pas_pret"},
+        {"budget_assessment": "fragile"},
+        {"support_assessment": "a_organiser"},
+        {"support_assessment": ""},
+        {"rent_paid_regularly": ""},
+        {"rent_paid_regularly": "no"},
+    ):
         response = client.post(
             bilan_url(measure, twelve), data=bilan_form(outcome="glissement", **conditions)
         )
@@ -563,7 +603,12 @@ def test_prolongation_then_end_of_measure_with_a_coded_reason(client, world, sch
     until = TODAY + timedelta(days=90)
     response = client.post(
         bilan_url(measure, twelve),
-        data=bilan_form(outcome="prolongation", situation_stabilised="no", next_date=until),
+        data=bilan_form(
+            outcome="prolongation",
+            rent_paid_regularly="no",
+            household_wish="pas_pret",
+            next_date=until,
+        ),
     )
     assert response.status_code == 302
     db.session.refresh(measure)
@@ -580,7 +625,9 @@ def test_prolongation_then_end_of_measure_with_a_coded_reason(client, world, sch
     assert database_rows() == before
     response = client.post(
         bilan_url(measure, extension),
-        data=bilan_form(outcome="fin_de_mesure", end_reason="back_to_shelter"),
+        data=bilan_form(
+            outcome="fin_de_mesure", end_reason="back_to_shelter", rent_paid_regularly="no"
+        ),
     )
     assert response.status_code == 302
     db.session.refresh(measure)
@@ -623,6 +670,7 @@ def test_each_decision_bilan_offers_the_three_outcomes(
         )
         db.session.commit()
         decision = bilan_of(measure, BilanKind.EXTENSION)
+    pay_every_month(measure, world)
     record_bilan(
         decision,
         world.ccas_worker,
@@ -630,7 +678,7 @@ def test_each_decision_bilan_offers_the_three_outcomes(
             "held_on": TODAY,
             "outcome": outcome,
             "rent_paid_regularly": True,
-            "situation_stabilised": True,
+            **STABLE_DATA,
             "next_date": TODAY + timedelta(days=60),
             "end_reason": MeasureEndReason.REHOUSED_ELSEWHERE,
         },
@@ -685,6 +733,231 @@ def test_bilans_and_outcomes_go_on_the_households_case_timeline(world, scheme, m
     ]
     assert any("Mesure IML ouverte" in s for s in summaries)
     assert any("Bilan à 6 mois tenu" in s and "poursuite" in s for s in summaries)
+
+
+# The slide conditions are evidence -----------------------------------------------------------
+
+
+def record_months(measure, world, statuses, paid=None):
+    """Rent record from the first month: one status per month (amounts paid optional)."""
+    for offset, status in enumerate(statuses):
+        record_rent(
+            measure,
+            world.ccas_worker,
+            {
+                "month": add_months(first_of_month(measure.start_date), offset),
+                "status": status,
+                "amount_paid": (paid or {}).get(offset),
+            },
+        )
+    db.session.commit()
+
+
+def test_the_bilan_reads_rent_regularity_from_the_rent_record(client, world, scheme):
+    measure = opened(world, scheme)
+    six = bilan_of(measure, BilanKind.SIX_MONTHS)
+    sign_in(client, world.ccas_worker)
+    record_months(measure, world, [RentStatus.PAID] * 6)
+    page = html.unescape(client.get(bilan_url(measure, six)).text)
+    assert "Le relevé des loyers montre un paiement régulier." in page
+    assert '<option selected value="yes">' in page  # the record's answer, proposed
+
+    late, unpaid = RentStatus.LATE, RentStatus.UNPAID
+    record_months(measure, world, [RentStatus.PAID, late, unpaid], paid={2: Decimal("20")})
+    page = html.unescape(client.get(bilan_url(measure, six)).text)
+    assert "6 mois renseigné(s) : 4 payé(s), 1 payé(s) en retard, 1 impayé(s)." in page
+    assert "Reste dû : 130,00 €." in page
+    assert "Paiement non régulier" in page
+    assert "1 mois impayé(s), 130,00 € restant dû" in page
+    assert '<option selected value="no">' in page
+
+
+def test_regular_rent_stated_over_arrears_needs_a_written_reason(client, world, scheme):
+    measure = opened(world, scheme)
+    record_months(
+        measure, world, [RentStatus.PAID, RentStatus.UNPAID, *[RentStatus.PAID] * 4]
+    )
+    six = bilan_of(measure, BilanKind.SIX_MONTHS)
+    sign_in(client, world.ccas_worker)
+    before = database_rows()
+    for outcome in ("poursuite", "glissement"):
+        response = client.post(
+            bilan_url(measure, six),
+            data=bilan_form(outcome=outcome, summary="Bilan partagé avec le bailleur."),
+        )
+        assert response.status_code == 400
+        error = html.unescape(response.text)
+        assert '<p class="error" id="rent_regularity_justification-error">' in error
+        assert "1 mois impayé(s), 150,00 € restant dû" in error
+        assert "expliquez pourquoi" in error
+        assert shows_typed_value(response.text, "Bilan partagé avec le bailleur.")
+        assert database_rows() == before
+    # « No » needs no reason.
+    reason = "Impayé de mars dû au retard de l'APL, régularisé par le rappel de mai."
+    response = client.post(
+        bilan_url(measure, six),
+        data=bilan_form(outcome="poursuite", rent_regularity_justification=reason),
+    )
+    assert response.status_code == 302
+    db.session.refresh(six)
+    assert six.rent_paid_regularly is True
+    assert six.rent_regularity_justification == reason
+    page = html.unescape(client.get(bilan_url(measure, six)).text)
+    assert reason in page
+    sign_in(client, scheme.etat_user)
+    assert reason in html.unescape(client.get(bilan_url(measure, six) + "/fiche").text)
+
+
+def test_a_record_that_shows_regularity_keeps_no_reason_and_no_answers_need_none(world, scheme):
+    measure = opened(world, scheme)
+    pay_every_month(measure, world)
+    six = bilan_of(measure, BilanKind.SIX_MONTHS)
+    record_bilan(
+        six,
+        world.ccas_worker,
+        {
+            "held_on": TODAY,
+            "outcome": BilanOutcome.POURSUITE,
+            "rent_paid_regularly": True,
+            "rent_regularity_justification": "Rien à justifier.",
+        },
+    )
+    assert six.rent_regularity_justification == ""
+    # Months left blank are not evidence either.
+    other = opened(world, scheme)
+    with pytest.raises(WorkflowError, match="aucun mois renseigné"):
+        record_bilan(
+            bilan_of(other, BilanKind.SIX_MONTHS),
+            world.ccas_worker,
+            {"held_on": TODAY, "outcome": BilanOutcome.POURSUITE, "rent_paid_regularly": True},
+        )
+    db.session.rollback()
+    record_months(other, world, [RentStatus.PAID] * 3)
+    with pytest.raises(WorkflowError, match="4 mois passé\\(s\\) non renseigné\\(s\\)"):
+        record_bilan(
+            bilan_of(other, BilanKind.SIX_MONTHS),
+            world.ccas_worker,
+            {"held_on": TODAY, "outcome": BilanOutcome.POURSUITE, "rent_paid_regularly": True},
+        )
+
+
+@pytest.mark.parametrize(
+    ("assessment", "stabilised"),
+    [
+        ({}, True),
+        ({"budget_assessment": BudgetAssessment.IMPROVING}, True),
+        ({"support_assessment": SupportAssessment.NOT_NEEDED}, True),
+        ({"budget_assessment": BudgetAssessment.FRAGILE}, False),
+        ({"support_assessment": SupportAssessment.TO_ORGANISE}, False),
+        ({"household_wish": HouseholdWish.NOT_READY}, False),
+        ({"household_wish": HouseholdWish.WANTS_OTHER}, False),
+        ({"household_wish": None}, None),
+    ],
+)
+def test_the_stabilisation_is_a_structured_assessment_that_the_slide_needs(
+    world, scheme, assessment, stabilised
+):
+    measure = opened(world, scheme, start=add_months(TODAY, -13))
+    held(measure, world, BilanKind.SIX_MONTHS, BilanKind.TEN_MONTHS)
+    pay_every_month(measure, world)
+    twelve = bilan_of(measure, BilanKind.TWELVE_MONTHS)
+    data = {"held_on": TODAY, "rent_paid_regularly": True, **STABLE_DATA, **assessment}
+    if not stabilised:
+        before = database_rows()
+        with pytest.raises(WorkflowError, match="situation stabilisée : budget tenu"):
+            record_bilan(twelve, world.ccas_worker, {**data, "outcome": BilanOutcome.GLISSEMENT})
+        db.session.rollback()
+        assert database_rows() == before
+        data |= {"outcome": BilanOutcome.PROLONGATION, "next_date": TODAY + timedelta(days=90)}
+    else:
+        data |= {"outcome": BilanOutcome.GLISSEMENT}
+    record_bilan(twelve, world.ccas_worker, data)
+    db.session.commit()
+    assert twelve.situation_stabilised is stabilised
+    expected = {**STABLE_DATA, **assessment}
+    assert twelve.budget_assessment == expected["budget_assessment"]
+    assert twelve.household_wish == expected["household_wish"]
+    assert measure.status == (MeasureStatus.SLID if stabilised else MeasureStatus.EXTENDED)
+
+
+def test_the_bilan_page_and_the_fiche_show_the_assessment(client, world, scheme):
+    measure = opened(world, scheme)
+    pay_every_month(measure, world)
+    six = bilan_of(measure, BilanKind.SIX_MONTHS)
+    sign_in(client, world.ccas_worker)
+    notes = "Budget suivi avec la conseillère ESF, relais CDAS en place."
+    response = client.post(
+        bilan_url(measure, six),
+        data=bilan_form(
+            outcome="poursuite", budget_assessment="en_progres", stabilisation_notes=notes
+        ),
+    )
+    assert response.status_code == 302
+    page = html.unescape(client.get(bilan_url(measure, six)).text)
+    assert "Budget en voie de maîtrise" in page and notes in page
+    assert "Relais en place (CDAS, ASLL, Mission Locale…)" in page
+    sign_in(client, scheme.etat_user)
+    fiche = html.unescape(client.get(bilan_url(measure, six) + "/fiche").text)
+    assert "Le ménage souhaite devenir locataire en titre" in fiche
+    assert "Budget en voie de maîtrise" in fiche
+
+
+def test_a_slide_before_six_months_needs_a_reason_and_is_flagged(client, world, scheme):
+    # Eleven days after moving in, a lease slide with both conditions left blank.
+    measure = opened(world, scheme, start=TODAY - timedelta(days=11))
+    six = bilan_of(measure, BilanKind.SIX_MONTHS)
+    sign_in(client, world.ccas_worker)
+    page = html.unescape(client.get(bilan_url(measure, six)).text)
+    assert "Pourquoi un glissement avant 6 mois ?" in page
+    before = database_rows()
+    blank = {"rent_paid_regularly": "", **dict.fromkeys(STABLE, "")}
+    response = client.post(bilan_url(measure, six), data=bilan_form(outcome="glissement", **blank))
+    assert response.status_code == 400
+    assert any("Le bail ne glisse que si" in e for e in form_errors(response.text))
+    assert database_rows() == before
+
+    record_months(measure, world, [RentStatus.PAID])
+    before = database_rows()
+    response = client.post(bilan_url(measure, six), data=bilan_form(outcome="glissement"))
+    assert response.status_code == 400
+    errors = html.unescape(response.text)
+    assert '<p class="error" id="early_slide_justification-error">' in errors
+    assert "après 11 jours de sous-location, avant les 6 mois du dispositif" in errors
+    assert database_rows() == before
+    assert not db.session.get(Measure, measure.id).slid_early
+
+    reason = "Le bailleur propose le bail direct : ressources stables, accord de la commission."
+    response = client.post(
+        bilan_url(measure, six),
+        data=bilan_form(outcome="glissement", early_slide_justification=reason),
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    measure = db.session.get(Measure, measure.id)
+    assert measure.status == MeasureStatus.SLID
+    [six] = measure.bilans
+    assert six.early_slide and six.early_slide_justification == reason
+    assert measure.slid_early
+    page = html.unescape(client.get(bilan_url(measure, six)).text)
+    assert "Avant 6 mois (11 jours de sous-location)" in page and reason in page
+    sign_in(client, scheme.etat_user)
+    fiche = html.unescape(client.get(bilan_url(measure, six) + "/fiche").text)
+    assert "Glissement anticipé, après 11 jours de sous-location (avant 6 mois)." in fiche
+    # From six months on, a slide is not early and keeps no such reason.
+    later = opened(world, scheme)
+    pay_every_month(later, world)
+    record_bilan(
+        bilan_of(later, BilanKind.SIX_MONTHS),
+        world.ccas_worker,
+        {
+            "held_on": TODAY,
+            "outcome": BilanOutcome.GLISSEMENT,
+            "rent_paid_regularly": True,
+            "early_slide_justification": "Sans objet.",
+            **STABLE_DATA,
+        },
+    )
+    assert not later.slid_early and later.bilans[0].early_slide_justification == ""
 
 
 # Rent record -------------------------------------------------------------------------------

@@ -1,10 +1,11 @@
 """Demo data of the SIAO candidacies, loaded by `flask demo load` after the programmes."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
 from portal.candidacies.services import change_candidacy_status, create_candidacy
+from portal.cases.services import record_information
 from portal.extensions import db
 from portal.models import (
     Committee,
@@ -81,9 +82,9 @@ CANDIDACIES = [
             ("submit", "", None),
             (
                 "refuse",
-                "Le ménage n'est pas reconnu prioritaire DALO : orientation vers le "
-                "programme IML sortie de structures à étudier.",
-                RefusalReason.NOT_ELIGIBLE,
+                "Reconnue prioritaire DALO, mais le contingent préfectoral lui propose un T2 "
+                "en bail direct : orientation vers ce relogement.",
+                RefusalReason.OTHER_ORIENTATION,
             ),
         ],
         20,
@@ -100,6 +101,21 @@ CANDIDACIES = [
         "",
     ),
 ]
+
+
+# What some candidacies add: the DALO recognition, the hotel stay, and why a household is
+# proposed outside the situations its programme is for.
+EXTRAS = {
+    "Sortie du logement d'urgence, besoin d'un T2 éloigné": {
+        "dalo_recognised_days_ago": 75,
+        "dalo_decision_reference": "COMED 29-2026-0183",
+    },
+    "Couple à l'hôtel : relogé dans le parc social": {
+        "in_hotel": True,
+        "situation_justification": "Couple sorti du CHRS urgence faute de place, hébergé à "
+        "l'hôtel par le 115 depuis ; budget travaillé avec le CCAS pendant son séjour au CHRS.",
+    },
+}
 
 
 def commission_meeting(data: dict) -> Meeting | None:
@@ -136,9 +152,28 @@ def load_demo_candidacies(data: dict) -> None:
     programmes = data["programmes"]
     meeting = commission_meeting(data)
     candidacies = []
+    today = date.today()
     for title, programme, path, days_ago, notes in CANDIDACIES:
         case = cases[title]
         household = case.household
+        extras = EXTRAS.get(title, {})
+        if path and not household.allows_identity_sharing:
+            # Before the SIAO reads its identity, the household agreed to it: a new dated
+            # record, the earlier one stays in the file's history.
+            record_information(
+                household,
+                author,
+                {
+                    "informed_on": max(
+                        today - timedelta(days=days_ago + 2),
+                        household.current_information.informed_on,
+                    ),
+                    "what_is_shared": "Situation et identité du ménage, pour la candidature IML",
+                    "shared_with": "SIAO du Finistère",
+                    "allows_identity": True,
+                },
+            )
+        dalo_days = extras.get("dalo_recognised_days_ago")
         candidacy = create_candidacy(
             household,
             author,
@@ -152,6 +187,11 @@ def load_demo_candidacies(data: dict) -> None:
                 "rent_capacity": None,
                 "support_in_place": "Accompagnement social global par le CCAS.",
                 "readiness_notes": notes,
+                "dalo_recognised_on": today - timedelta(days=dalo_days) if dalo_days else None,
+                "dalo_decision_reference": extras.get("dalo_decision_reference", ""),
+                "situation_justification": extras.get("situation_justification", ""),
+                "in_hotel": extras.get("in_hotel", False),
+                "hotel_since": household.accommodation_since if extras.get("in_hotel") else None,
             },
         )
         for name, comment, reason in path:

@@ -15,6 +15,7 @@ from portal.extensions import db
 from portal.forms import (
     BaseForm,
     ChoiceField,
+    FrenchDateField,
     FrenchDecimalField,
     choices,
     enum_choices,
@@ -118,6 +119,32 @@ class CandidacyForm(BaseForm):
         validators=[max_length(2000)],
         description=NO_SENSITIVE_DETAILS,
     )
+    situation_justification = TextAreaField(
+        _l("Pourquoi proposer ce ménage hors des situations du programme ?"),
+        validators=[max_length(1000)],
+        description=_l(
+            "Obligatoire quand l'hébergement actuel du ménage n'est pas une des situations "
+            "du programme ; le SIAO la lit avec la candidature."
+        ),
+    )
+    dalo_recognised_on = FrenchDateField(
+        _l("Reconnu prioritaire DALO le"),
+        validators=[Optional()],
+        years=(2008, 2100),
+        description=_l("Date de la décision de la commission de médiation."),
+    )
+    dalo_decision_reference = StringField(
+        _l("Référence de la décision DALO"),
+        validators=[max_length(60)],
+        description=_l("Obligatoire pour le programme IML DALO."),
+    )
+    in_hotel = BooleanField(_l("Le ménage est hébergé à l'hôtel"))
+    hotel_since = FrenchDateField(
+        _l("À l'hôtel depuis le"),
+        validators=[Optional()],
+        years=(1990, 2100),
+        description=_l("Les nuitées d'hôtel évitées par la mesure en sont déduites."),
+    )
     submit = SubmitField(_l("Enregistrer le brouillon"))
 
     def __init__(
@@ -185,6 +212,11 @@ class CandidacyForm(BaseForm):
             "rent_capacity": self.rent_capacity.data,
             "support_in_place": self.support_in_place.data,
             "readiness_notes": self.readiness_notes.data,
+            "situation_justification": self.situation_justification.data,
+            "dalo_recognised_on": self.dalo_recognised_on.data,
+            "dalo_decision_reference": self.dalo_decision_reference.data,
+            "in_hotel": self.in_hotel.data,
+            "hotel_since": self.hotel_since.data,
         }
 
 

@@ -5,6 +5,7 @@ a case, a line on the case's timeline (pseudonymous: reference and programme onl
 """
 
 from dataclasses import dataclass
+from datetime import date
 
 import sqlalchemy as sa
 
@@ -98,6 +99,65 @@ def siao_of(organisation: Organisation) -> Organisation | None:
     )
 
 
+class CandidacyError(WorkflowError):
+    """A refused candidacy, with the field the person has to change."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def check_programme_fit(household: Household, programme: Programme, data: dict) -> None:
+    """What the programme asks of the household: the DALO recognition for a DALO programme,
+    a justification for a situation it is not for; and a hotel stay with its date."""
+    dalo_on = data.get("dalo_recognised_on")
+    dalo_reference = (data.get("dalo_decision_reference") or "").strip()
+    if (dalo_on is None) != (not dalo_reference):
+        raise CandidacyError(
+            "dalo_decision_reference" if dalo_on else "dalo_recognised_on",
+            _("Indiquez la date de la décision DALO et sa référence, ou ni l'une ni l'autre."),
+        )
+    if dalo_on is not None and dalo_on > date.today():
+        raise CandidacyError(
+            "dalo_recognised_on", _("La décision DALO est déjà rendue : sa date est passée.")
+        )
+    if programme.requires_dalo and dalo_on is None:
+        raise CandidacyError(
+            "dalo_recognised_on",
+            _(
+                "Le programme « %(programme)s » est réservé aux ménages reconnus prioritaires "
+                "DALO : indiquez la date et la référence de la décision de la commission de "
+                "médiation.",
+                programme=programme.name,
+            ),
+        )
+    if not programme.is_for(household.accommodation) and not (
+        (data.get("situation_justification") or "").strip()
+    ):
+        raise CandidacyError(
+            "situation_justification",
+            _(
+                "Le programme « %(programme)s » est prévu pour les ménages sortant de : "
+                "%(situations)s. Le ménage est en « %(situation)s » : expliquez au SIAO "
+                "pourquoi vous le proposez.",
+                programme=programme.name,
+                situations=", ".join(str(s.label) for s in programme.situation_values),
+                situation=household.accommodation.label,
+            ),
+        )
+    hotel_since = data.get("hotel_since")
+    if data.get("in_hotel") and hotel_since is None:
+        raise CandidacyError(
+            "hotel_since", _("Indiquez depuis quand le ménage est hébergé à l'hôtel.")
+        )
+    if hotel_since is not None and not data.get("in_hotel"):
+        raise CandidacyError(
+            "in_hotel", _("Cochez « hébergé à l'hôtel » ou effacez la date d'entrée à l'hôtel.")
+        )
+    if hotel_since is not None and hotel_since > date.today():
+        raise CandidacyError("hotel_since", _("La date d'entrée à l'hôtel est passée."))
+
+
 def apply_candidacy(candidacy: Candidacy, data: dict) -> None:
     candidacy.programme_id = data["programme_id"]
     candidacy.case_id = data.get("case_id")
@@ -107,6 +167,11 @@ def apply_candidacy(candidacy: Candidacy, data: dict) -> None:
     candidacy.rent_capacity = data.get("rent_capacity")
     candidacy.support_in_place = data.get("support_in_place") or ""
     candidacy.readiness_notes = data.get("readiness_notes") or ""
+    candidacy.dalo_recognised_on = data.get("dalo_recognised_on")
+    candidacy.dalo_decision_reference = (data.get("dalo_decision_reference") or "").strip()
+    candidacy.situation_justification = (data.get("situation_justification") or "").strip()
+    candidacy.in_hotel = bool(data.get("in_hotel"))
+    candidacy.hotel_since = data.get("hotel_since") if candidacy.in_hotel else None
     commune_ids = data.get("commune_ids")
     if not commune_ids:  # by default, where the household's file says it looks for housing
         candidacy.communes = list(candidacy.household.communes)
@@ -142,6 +207,7 @@ def create_candidacy(household: Household, author: User, data: dict) -> Candidac
     programme = db.session.get(Programme, data["programme_id"])
     if programme is None or not programme.active:
         raise WorkflowError(_("Choisissez un programme actif."))
+    check_programme_fit(household, programme, data)
     candidacy = Candidacy(
         household=household,
         organisation_id=household.organisation_id,
@@ -180,6 +246,10 @@ def update_candidacy(candidacy: Candidacy, actor: User, data: dict) -> None:
             )
         )
     check_household(candidacy.household, data)
+    programme = db.session.get(Programme, data["programme_id"])
+    if programme is None:
+        raise WorkflowError(_("Choisissez un programme actif."))
+    check_programme_fit(candidacy.household, programme, data)
     apply_candidacy(candidacy, data)
     candidacy.updated = now_utc()
     db.session.flush()
@@ -254,6 +324,8 @@ def change_candidacy_status(
         )
     if transition.target == S.SUBMITTED and candidacy.household.anonymised_at is not None:
         raise WorkflowError(_("Le dossier de ce ménage est anonymisé."))
+    if transition.target == S.SUBMITTED:
+        check_submission(candidacy)
     previous = candidacy.status
     now = now_utc()
     candidacy.status = transition.target
@@ -288,6 +360,36 @@ def change_candidacy_status(
         notify_decision(candidacy)
     elif transition.target == S.SUBMITTED and notify:
         notify_submitted(candidacy)
+
+
+def check_submission(candidacy: Candidacy) -> None:
+    """Once submitted, the SIAO reads the household's identity to match its own file: the
+    household must have agreed to it; and the candidacy must still fit its programme (the
+    household's situation may have changed since the draft)."""
+    if not candidacy.household.allows_identity_sharing:
+        raise WorkflowError(
+            _(
+                "L'information du ménage enregistrée ne permet pas de transmettre son identité, "
+                "que le SIAO lit dès la soumission. Mettez à jour l'information du ménage "
+                "(nouvelle information datée) s'il l'accepte."
+            )
+        )
+    try:
+        check_programme_fit(candidacy.household, candidacy.programme, candidacy_values(candidacy))
+    except CandidacyError as error:
+        raise WorkflowError(
+            _("Complétez d'abord la candidature : %(reason)s", reason=str(error))
+        ) from None
+
+
+def candidacy_values(candidacy: Candidacy) -> dict:
+    return {
+        "dalo_recognised_on": candidacy.dalo_recognised_on,
+        "dalo_decision_reference": candidacy.dalo_decision_reference,
+        "situation_justification": candidacy.situation_justification,
+        "in_hotel": candidacy.in_hotel,
+        "hotel_since": candidacy.hotel_since,
+    }
 
 
 def house_candidacy(candidacy: Candidacy, actor: User | None, comment: str = "") -> None:

@@ -14,6 +14,7 @@ from portal.candidacies.forms import (
     informed_households,
 )
 from portal.candidacies.services import (
+    CandidacyError,
     audit_candidacy_read,
     available_transitions,
     change_candidacy_status,
@@ -27,6 +28,7 @@ from portal.forms import record_id
 from portal.i18n import _, _l
 from portal.loading import get_visible_or_404, require
 from portal.models import (
+    Accommodation,
     Candidacy,
     CandidacyStatus,
     Case,
@@ -140,6 +142,9 @@ def new():
             household = form.households[chosen]
             form.requested_typology.data = household.typology.value if household.typology else ""
             form.commune_ids.data = [c.id for c in household.communes]
+            if household.accommodation == Accommodation.HOTEL:
+                form.in_hotel.data = True
+                form.hotel_since.data = household.accommodation_since
     if form.validate_on_submit():
         household = form.households[form.household_id.data]
         try:
@@ -148,7 +153,8 @@ def new():
             )
         except WorkflowError as error:
             db.session.rollback()
-            form.household_id.errors.append(str(error))
+            field = form[error.field] if isinstance(error, CandidacyError) else form.household_id
+            field.errors = [*field.errors, str(error)]
         else:
             db.session.commit()
             flash(
@@ -157,7 +163,9 @@ def new():
             )
             return redirect(url_for("candidacies.show", candidacy_id=candidacy.id))
     status = 400 if form.is_submitted() else 200
-    return render_template("candidacies/form.html", form=form, candidacy=None), status
+    return render_template(
+        "candidacies/form.html", form=form, candidacy=None, programmes=form.programmes
+    ), status
 
 
 @bp.route("/<int:candidacy_id>/edit", methods=["GET", "POST"])
@@ -182,13 +190,16 @@ def edit(candidacy_id):
             update_candidacy(candidacy, current_user._get_current_object(), form.candidacy_data)
         except WorkflowError as error:
             db.session.rollback()
-            form.programme_id.errors.append(str(error))
+            field = form[error.field] if isinstance(error, CandidacyError) else form.programme_id
+            field.errors = [*field.errors, str(error)]
         else:
             db.session.commit()
             flash(_("La candidature est modifiée."), "success")
             return redirect(url_for("candidacies.show", candidacy_id=candidacy.id))
     status = 400 if form.is_submitted() else 200
-    return render_template("candidacies/form.html", form=form, candidacy=candidacy), status
+    return render_template(
+        "candidacies/form.html", form=form, candidacy=candidacy, programmes=form.programmes
+    ), status
 
 
 # Reading -----------------------------------------------------------------------------------

@@ -216,20 +216,52 @@ def record_information(household: Household, author: User, data: dict) -> Inform
         informed_by=author,
         what_is_shared=data["what_is_shared"],
         shared_with=data["shared_with"],
+        allows_identity=bool(data.get("allows_identity")),
     )
     db.session.add(record)
     db.session.flush()
+    identity = "identité comprise" if record.allows_identity else "sans l'identité"
     record_event(
         AuditAction.CREATE,
         "household",
         household.id,
-        f"Information du ménage {household.reference} enregistrée",
+        f"Information du ménage {household.reference} enregistrée ({identity})",
         user=author,
         organisation_id=household.organisation_id,
     )
     for case in household_cases(household):
-        add_event(case, CaseEventKind.INFORMED, "Information du ménage enregistrée", author)
+        add_event(
+            case, CaseEventKind.INFORMED, f"Information du ménage enregistrée ({identity})", author
+        )
+    if not household.allows_identity_sharing:
+        withdraw_identity(household, author)
     return record
+
+
+def withdraw_identity(household: Household, actor: User) -> None:
+    """The household's latest information no longer lets its identity leave: partners who
+    had full access keep the situation only."""
+    for case in household_cases(household):
+        for participant in case.participants:
+            if participant.level != AccessLevel.FULL:
+                continue
+            participant.level = AccessLevel.SITUATION
+            name = participant.organisation.name
+            add_event(
+                case,
+                CaseEventKind.SHARED,
+                f"Partage avec {name} ramené à la situation seule (information du ménage)",
+                actor,
+            )
+            record_event(
+                AuditAction.CHANGE,
+                "case",
+                case.id,
+                f"Partage avec {name} : {AccessLevel.SITUATION.label} (information du ménage)",
+                user=actor,
+                organisation_id=case.organisation_id,
+            )
+    db.session.flush()
 
 
 def audit_household_read(household: Household, what: str) -> None:
@@ -415,6 +447,14 @@ def share_case(
             _(
                 "Enregistrez d'abord l'information du ménage : le partage est refusé tant que le "
                 "ménage n'a pas été informé."
+            )
+        )
+    if level == AccessLevel.FULL and not case.household.allows_identity_sharing:
+        raise WorkflowError(
+            _(
+                "L'information du ménage enregistrée ne permet pas de transmettre son identité : "
+                "partagez la situation seule, ou mettez d'abord à jour l'information du ménage "
+                "(nouvelle information datée) s'il accepte que son identité soit transmise."
             )
         )
     if organisation.id == case.organisation_id:

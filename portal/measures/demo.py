@@ -34,6 +34,7 @@ from portal.models import (
     Unit,
     now_utc,
 )
+from portal.models.housing import BudgetAssessment, HouseholdWish, SupportAssessment
 
 CCAS = "CCAS de Concarneau"
 SIAO = "SIAO du Finistère"
@@ -121,6 +122,9 @@ def stages(today: date) -> list[dict]:
             charges="50",
             share="160",
             start=add_months(today, -11) + timedelta(days=10),
+            hotel=True,
+            justification="Couple sorti du CHRS urgence faute de place, à l'hôtel par le 115 "
+            "depuis ; budget travaillé avec le CCAS pendant son séjour au CHRS.",
             held=[
                 (BilanKind.SIX_MONTHS, BilanOutcome.POURSUITE, {}),
                 (BilanKind.TEN_MONTHS, None, {}),
@@ -144,7 +148,12 @@ def stages(today: date) -> list[dict]:
                 (
                     BilanKind.TWELVE_MONTHS,
                     BilanOutcome.PROLONGATION,
-                    {"next_date": today + relativedelta(months=3), "situation_stabilised": False},
+                    {
+                        "next_date": today + relativedelta(months=3),
+                        "support_assessment": SupportAssessment.TO_ORGANISE,
+                        "stabilisation_notes": "Relais Mission Locale à organiser avant le "
+                        "glissement ; le ménage le souhaite.",
+                    },
                 ),
             ],
             late=[6, 9, 10],
@@ -196,13 +205,23 @@ def stages(today: date) -> list[dict]:
             charges="36",
             share="85",
             start=add_months(today, -16),
+            justification="Sorti de la maison relais sans solution après une rupture "
+            "d'hébergement chez un tiers ; accompagné par le CCAS depuis trois ans.",
             held=[
                 (BilanKind.SIX_MONTHS, BilanOutcome.POURSUITE, {}),
-                (BilanKind.TEN_MONTHS, None, {"rent_paid_regularly": False}),
+                (
+                    BilanKind.TEN_MONTHS,
+                    None,
+                    {"rent_paid_regularly": False, "budget_assessment": BudgetAssessment.FRAGILE},
+                ),
                 (
                     BilanKind.TWELVE_MONTHS,
                     BilanOutcome.PROLONGATION,
-                    {"next_date": add_months(today, -2), "rent_paid_regularly": False},
+                    {
+                        "next_date": add_months(today, -2),
+                        "rent_paid_regularly": False,
+                        "budget_assessment": BudgetAssessment.FRAGILE,
+                    },
                 ),
                 (
                     BilanKind.EXTENSION,
@@ -210,6 +229,8 @@ def stages(today: date) -> list[dict]:
                     {
                         "end_reason": MeasureEndReason.BACK_TO_SHELTER,
                         "rent_paid_regularly": False,
+                        "budget_assessment": BudgetAssessment.FRAGILE,
+                        "household_wish": HouseholdWish.NOT_READY,
                     },
                 ),
             ],
@@ -218,6 +239,13 @@ def stages(today: date) -> list[dict]:
         ),
     ]
 
+
+# The situation as the bilans assess it, unless a stage says otherwise.
+STABLE = {
+    "budget_assessment": BudgetAssessment.MASTERED,
+    "support_assessment": SupportAssessment.IN_PLACE,
+    "household_wish": HouseholdWish.WANTS_LEASE,
+}
 
 SUMMARIES = {
     BilanKind.SIX_MONTHS: "Installation réussie ; loyer résiduel réglé, budget suivi chaque mois.",
@@ -287,7 +315,7 @@ def load_demo_measures(data: dict) -> None:
                     "landlord_present": True,
                     "household_present": True,
                     "rent_paid_regularly": extra.get("rent_paid_regularly", True),
-                    "situation_stabilised": extra.get("situation_stabilised", True),
+                    **{**STABLE, **extra},
                     "summary": SUMMARIES[kind],
                     "next_date": extra.get("next_date"),
                     "end_reason": extra.get("end_reason"),
@@ -339,8 +367,10 @@ def demo_household(ccas: Organisation, worker, spec: dict, today: date):
         worker,
         {
             "informed_on": spec["start"] - relativedelta(months=2),
-            "what_is_shared": "Situation sans identité, pour la candidature IML et les bilans",
+            "what_is_shared": "Identité pour le SIAO (candidature IML) ; situation sans "
+            "identité pour le bailleur et les services de l'État (fiche-bilan)",
             "shared_with": "SIAO, bailleur du logement, services de l'État (fiche-bilan)",
+            "allows_identity": True,
         },
     )
     return household
@@ -359,6 +389,9 @@ def housed_candidacy(household, programme, ccas, siao, worker, officer, spec) ->
         status=CandidacyStatus.VALIDATED,
         siao_number=f"29-{household.id:05d}",
         requested_typology=spec["typology"],
+        situation_justification=spec.get("justification", ""),
+        in_hotel=spec.get("hotel", False),
+        hotel_since=household.accommodation_since if spec.get("hotel") else None,
         budget_worked=True,
         support_in_place="Accompagnement social global par le CCAS.",
         readiness_notes="Budget travaillé, prêt à sortir vers le logement.",

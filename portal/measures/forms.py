@@ -31,6 +31,7 @@ from portal.models import (
     MeasureStatus,
     RentStatus,
 )
+from portal.models.housing import BudgetAssessment, HouseholdWish, SupportAssessment
 
 BAD_AMOUNT = _l("Indiquez un montant, par exemple 450,50.")
 MONEY_RANGE = within(0, 100_000, _l("Indiquez un montant entre 0 et 100 000 €."))
@@ -42,6 +43,17 @@ def yes_no_choices():
 
 def yes_no(value: str | None) -> bool | None:
     return {"yes": True, "no": False}.get(value or "")
+
+
+def assessment_choices(enum_class):
+    return choices([("", _l("— Non évalué —")), *((m.value, m.lazy_label) for m in enum_class)])
+
+
+def assessment(enum_class, value: str | None):
+    return enum_class(value) if value else None
+
+
+NO_NAMES = _l("Sans nom ni information de santé : elle figure sur la fiche-bilan.")
 
 
 class OpenMeasureForm(BaseForm):
@@ -139,12 +151,46 @@ class BilanForm(BaseForm):
     landlord_present = BooleanField(_l("Le propriétaire (bailleur) était présent"))
     household_present = BooleanField(_l("Le ménage était présent"))
     rent_paid_regularly = SelectField(
-        _l("Le loyer est payé régulièrement"), choices=yes_no_choices(), validators=[Optional()]
-    )
-    situation_stabilised = SelectField(
-        _l("La situation du ménage est stabilisée"),
+        _l("Le loyer est payé régulièrement"),
         choices=yes_no_choices(),
         validators=[Optional()],
+        description=_l("Au vu du relevé des loyers ci-dessus."),
+    )
+    rent_regularity_justification = TextAreaField(
+        _l("Pourquoi le loyer est-il régulier malgré le relevé ?"),
+        validators=[max_length(1000)],
+        description=_l(
+            "Obligatoire pour répondre « Oui » quand le relevé montre des impayés, un reste "
+            "dû ou des mois non renseignés. Sans nom ni information de santé."
+        ),
+    )
+    budget_assessment = SelectField(
+        _l("Budget"),
+        choices=assessment_choices(BudgetAssessment),
+        validators=[Optional()],
+    )
+    support_assessment = SelectField(
+        _l("Accompagnement après la mesure"),
+        choices=assessment_choices(SupportAssessment),
+        validators=[Optional()],
+    )
+    household_wish = SelectField(
+        _l("Souhait du ménage"),
+        choices=assessment_choices(HouseholdWish),
+        validators=[Optional()],
+    )
+    stabilisation_notes = TextAreaField(
+        _l("Observations sur la stabilisation"),
+        validators=[max_length(1000)],
+        description=NO_NAMES,
+    )
+    early_slide_justification = TextAreaField(
+        _l("Pourquoi un glissement avant 6 mois ?"),
+        validators=[max_length(1000)],
+        description=_l(
+            "Obligatoire si le bail glisse avant 6 mois de sous-location ; le glissement "
+            "anticipé est signalé dans le rapport d'activité. Sans nom ni information de santé."
+        ),
     )
     outcome = RadioField(_l("Suite donnée à la mesure"), validate_choice=False)
     next_date = FrenchDateField(
@@ -197,7 +243,12 @@ class BilanForm(BaseForm):
             "landlord_present": self.landlord_present.data,
             "household_present": self.household_present.data,
             "rent_paid_regularly": yes_no(self.rent_paid_regularly.data),
-            "situation_stabilised": yes_no(self.situation_stabilised.data),
+            "rent_regularity_justification": self.rent_regularity_justification.data or "",
+            "budget_assessment": assessment(BudgetAssessment, self.budget_assessment.data),
+            "support_assessment": assessment(SupportAssessment, self.support_assessment.data),
+            "household_wish": assessment(HouseholdWish, self.household_wish.data),
+            "stabilisation_notes": self.stabilisation_notes.data or "",
+            "early_slide_justification": self.early_slide_justification.data or "",
             "outcome": outcome,
             "next_date": self.next_date.data if outcome == BilanOutcome.PROLONGATION else None,
             "end_reason": MeasureEndReason(self.end_reason.data)

@@ -20,7 +20,13 @@ from portal.extensions import db
 from portal.household_data import link_email
 from portal.i18n import _
 from portal.local_time import PARIS
-from portal.measures.timeline import ALERT_DAYS, bilan_schedule, first_of_month
+from portal.measures.timeline import (
+    ALERT_DAYS,
+    add_months,
+    bilan_schedule,
+    first_of_month,
+    months_between,
+)
 from portal.models import (
     AuditAction,
     Bilan,
@@ -47,6 +53,7 @@ from portal.models import (
     User,
     now_utc,
 )
+from portal.models.housing import stabilisation_from
 from portal.outbox.services import public_url_for, queue_email
 
 OPEN_STATUSES = (MeasureStatus.ACTIVE, MeasureStatus.EXTENDED)
@@ -69,6 +76,8 @@ BILAN_OUTCOMES: dict[BilanKind, tuple[BilanOutcome, ...]] = {
 }
 # A decision bilan: the lease may slide only when both conditions of the scheme hold.
 DECISION_KINDS = (BilanKind.TWELVE_MONTHS, BilanKind.EXTENSION)
+# A slide earlier than this, counted from the start of the sublease, must be justified.
+EARLY_SLIDE_MONTHS = 6
 
 
 # Case timeline ---------------------------------------------------------------------------
@@ -258,6 +267,19 @@ def pending_before(bilan: Bilan) -> list[Bilan]:
     ]
 
 
+class BilanError(WorkflowError):
+    """A refused bilan, with the field the person has to change."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def is_early(measure: Measure, day: date) -> bool:
+    """Before 6 months of sublease."""
+    return day < add_months(measure.start_date, EARLY_SLIDE_MONTHS)
+
+
 def check_bilan(bilan: Bilan, data: dict) -> None:
     """Refuse, with the reason, what the bilan may not decide; nothing is changed."""
     measure = bilan.measure
@@ -294,17 +316,6 @@ def check_bilan(bilan: Bilan, data: dict) -> None:
         raise WorkflowError(_("Le bilan ne peut pas précéder l'entrée dans le logement."))
     if held_on > date.today():
         raise WorkflowError(_("Un bilan s'enregistre une fois tenu : sa date est passée."))
-    if (
-        outcome == BilanOutcome.GLISSEMENT
-        and bilan.kind in DECISION_KINDS
-        and not (data.get("rent_paid_regularly") and data.get("situation_stabilised"))
-    ):
-        raise WorkflowError(
-            _(
-                "Le bail ne glisse que si le loyer est payé régulièrement et la situation "
-                "stabilisée. Sinon, prolongez la mesure ou mettez-y fin."
-            )
-        )
     if outcome == BilanOutcome.PROLONGATION:
         next_date = data.get("next_date")
         if next_date is None:
@@ -313,6 +324,47 @@ def check_bilan(bilan: Bilan, data: dict) -> None:
             raise WorkflowError(_("La nouvelle date de décision doit suivre celle de ce bilan."))
     if outcome == BilanOutcome.FIN_DE_MESURE and data.get("end_reason") is None:
         raise WorkflowError(_("Indiquez le motif de fin de mesure."))
+    evidence = rent_evidence(measure, held_on)
+    justified = bool((data.get("rent_regularity_justification") or "").strip())
+    if data.get("rent_paid_regularly") and not evidence.regular and not justified:
+        raise BilanError(
+            "rent_regularity_justification",
+            _(
+                "Le relevé des loyers ne montre pas un paiement régulier (%(facts)s) : pour "
+                "indiquer « loyer payé régulièrement », expliquez pourquoi (plan d'apurement "
+                "respecté, rappel d'aide au logement attendu…), ou répondez « Non ».",
+                facts=evidence.describe(),
+            ),
+        )
+    if outcome == BilanOutcome.GLISSEMENT:
+        stabilised = stabilisation_from(
+            data.get("budget_assessment"),
+            data.get("support_assessment"),
+            data.get("household_wish"),
+        )
+        if not data.get("rent_paid_regularly") or not stabilised:
+            raise BilanError(
+                "outcome",
+                _(
+                    "Le bail ne glisse que si le loyer est payé régulièrement et la situation "
+                    "stabilisée : budget tenu, accompagnement relayé ou plus nécessaire, et "
+                    "un ménage qui souhaite devenir locataire. Sinon, poursuivez ou prolongez "
+                    "la mesure, ou mettez-y fin."
+                ),
+            )
+        if is_early(measure, held_on) and not (
+            (data.get("early_slide_justification") or "").strip()
+        ):
+            raise BilanError(
+                "early_slide_justification",
+                _(
+                    "Le bail glisserait après %(days)d jours de sous-location, avant les "
+                    "%(months)d mois du dispositif : expliquez pourquoi ce glissement anticipé "
+                    "(il sera signalé dans le rapport d'activité).",
+                    days=(held_on - measure.start_date).days,
+                    months=EARLY_SLIDE_MONTHS,
+                ),
+            )
 
 
 def record_bilan(bilan: Bilan, actor: User, data: dict) -> Bilan:
@@ -323,7 +375,23 @@ def record_bilan(bilan: Bilan, actor: User, data: dict) -> Bilan:
     bilan.held_on = data["held_on"]
     bilan.outcome = outcome
     bilan.rent_paid_regularly = data.get("rent_paid_regularly")
-    bilan.situation_stabilised = data.get("situation_stabilised")
+    # Kept only where it is needed: a « yes » the rent record does not bear out.
+    bilan.rent_regularity_justification = (
+        (data.get("rent_regularity_justification") or "").strip()
+        if bilan.rent_paid_regularly and not rent_evidence(measure, bilan.held_on).regular
+        else ""
+    )
+    bilan.budget_assessment = data.get("budget_assessment")
+    bilan.support_assessment = data.get("support_assessment")
+    bilan.household_wish = data.get("household_wish")
+    bilan.stabilisation_notes = (data.get("stabilisation_notes") or "").strip()
+    bilan.situation_stabilised = stabilisation_from(
+        bilan.budget_assessment, bilan.support_assessment, bilan.household_wish
+    )
+    bilan.early_slide = outcome == BilanOutcome.GLISSEMENT and is_early(measure, bilan.held_on)
+    bilan.early_slide_justification = (
+        (data.get("early_slide_justification") or "").strip() if bilan.early_slide else ""
+    )
     bilan.landlord_present = bool(data.get("landlord_present"))
     bilan.household_present = bool(data.get("household_present"))
     bilan.summary = data.get("summary") or ""
@@ -352,6 +420,8 @@ def bilan_summary(bilan: Bilan) -> str:
     if bilan.outcome is None:
         return text + " (point d'étape)"
     text += f" : {bilan.outcome.label.lower()}"
+    if bilan.early_slide:
+        text += " anticipé (avant 6 mois, justifié)"
     if bilan.outcome == BilanOutcome.PROLONGATION:
         text += f" jusqu'au {bilan.next_date:%d/%m/%Y}"
     if bilan.outcome == BilanOutcome.FIN_DE_MESURE and bilan.end_reason:
@@ -382,13 +452,30 @@ class RentSummary:
     late: int
     unpaid: int
     arrears: Decimal  # what is still owed, all months together
+    missing: int = 0  # months already past with nothing recorded
 
     @property
     def regular(self) -> bool:
-        return self.months > 0 and self.unpaid == 0 and self.arrears == 0
+        """What the record shows: every past month entered, none unpaid, nothing owed
+        (a month paid late but paid in full does not make the payment irregular)."""
+        return self.months > 0 and self.unpaid == 0 and self.arrears == 0 and self.missing == 0
+
+    def describe(self) -> str:
+        """What stands against regularity, in words (« 2 mois impayé(s), 300,00 € dû »)."""
+        facts = []
+        if self.months == 0:
+            facts.append(_("aucun mois renseigné"))
+        if self.unpaid:
+            facts.append(_("%(count)d mois impayé(s)", count=self.unpaid))
+        if self.arrears:
+            amount = f"{self.arrears:.2f}".replace(".", ",")
+            facts.append(_("%(amount)s € restant dû", amount=amount))
+        if self.missing and self.months:
+            facts.append(_("%(count)d mois passé(s) non renseigné(s)", count=self.missing))
+        return ", ".join(facts)
 
 
-def rent_summary(records: Iterable[RentRecord]) -> RentSummary:
+def rent_summary(records: Iterable[RentRecord], missing: int = 0) -> RentSummary:
     records = list(records)
     arrears = sum((max(r.amount_due - r.amount_paid, Decimal("0")) for r in records), Decimal("0"))
     counts = {status: sum(r.status == status for r in records) for status in RentStatus}
@@ -398,7 +485,20 @@ def rent_summary(records: Iterable[RentRecord]) -> RentSummary:
         late=counts[RentStatus.LATE],
         unpaid=counts[RentStatus.UNPAID],
         arrears=arrears,
+        missing=missing,
     )
+
+
+def rent_evidence(measure: Measure, as_of: date | None = None) -> RentSummary:
+    """The rent record as a bilan held on ``as_of`` reads it: the months up to that day's
+    month, and the months already past (before that month) with nothing recorded."""
+    as_of = as_of or date.today()
+    month = first_of_month(as_of)
+    records = [r for r in measure.rent_records if r.month <= month]
+    past = months_between(measure.start_date, add_months(month, -1))
+    recorded = {r.month for r in records}
+    missing = sum(m not in recorded for m in past if m >= first_of_month(measure.start_date))
+    return rent_summary(records, missing)
 
 
 def acting_organisation(measure: Measure, actor: User) -> int | None:

@@ -20,9 +20,10 @@ from portal.loading import get_visible_or_404, require
 from portal.measures import bp
 from portal.measures.forms import BilanForm, MeasureFilterForm, OpenMeasureForm, PointForm, RentForm
 from portal.measures.services import (
+    EARLY_SLIDE_MONTHS,
     OPEN_STATUSES,
+    BilanError,
     allowed_outcomes,
-    bilan_alerts,
     open_measure,
     open_measures_count,
     openable_candidacies,
@@ -31,10 +32,16 @@ from portal.measures.services import (
     paris_moment,
     record_bilan,
     record_rent,
-    rent_summary,
+    rent_evidence,
     schedule_point,
 )
-from portal.measures.timeline import ALERT_DAYS, calendar_steps, months_between, today_position
+from portal.measures.timeline import (
+    ALERT_DAYS,
+    add_months,
+    calendar_steps,
+    months_between,
+    today_position,
+)
 from portal.models import (
     AuditAction,
     Bilan,
@@ -46,13 +53,6 @@ from portal.models import (
     User,
 )
 from portal.pagination import paginate
-
-
-@bp.app_context_processor
-def dashboard_helpers():
-    """The dashboard's « Bilans à venir » block (templates/measures/_dashboard.html)."""
-    return {"bilan_alerts": bilan_alerts, "bilan_alert_days": ALERT_DAYS, "today_date": date.today}
-
 
 # Loading ---------------------------------------------------------------------------------
 
@@ -226,7 +226,7 @@ def measure_context(measure: Measure, today: date) -> dict:
         "today": today,
         "steps": steps,
         "today_index": today_position(steps, today),
-        "rent": rent_summary(measure.rent_records),
+        "rent": rent_evidence(measure, min(measure.end_date or today, today)),
         "sees_household": permissions.can_view_measure_household(current_user, measure),
         "can_manage": permissions.can_manage_measure(current_user, measure),
         "can_record_rent": permissions.can_record_rent(current_user, measure),
@@ -250,11 +250,15 @@ def show(measure_id):
 
 def bilan_page(measure, bilan, form, point_form, status=200):
     context = measure_context(measure, date.today())
+    as_of = bilan.held_on or form.held_on.data or date.today()
     return render_template(
         "measures/bilan.html",
         bilan=bilan,
         form=form,
         point_form=point_form,
+        # The rent record as the bilan reads it (up to the day it is or was held).
+        evidence=rent_evidence(measure, as_of),
+        early_from=add_months(measure.start_date, EARLY_SLIDE_MONTHS),
         can_record=context["can_manage"] and measure.is_open and not bilan.is_done,
         can_view_fiche=permissions.can_view_fiche_bilan(current_user, bilan),
         **context,
@@ -265,6 +269,13 @@ def new_bilan_form(bilan: Bilan) -> BilanForm:
     form = BilanForm(bilan=bilan, outcomes=allowed_outcomes(bilan))
     if not form.is_submitted():
         form.held_on.data = min(bilan.due_date, date.today())
+        # What the rent record shows is the starting point; the worker may say otherwise,
+        # with a written reason.
+        evidence = rent_evidence(bilan.measure, form.held_on.data)
+        if evidence.regular:
+            form.rent_paid_regularly.data = "yes"
+        elif evidence.unpaid or evidence.arrears:
+            form.rent_paid_regularly.data = "no"
     return form
 
 
@@ -286,7 +297,8 @@ def bilan(measure_id, bilan_id):
         except WorkflowError as error:
             db.session.rollback()
             if measure.is_open and not bilan.is_done:
-                form.outcome.errors = [*form.outcome.errors, str(error)]
+                field = form[error.field] if isinstance(error, BilanError) else form.outcome
+                field.errors = [*field.errors, str(error)]
             else:  # the form is no longer shown: say it above the page
                 flash(str(error), "error")
         else:
@@ -352,7 +364,7 @@ def fiche_context(bilan: Bilan) -> dict:
         "bilan": bilan,
         "measure": measure,
         "household": measure.household,
-        "rent": rent_summary(records),
+        "rent": rent_evidence(measure, bilan.held_on or date.today()),
         "rent_records": records,
         "bilans": [b for b in measure.bilans if b.is_done],
     }

@@ -6,14 +6,16 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from portal.extensions import db
-from portal.models import Commune, DpeClass, Programme, Typology, Unit, UnitStatus
+from portal.models import Accommodation, Commune, DpeClass, Programme, Typology, Unit, UnitStatus
+from portal.models.housing import ProgrammeSituation
 
 PROGRAMMES = [
     (
         "IML sortie de structures",
         10,
         "Intermédiation locative en sous-location avec bail glissant, pour des ménages prêts "
-        "à sortir d'une structure d'hébergement (CHRS, ALT, pension de famille).",
+        "à sortir d'une structure d'hébergement (CHRS urgence, ALT, logements d'urgence pour "
+        "femmes victimes de violences, pension de famille).",
     ),
     (
         "IML DALO",
@@ -22,6 +24,13 @@ PROGRAMMES = [
         "opposable.",
     ),
 ]
+
+STRUCTURE_EXITS = (
+    Accommodation.CHRS_URGENCE,
+    Accommodation.ALT,
+    Accommodation.URGENCE_FEMMES,
+    Accommodation.PENSION_DE_FAMILLE,
+)
 
 # landlord, address, commune, typology, surface, rent, charges, DPE, floor, lift, status
 UNITS = [
@@ -192,6 +201,12 @@ def load_demo_programmes(data: dict) -> None:
         name: Programme(territory=territory, name=name, capacity=capacity, description=text)
         for name, capacity, text in PROGRAMMES
     }
+    # « Sortie de structures » is for households leaving the CCAS's shelters (field report);
+    # the DALO programme is for any situation, once the DALO commission has recognised it.
+    programmes[PROGRAMMES[0][0]].situations = [
+        ProgrammeSituation(accommodation=a) for a in STRUCTURE_EXITS
+    ]
+    programmes[PROGRAMMES[1][0]].requires_dalo = True
     db.session.add_all(programmes.values())
     communes = {
         c.name: c

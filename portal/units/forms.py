@@ -8,6 +8,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Optional, ValidationError
 
+from portal.candidacies.forms import CheckboxListField
 from portal.forms import (
     BaseForm,
     ChoiceField,
@@ -22,7 +23,7 @@ from portal.forms import (
     within,
 )
 from portal.i18n import _, _l
-from portal.models import Commune, DpeClass, Organisation, Typology, UnitStatus
+from portal.models import Accommodation, Commune, DpeClass, Organisation, Typology, UnitStatus
 
 
 class ProgrammeForm(BaseForm):
@@ -43,6 +44,18 @@ class ProgrammeForm(BaseForm):
         ],
     )
     active = BooleanField(_l("Programme actif"), default=True)
+    situation_codes = CheckboxListField(
+        _l("Situations pour lesquelles le programme est prévu"),
+        choices=enum_choices(Accommodation),
+        description=_l(
+            "L'hébergement actuel des ménages proposés. Une candidature hors de ces situations "
+            "demande une justification, que le SIAO lit. Aucune case cochée : toutes les "
+            "situations."
+        ),
+    )
+    requires_dalo = BooleanField(
+        _l("Réservé aux ménages reconnus prioritaires DALO (date et référence de la décision)")
+    )
     submit = SubmitField(_l("Enregistrer"))
 
 

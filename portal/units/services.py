@@ -13,6 +13,7 @@ from portal.cases.services import WorkflowError
 from portal.extensions import db
 from portal.i18n import _, _l
 from portal.models import (
+    Accommodation,
     AuditAction,
     Candidacy,
     CandidacyStatus,
@@ -25,6 +26,7 @@ from portal.models import (
     UnitStatus,
     User,
 )
+from portal.models.housing import ProgrammeSituation
 
 # Programmes --------------------------------------------------------------------------------
 
@@ -57,6 +59,13 @@ def apply_programme(programme: Programme, data: dict) -> None:
     programme.description = data.get("description") or ""
     programme.capacity = data["capacity"]
     programme.active = bool(data.get("active"))
+    programme.requires_dalo = bool(data.get("requires_dalo"))
+    wanted = [Accommodation(code) for code in data.get("situation_codes") or []]
+    programme.situations = [
+        next((s for s in programme.situations if s.accommodation == code), None)
+        or ProgrammeSituation(accommodation=code)
+        for code in dict.fromkeys(wanted)
+    ]
 
 
 def programme_name_taken(territory_id: int, name: str, except_id: int | None = None) -> bool:

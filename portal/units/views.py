@@ -1,6 +1,5 @@
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal
 from flask_login import current_user, login_required
 
 from portal import permissions
@@ -119,6 +118,8 @@ def edit_programme(programme_id):
     require(permissions.can_manage_programmes(current_user))
     found = load_programme(programme_id)
     form = ProgrammeForm(obj=found)
+    if not form.is_submitted():
+        form.situation_codes.data = [code.value for code in found.situation_values]
     if form.validate_on_submit():
         try:
             update_programme(found, current_user._get_current_object(), form.data)
@@ -254,11 +255,3 @@ def unit_status(unit_id):
         db.session.commit()
         flash(_("Le logement est maintenant « %(status)s ».", status=found.status.label), "success")
     return redirect(url_for("units.unit", unit_id=found.id))
-
-
-@bp.app_template_filter("fr_decimal")
-def fr_decimal(value) -> str:
-    """450.5 → « 450,50 »; whole numbers without decimals (« 32 »)."""
-    if value is None:
-        return ""
-    return format_decimal(value, format="#,##0.##" if value == int(value) else "#,##0.00")
