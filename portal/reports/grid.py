@@ -56,8 +56,7 @@ def activity_grid(report: ActivityReport) -> Grid:
     grid.add("results.slid", r.slid)
     grid.add("results.slid_within_12", r.slid_within_12)
     grid.add_at_most("results.slid_within_12", "results.slid")
-    if r.hotel_households is not None:
-        grid.add("results.hotel_households", r.hotel_households)
+    grid.add("results.hotel_households", r.hotel_households)
 
     for row in report.obstacles.rows:
         cell = grid.add(f"obstacles.{cell_key(row.key)}", row.count)

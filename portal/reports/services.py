@@ -21,7 +21,7 @@ from flask_babel import format_date
 
 from portal.extensions import db
 from portal.i18n import _, _l
-from portal.local_time import paris_day_end_utc, paris_midnight_utc
+from portal.local_time import PARIS, paris_day_end_utc, paris_midnight_utc
 from portal.models import (
     Accommodation,
     ActionStatus,
@@ -221,8 +221,8 @@ class Results:
 
     slid: int  # measures whose lease slid in the year
     slid_within_12: int  # … at most twelve months after the sublease began
-    hotel_households: int | None  # households out of a hotel by a measure begun in the year
-    hotel_nights: int | None  # nights in a hotel they had spent before (None: not recorded)
+    hotel_households: int  # households out of a hotel by a measure begun in the year
+    hotel_nights: int  # the nights they had spent in a hotel before
 
 
 @dataclass(frozen=True)
@@ -272,6 +272,22 @@ def enum_breakdown(enum_class, counts: dict, base: int, *, keep_empty: bool = Tr
     if counts.get(None):
         rows.append(Row("", _("Non renseigné"), int(counts[None])))
     return Breakdown(rows, base)
+
+
+def paris_today() -> date:
+    """Today in the territory's time zone (the server's clock may run in UTC)."""
+    return datetime.now(PARIS).date()
+
+
+def done_on_time(due_on: date, closed_at: datetime | None) -> bool:
+    """Closed before the end of its due day in Paris (23:30 in Paris on the due day is on
+    time, though it is the next day in UTC in summer… and 00:30 the next day is late)."""
+    return closed_at is not None and closed_at < paris_day_end_utc(due_on)
+
+
+def paris_month(moment: datetime) -> str:
+    """« 2026-03 »: the month of an instant in Paris."""
+    return f"{moment.astimezone(PARIS):%Y-%m}"
 
 
 def grouped(query) -> dict:
@@ -584,24 +600,30 @@ def committee_figures(scope: Scope, today: date) -> CommitteeFigures:
 
     done = FollowUpAction.status == ActionStatus.DONE
     is_open = FollowUpAction.status == ActionStatus.OPEN
-    # Done on time: closed before the end of its due day.
-    on_time = sa.and_(done, days_between(FollowUpAction.due_on, FollowUpAction.closed_at) < 1)
-    due, n_done, n_on_time, cancelled, overdue, n_open = db.session.execute(
+    in_scope = (
+        FollowUpAction.due_on >= scope.start,
+        FollowUpAction.due_on <= scope.end,
+        FollowUpAction.committee_id.in_(
+            sa.select(Committee.id).where(in_territories(Committee.territory_id, scope))
+        ),
+    )
+    due, n_done, cancelled, overdue, n_open = db.session.execute(
         sa.select(
             sa.func.count(),
             total(done),
-            total(on_time),
             total(FollowUpAction.status == ActionStatus.CANCELLED),
             total(sa.and_(is_open, FollowUpAction.due_on < today)),
             total(is_open),
-        ).where(
-            FollowUpAction.due_on >= scope.start,
-            FollowUpAction.due_on <= scope.end,
-            FollowUpAction.committee_id.in_(
-                sa.select(Committee.id).where(in_territories(Committee.territory_id, scope))
-            ),
-        )
+        ).where(*in_scope)
     ).one()
+    # Done on time: closed before the end of its due day in Paris (two dates per action
+    # done, no other column).
+    n_on_time = sum(
+        done_on_time(due_on, closed_at)
+        for due_on, closed_at in db.session.execute(
+            sa.select(FollowUpAction.due_on, FollowUpAction.closed_at).where(done, *in_scope)
+        )
+    )
     return CommitteeFigures(
         meetings=int(meetings),
         cases_discussed=int(cases),
@@ -814,18 +836,13 @@ def landlord_rows(scope: Scope) -> list[LandlordRow]:
     return rows
 
 
-def hotel_stays(scope: Scope) -> tuple[int | None, int | None]:
+def hotel_stays(scope: Scope) -> tuple[int, int]:
     """Households that left a hotel for a measure begun in the year, and the nights they
-    had spent there (from the candidacy's « à l'hôtel depuis » to the measure's start).
-    None while candidacies do not record hotel stays."""
-    since = getattr(Candidacy, "hotel_since", None)
-    in_hotel = getattr(Candidacy, "in_hotel", None)
-    if since is None or in_hotel is None:
-        return None, None
+    had spent there (from the candidacy's « à l'hôtel depuis » to the measure's start)."""
     households, nights = db.session.execute(
         sa.select(
             sa.func.count(sa.distinct(Measure.household_id)),
-            sa.func.sum(days_between(since, Measure.start_date)),
+            sa.func.sum(days_between(Candidacy.hotel_since, Measure.start_date)),
         )
         .select_from(Measure)
         .join(Candidacy, Measure.candidacy_id == Candidacy.id)
@@ -833,9 +850,9 @@ def hotel_stays(scope: Scope) -> tuple[int | None, int | None]:
             scoped_measures(scope),
             Measure.start_date >= scope.start,
             Measure.start_date <= scope.end,
-            in_hotel.is_(True),
-            since.isnot(None),
-            since <= Measure.start_date,
+            Candidacy.in_hotel.is_(True),
+            Candidacy.hotel_since.isnot(None),
+            Candidacy.hotel_since <= Measure.start_date,
         )
     ).one()
     return int(households or 0), int(round(nights or 0))
@@ -904,7 +921,7 @@ def fiche_lines(scope: Scope) -> list[FicheLine]:
 
 def build_activity_report(scope: Scope, today: date | None = None) -> ActivityReport:
     """Every figure of the yearly report, in a fixed number of aggregate queries."""
-    today = today or date.today()
+    today = today or paris_today()
     reference_day = scope.reference_day(today)
     households = household_figures(scope)
     base = households.followed
@@ -1036,11 +1053,18 @@ def monthly_trend(scope: Scope, today: date) -> list[MonthPoint]:
         .where(scoped_measures(scope), Measure.end_date >= first, Measure.end_date <= today)
         .group_by(year_month(Measure.end_date))
     )
-    offers = grouped(
-        sa.select(year_month(LandlordOffer.submitted_at), sa.func.count())
-        .where(scoped_offers(scope), LandlordOffer.submitted_at >= paris_midnight_utc(first))
-        .group_by(year_month(LandlordOffer.submitted_at))
-    )
+    # Offers by month of their sending in Paris (an offer sent at 00:30 on 1 April in Paris
+    # is April's, though it is still 31 March in UTC).
+    offers: dict[str, int] = {}
+    for (submitted_at,) in db.session.execute(
+        sa.select(LandlordOffer.submitted_at).where(
+            scoped_offers(scope),
+            LandlordOffer.submitted_at >= paris_midnight_utc(first),
+            LandlordOffer.submitted_at < paris_day_end_utc(today),
+        )
+    ):
+        key = paris_month(submitted_at)
+        offers[key] = offers.get(key, 0) + 1
     points, running = [], int(open_before or 0)
     for start in starts:
         key = f"{start:%Y-%m}"
@@ -1065,7 +1089,7 @@ def month_label(day: date, pattern: str = "MMM yyyy") -> str:
 
 def build_indicators(scope: Scope, today: date | None = None) -> Indicators:
     """Live figures for the coordinator and the comité de pilotage."""
-    today = today or date.today()
+    today = today or paris_today()
     year_ago = years_before(today, 1)
     validation_to_move_in = duration_stats(
         days_between(Candidacy.validated_at, Measure.start_date),

@@ -41,6 +41,7 @@ from portal.reports.services import (
     build_activity_report,
     build_indicators,
     make_scope,
+    paris_today,
     territory_names,
     visible_programmes,
 )
@@ -189,7 +190,7 @@ def activity():
     """The yearly activity report: figures only, pseudonymised; exact for the CCAS and the
     State service, protected for every other reader."""
     require(permissions.can_view_reports(current_user))
-    form = report_form(date.today())
+    form = report_form(paris_today())
     if not form.validate():
         return render_template("reports/activity.html", form=form, report=None), 400
     context = activity_context(form, chosen_audience())
@@ -209,7 +210,7 @@ def activity_pdf():
     """The report as a PDF, in the reader's audience (the coordinator may choose the
     protected version, to publish)."""
     require(permissions.can_view_reports(current_user))
-    form = report_form(date.today())
+    form = report_form(paris_today())
     if not form.validate():
         return render_template("reports/activity.html", form=form, report=None), 400
     context = activity_context(form, chosen_audience())
@@ -234,7 +235,7 @@ def activity_csv():
     """Every count of the report, one line each, in the reader's audience, with the sums
     that tie them (what a spreadsheet needs to check totals)."""
     require(permissions.can_view_reports(current_user))
-    form = report_form(date.today())
+    form = report_form(paris_today())
     if not form.validate():
         return render_template("reports/activity.html", form=form, report=None), 400
     context = activity_context(form, chosen_audience())
@@ -250,7 +251,7 @@ def activity_csv():
 
 
 def load_year(year: int) -> int:
-    if not FIRST_YEAR <= year <= date.today().year:
+    if not FIRST_YEAR <= year <= paris_today().year:
         abort(404)
     return year
 
@@ -370,7 +371,7 @@ def indicators():
     """Live figures: capacity in use, waits, bilans and actions due, offers in progress."""
     require(permissions.can_view_reports(current_user))
     masked = not permissions.reads_exact_report_counts(current_user)
-    today = date.today()
+    today = paris_today()
     territories = allowed_territories()
     scope = make_scope(today.year, visible_programmes(territories), territories)
     figures = build_indicators(scope, today)
