@@ -150,12 +150,11 @@ def register_request_hooks(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from portal import permissions
-    from portal.formatting import stay_length
-
+    from portal.formatting import FILTERS
     from portal.navigation import header_for
     app.jinja_env.globals["permissions"] = permissions
     app.jinja_env.globals["max_upload_mb"] = app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
-    app.jinja_env.filters["stay_length"] = stay_length
+    app.jinja_env.filters.update(FILTERS)
     app.jinja_env.filters["datetime"] = lambda value, fmt=None: (
         format_datetime(value, fmt or gettext("d MMMM yyyy 'à' HH:mm")) if value else ""
     )

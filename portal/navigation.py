@@ -81,7 +81,7 @@ def staff_entries(user) -> list[Entry]:
         households.append(Link(_l("Candidatures SIAO"), "candidacies.index", ("candidacies.",)))
     committees = [
         Link(_l("Réunions"), "meetings.index", ("meetings.", "minutes.", *MEETING_SIDE_ACTIONS)),
-        Link(_l("Actions à suivre"), "actions.index", ("actions.index", "actions.show")),
+        Link(_l("Mes actions"), "actions.index", ("actions.index", "actions.show")),
         Link(_l("Instances"), "committees.index", ("committees.",)),
     ]
     housing = []

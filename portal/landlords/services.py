@@ -11,12 +11,12 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask_babel import format_decimal
 
 from portal import permissions, storage
 from portal.audit import record_event
 from portal.cases.services import WorkflowError
 from portal.extensions import db
+from portal.formatting import euros
 from portal.i18n import _, _l
 from portal.landlords import rules as R
 from portal.models import (
@@ -287,10 +287,6 @@ def change_status(
 
 # Stages where the CCAS commits to the rent: above what the scheme carries needs a reason.
 NEEDS_SCHEME_FIGURES = frozenset({S.FINANCIAL_PROPOSAL, S.AGREEMENT_SIGNED, S.AVAILABLE})
-
-
-def euros(value: Decimal) -> str:
-    return format_decimal(value, format="#,##0.00") + "\u00a0€"
 
 
 def above_scheme_message(offer: LandlordOffer) -> str:

@@ -13,7 +13,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_decimal
 from flask_login import current_user, login_required, login_user
 from itsdangerous import BadSignature
 
@@ -24,6 +23,7 @@ from portal.auth.services import set_password
 from portal.auth.sessions import start_session
 from portal.auth.tokens import password_fingerprint, serializer
 from portal.extensions import db, limiter
+from portal.formatting import euros, plain_number
 from portal.forms import ConfirmForm, choices
 from portal.i18n import _
 from portal.landlords import bp
@@ -945,31 +945,3 @@ def ceiling_new():
         return redirect(url_for("landlords.rules_index"))
     status = 400 if request.method == "POST" else 200
     return render_template("landlords/ceiling_form.html", form=form), status
-
-
-@bp.app_template_filter("euros")
-def euros(value) -> str:
-    """« 1 234,50 € » (French grouping and decimal comma)."""
-    return "" if value is None else format_decimal(value, format="#,##0.00") + "\u00a0€"
-
-
-@bp.app_template_filter("plain_number")
-def plain_number(value) -> str:
-    """« 1 », « 2,5 », « 40 »: no trailing zeros."""
-    return "" if value is None else format_decimal(value, format="#,##0.##")
-
-
-@bp.app_context_processor
-def landlord_helpers():
-    """What the landlord's dashboard (dashboard/landlord.html) shows of their offers."""
-
-    def landlord_offers():
-        if not permissions.is_landlord(current_user):
-            return []
-        return db.session.scalars(
-            sa.select(LandlordOffer)
-            .where(permissions.visible_offers_clause(current_user))
-            .order_by(LandlordOffer.id.desc())
-        ).all()
-
-    return {"landlord_offers": landlord_offers, "landlord_owner_text": owner_text}
