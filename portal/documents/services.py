@@ -189,10 +189,11 @@ def calendar_rows(measure: Measure) -> list[tuple[str, str]]:
     return rows
 
 
-def contact_rows(measure: Measure) -> list[tuple[str, str]]:
+def contact_rows(measure: Measure, *, for_household: bool = False) -> list[tuple[str, str]]:
     rows = [(_("Organisme"), measure.organisation.name)]
     if measure.referent is not None:
-        rows.append((_("Contact au CCAS"), measure.referent.full_name))
+        label = _("Votre référent") if for_household else _("Contact au CCAS")
+        rows.append((label, measure.referent.full_name))
         if measure.referent.phone:
             rows.append((_("Téléphone"), measure.referent.phone))
         rows.append((_("E-mail"), measure.referent.email))
@@ -243,7 +244,7 @@ def build(document: Document, measure: Measure, user, reader_audience: str) -> C
         blocks.append(Block("facts", rows=money_rows(measure, CCAS)))
         blocks.append(Block("p", text["rent"]))
         passage("contacts")
-        blocks.append(Block("facts", rows=contact_rows(measure)))
+        blocks.append(Block("facts", rows=contact_rows(measure, for_household=True)))
     elif document.slug == "contrat-sous-location":
         passage("preamble")
         blocks.append(Block("h2", _("Les parties")))
@@ -364,7 +365,7 @@ def build(document: Document, measure: Measure, user, reader_audience: str) -> C
             blocks.append(Block("facts", rows=rows))
         passage("purpose")
         passage("closing", heading=False)
-        blocks.append(Block("facts", rows=contact_rows(measure)))
+        blocks.append(Block("facts", rows=contact_rows(measure, for_household=for_household)))
     return Content(
         title=str(document.title),
         subtitle=subtitle,
