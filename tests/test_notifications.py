@@ -522,3 +522,46 @@ def test_only_those_who_manage_its_people_name_an_organisation_s_recipients(app,
     ml = world.mission_locale
     assert client.post(f"/organisations/{ml.id}/notifications", data={}).status_code == 403
     assert world.siao.kind == OrganisationKind.SIAO
+
+
+@pytest.fixture
+def shared_database_app(make_app, backend, tmp_path):
+    """Two workers at once need a database several connections share (SQLite in a file, or
+    PostgreSQL)."""
+    overrides = {}
+    if backend == "sqlite":
+        overrides["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'portal.sqlite3'}"
+    app = make_app(**overrides)
+    with app.app_context():
+        yield app
+
+
+def test_two_workers_sending_digests_at_once_send_each_once(shared_database_app):
+    from tests.conftest import (
+        build_case_world,
+        build_world,
+        committee_factory,
+        household_factory,
+        new_territory,
+        organisation_factory,
+        user_factory,
+    )
+    from tests.support import in_two_workers
+
+    territory = new_territory()
+    make_org, make_user = organisation_factory(territory), user_factory()
+    world = build_world(make_org, make_user, committee_factory(territory))
+    case_world = build_case_world(world, make_org, make_user, household_factory())
+    for kind in ("decision", "action"):
+        event = event_of(kind, world, case_world)
+        choose(event.recipient, kind, F.DAILY)
+        event.happen()
+    db.session.commit()
+    people = {world.partner_admin.email, world.partner_member.email}
+    db.session.remove()  # nothing held open while the workers write
+
+    sent = in_two_workers(shared_database_app, lambda: send_digests(F.DAILY, THURSDAY))
+
+    assert sum(sent) == 2  # shared between the two in any way, but each person's once
+    digests = [e for e in queued_emails() if e.template == "notification_digest"]
+    assert sorted(e.recipient for e in digests) == sorted(people)

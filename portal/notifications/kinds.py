@@ -182,15 +182,21 @@ def action_line(reader: User, action: FollowUpAction, pending) -> DigestLine | N
     if action.status != ActionStatus.OPEN:
         return None  # done or cancelled since
     (view,) = action_views(reader, [action])
-    text = (
-        _("Action en retard (échéance du %(due)s) : %(what)s", due=day(action.due_on), what="")
-        if pending.event == "overdue"
-        else _("Action confiée, pour le %(due)s : %(what)s", due=day(action.due_on), what="")
-    )
-    reference = f" [{view.reference}]" if view.reference else ""
-    return DigestLine(
-        text + view.description + reference, link("actions.show", action_id=action.id)
-    )
+    if pending.event == "overdue":
+        text = _(
+            "Action en retard (échéance du %(due)s) : %(what)s",
+            due=day(action.due_on),
+            what=view.description,
+        )
+    else:
+        text = _(
+            "Action confiée, pour le %(due)s : %(what)s",
+            due=day(action.due_on),
+            what=view.description,
+        )
+    if view.reference:
+        text += f" [{view.reference}]"
+    return DigestLine(text, link("actions.show", action_id=action.id))
 
 
 # Landlords ---------------------------------------------------------------------------------
