@@ -565,3 +565,21 @@ def test_two_workers_sending_digests_at_once_send_each_once(shared_database_app)
     assert sum(sent) == 2  # shared between the two in any way, but each person's once
     digests = [e for e in queued_emails() if e.template == "notification_digest"]
     assert sorted(e.recipient for e in digests) == sorted(people)
+
+
+def test_the_daily_retention_forgets_events_already_digested(app, world, case_world):
+    from portal.jobs.schedule import retention
+
+    event = event_of("decision", world, case_world)
+    event.happen()
+    db.session.commit()
+    send_digests(F.DAILY, THURSDAY)
+    waiting = event_of("action", world, case_world)
+    choose(waiting.recipient, "action", F.WEEKLY)
+    waiting.happen()
+    db.session.commit()
+
+    retention(THURSDAY + timedelta(days=app.config["OUTBOX_KEEP_DAYS"] + 1))
+
+    kept = db.session.scalars(sa.select(PendingNotification.kind)).all()
+    assert kept == ["action"]  # still waiting for its digest

@@ -202,6 +202,7 @@ def retention(
     from portal.auth.sessions import STASH_LIFETIME, purge_expired
     from portal.models import (
         OutgoingEmail,
+        PendingNotification,
         StashedSubmission,
         SubmissionKey,
         Task,
@@ -233,6 +234,12 @@ def retention(
     )
     db.session.execute(
         sa.delete(Task).where(Task.done_at.is_not(None), Task.done_at < now - timedelta(days=7))
+    )
+    # Events already in a digest: kept as long as the e-mails themselves, then forgotten.
+    db.session.execute(
+        sa.delete(PendingNotification).where(
+            PendingNotification.digested_at < now - timedelta(days=config["OUTBOX_KEEP_DAYS"])
+        )
     )
     report.audit = purge_audit(config["AUDIT_KEEP_MONTHS"], now)
     report.landlords = purge_unconfirmed_landlords(config["UNCONFIRMED_LANDLORD_DAYS"], now)
