@@ -583,3 +583,40 @@ def test_the_daily_retention_forgets_events_already_digested(app, world, case_wo
 
     kept = db.session.scalars(sa.select(PendingNotification.kind)).all()
     assert kept == ["action"]  # still waiting for its digest
+
+
+def test_an_action_s_digest_tells_an_assignee_without_access_what_to_do_not_whom(
+    app, world, case_world
+):
+    """The organisation given an action on a case it may not see reads what it must do, as
+    on « Mes actions »: neither the household's reference nor its names."""
+    from tests.conftest import CANARY_NAME
+
+    case = case_world.case
+    meeting = started(plan_meeting(world, now_utc() + timedelta(days=1)))
+    decision = record_decision(
+        meeting,
+        world.coordinator,
+        kind=DecisionKind.PARTNER_MOBILISATION,
+        text="Mobiliser une association.",
+        organisations=[world.mission_locale],
+        case=case,
+    )
+    choose(world.outsider, "action", F.DAILY)
+    create_action(
+        meeting,
+        world.coordinator,
+        description=f"Appeler {CANARY_NAME} pour un rendez-vous.",
+        organisation=world.outsider_org,
+        due_on=date.today() + timedelta(days=5),
+        decision=decision,
+    )
+    db.session.commit()
+
+    send_digests(F.DAILY, THURSDAY)
+
+    [digest] = received(world.outsider)
+    body = digest.subject + digest.text_body + digest.html_body
+    assert "pour un rendez-vous" in body
+    assert case.household.reference not in body
+    assert canary_traces(body) == []
