@@ -38,13 +38,13 @@ from portal.reports.grid import activity_grid
 from portal.reports.services import (
     ActivityReport,
     Indicators,
-    build_activity_report,
     build_indicators,
     make_scope,
     paris_today,
     territory_names,
     visible_programmes,
 )
+from portal.reports.storage import activity_report
 
 
 def reader():
@@ -102,17 +102,20 @@ def chosen_audience() -> Audience:
     return own
 
 
-def activity_context(form: ReportFilterForm, audience: Audience) -> dict:
+def activity_context(form: ReportFilterForm, audience: Audience, refresh: bool = False) -> dict:
     territories = allowed_territories()
     scope = make_scope(
         form.year.data, list(form.programmes.values()), territories, form.chosen_programme
     )
-    report = build_activity_report(scope)
+    computed = activity_report(scope, paris_today(), refresh=refresh)
+    report = computed.report
     shown = Shown.for_audience(activity_grid(report), audience)
     exact_for_ccas = audience is Audience.EXACT and permissions.reads_reports_as_ccas(current_user)
     finance = build_finance(scope, report.reference_day)
     return {
         "report": report,
+        "computed": computed,
+        "refresh_form": ConfirmForm(formdata=None),
         "finance": disclosed(finance, shown.protected),
         "analyses": analyses(scope.programme_ids, scope.year),
         "can_write_year": permissions.can_write_year_report(current_user),
@@ -202,6 +205,26 @@ def activity():
     )
     db.session.commit()
     return render_template("reports/activity.html", form=form, **context)
+
+
+@bp.route("/activity/refresh", methods=["POST"])
+@login_required
+def refresh_activity():
+    """Compute a closed year's stored report again, now."""
+    require(permissions.can_write_year_report(current_user))
+    form = report_form(paris_today())
+    if not form.validate() or not ConfirmForm().validate_on_submit():
+        return render_template("reports/activity.html", form=form, report=None), 400
+    context = activity_context(form, reader_audience(), refresh=True)
+    record_event(
+        AuditAction.CHANGE,
+        "activity_report",
+        None,
+        report_summary(context["report"], context["audience"]) + " recalculé",
+    )
+    db.session.commit()
+    flash(_("Le rapport de l'année est recalculé."), "success")
+    return redirect(url_for("reports.activity", **request.args.to_dict()))
 
 
 @bp.route("/activity.pdf")

@@ -16,6 +16,10 @@ CCAS_ONLY = answers(403, ccas_worker=200, coordinator=200)
 ROUTES: dict[tuple[str, str], Route] = {
     ("reports.index", "GET"): Route(lambda w, e: "/reports/", CCAS_ONLY),
     ("reports.activity", "GET"): Route(lambda w, e: "/reports/activity?year=2025", CCAS_ONLY),
+    # A closed year's stored report, computed again: back to the report.
+    ("reports.refresh_activity", "POST"): Route(
+        lambda w, e: "/reports/activity/refresh?year=2025", answers(403, coordinator=302)
+    ),
     ("reports.activity_pdf", "GET"): Route(
         lambda w, e: "/reports/activity.pdf?year=2025", CCAS_ONLY
     ),
