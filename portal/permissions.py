@@ -664,6 +664,27 @@ def can_view_fiche_bilan(user: Actor, bilan: Bilan) -> bool:
     return measure_owner(user, bilan.measure) or is_state_service_for(user, bilan.measure)
 
 
+def is_measure_private_owner(user: Actor, measure: Measure) -> bool:
+    """The private owner (a landlord account) of the measure's unit."""
+    return (
+        is_landlord(user)
+        and measure.unit.private_landlord_id is not None
+        and measure.unit.private_landlord_id == user.id
+    )
+
+
+def measure_documents_audience(user: Actor, measure: Measure) -> str | None:
+    """Which of the measure's documents the reader receives, by the measure page's rule:
+    « ccas » for the CCAS that runs it (it reads the household's file), « landlord » for the
+    unit's social landlord or private owner (nothing about the household), else None: for
+    anyone else the measure does not exist."""
+    if can_view_measure_household(user, measure):
+        return "ccas"
+    if is_measure_landlord(user, measure) or is_measure_private_owner(user, measure):
+        return "landlord"
+    return None
+
+
 def visible_measures_clause(user: Actor) -> sa.ColumnElement[bool]:
     """The SQL twin of ``can_view_measure``."""
     if not is_staff(user):

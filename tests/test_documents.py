@@ -3,7 +3,7 @@ measure's figures and nothing it may not see (the landlord's carry nothing about
 household); the coordinator edits their fixed wording."""
 
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import docx
@@ -22,6 +22,8 @@ from portal.models import (
     Commune,
     DocumentWording,
     MeasureStatus,
+    Meeting,
+    MeetingKind,
     OrganisationKind,
     Programme,
     Typology,
@@ -237,3 +239,25 @@ def test_the_coordinator_edits_the_wording_and_can_restore_it(client, world, set
     assert db.session.scalars(db.select(DocumentWording)).all() == []
     default = str(WORDINGS["guide"].passages[0].default)
     assert flat(default)[:60] in flat(pdf_text(client, measure, "guide-menage"))
+
+
+def test_the_convocations_give_the_point_de_situation_s_date_time_and_place(client, world, setting):
+    measure = setting[0]
+    six = next(b for b in measure.bilans if not b.is_done)
+    six.meeting = Meeting(
+        committee=world.committee,
+        kind=MeetingKind.POINT_DE_SITUATION,
+        title="Point de situation",
+        starts_at=datetime(2027, 3, 9, 13, 30, tzinfo=UTC),  # 14 h 30 in Paris
+        location="Salle Ty Glas, CCAS",
+    )
+    db.session.commit()
+    sign_in(client, world.ccas_worker)
+    household = flat(pdf_text(client, measure, "convocation-menage"))
+    assert "9 mars 2027" in household and "14 h 30" in household
+    assert "Salle Ty Glas, CCAS" in household and CANARY_NAME in household
+    assert "Votre référent" in household
+    sign_in(client, setting[2])
+    landlord = flat(docx_text(client, measure, "convocation-proprietaire"))
+    assert "9 mars 2027" in landlord and "Salle Ty Glas, CCAS" in landlord
+    assert CANARY_NAME not in landlord and measure.household.reference not in landlord

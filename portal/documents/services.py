@@ -91,22 +91,8 @@ def save_wording(slug: str, texts: dict[str, str], actor: User) -> int:
 
 
 def audience(user, measure: Measure) -> str | None:
-    """The same per-reader rule as the measure's page: the CCAS that runs it reads the
-    household's file; the unit's landlord (social landlord's staff, or the private owner)
-    gets the landlord's documents; anyone else, nothing."""
-    if permissions.can_view_measure_household(user, measure):
-        return CCAS
-    if permissions.is_measure_landlord(user, measure) or is_private_owner(user, measure):
-        return LANDLORD
-    return None
-
-
-def is_private_owner(user, measure: Measure) -> bool:
-    return (
-        permissions.is_landlord(user)
-        and measure.unit.private_landlord_id is not None
-        and measure.unit.private_landlord_id == user.id
-    )
+    """CCAS or LANDLORD: see ``permissions.measure_documents_audience``."""
+    return permissions.measure_documents_audience(user, measure)
 
 
 def documents_for(reader_audience: str) -> list[Document]:
