@@ -12,6 +12,7 @@ from portal.models.cases import (
     CaseParticipant,
     CaseStatus,
 )
+from portal.models.documents import DocumentWording
 from portal.models.households import (
     Accommodation,
     Household,
@@ -47,7 +48,6 @@ from portal.models.housing import (
     UnitStatus,
     candidacy_commune,
 )
-from portal.models.documents import DocumentWording
 from portal.models.jobs import AuditMonthlyCount, JobRun, Task
 from portal.models.landlords import (
     CommuneCeiling,
