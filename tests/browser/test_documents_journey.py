@@ -140,3 +140,33 @@ def test_the_owner_reads_its_offer_against_the_ceilings(browser, live_server):
     page.set_viewport_size(MOBILE)
     check_page(page, "landlord-offer-comparison-mobile")
     page.context.close()
+
+
+def test_the_ccas_and_the_owner_see_the_gap_on_their_pages(browser, live_server):
+    with live_server.app.app_context():
+        offers = db.session.scalars(
+            sa.select(LandlordOffer)
+            .join(User, LandlordOffer.owner_id == User.id)
+            .where(User.email == OWNER)
+            .order_by(LandlordOffer.id)
+        ).all()
+        sent = next(o.id for o in offers if o.rent is not None)
+        draft = next(o.id for o in offers if o.status.value == "draft")
+    page = signed_in(browser, live_server, SOCIAL_WORKER)
+    page.goto(live_server.at(f"/landlords/offers/{sent}"))
+    expect(page.get_by_role("heading", name="Loyer, charges et plafonds")).to_be_visible()
+    check_page(page, "landlord-offer-staff")
+    page.context.close()
+    page = signed_in(browser, live_server, OWNER, viewport=MOBILE)
+    page.goto(live_server.at(f"/landlords/my-offers/{draft}/step/unit"))
+    page.get_by_label("Surface habitable (m²)").fill("40")
+    page.get_by_label("Loyer mensuel hors charges (€)").fill("520")
+    page.get_by_label("Frais d'agence si vous louiez seul (€)").fill("800")
+    page.get_by_label("Adresse du logement").fill("4 rue du Port")
+    page.get_by_label("Commune").select_option(index=1)
+    page.get_by_label("Type de logement").select_option("T2")
+    page.get_by_role("button", name="Enregistrer et continuer").click()
+    expect(page.get_by_role("heading", name="Votre loyer et les plafonds")).to_be_visible()
+    expect(page.get_by_role("main")).to_contain_text("Frais d'agence indiqués : 800,00")
+    check_page(page, "landlord-offer-step-scheme-mobile")
+    page.context.close()
