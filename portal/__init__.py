@@ -151,8 +151,19 @@ def register_request_hooks(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from portal import permissions
     from portal.formatting import FILTERS
+    from portal.forms import error_links
     from portal.navigation import header_for
+
     app.jinja_env.globals["permissions"] = permissions
+    app.jinja_env.globals["error_links"] = error_links
+
+    @app.template_global()
+    def note_form_errors() -> str:
+        """Called by the error summary: the page's title then starts with « Erreur : »."""
+        from flask import g
+
+        g.form_errors_shown = True
+        return ""
     app.jinja_env.globals["max_upload_mb"] = app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.filters["datetime"] = lambda value, fmt=None: (

@@ -294,3 +294,34 @@ class ChoiceField(SelectField):
             super().pre_validate(form)
         except ValidationError:
             raise ValidationError(_("Choisissez une valeur de la liste.")) from None
+
+
+class RequiredWhen:
+    """Marks a field that is required in one branch of the form only (its ``validate_<name>``
+    says when): its label then says « obligatoire pour un refus », not « facultatif »."""
+
+    def __init__(self, when: str):
+        self.field_flags = {"required_when": when}
+
+    def __call__(self, form, field):
+        pass  # the form's own validate_<name> checks the branch
+
+
+def error_links(form) -> list[tuple[str | None, str, str]]:
+    """Each field in error, as the error summary lists it (id, label, messages), nested
+    fields included, then the form's own errors (no field)."""
+    found = []
+
+    def visit(fields):
+        for field in fields:
+            if isinstance(field, FormField):
+                visit(field.form)
+            elif isinstance(field, FieldList):
+                visit(field.entries)
+            elif field.errors:
+                messages = " ".join(str(e) for e in field.errors)
+                found.append((field.id, str(field.label.text), messages))
+
+    visit(form)
+    found += [(None, "", str(message)) for message in getattr(form, "form_errors", [])]
+    return found

@@ -119,7 +119,11 @@ def staff_entries(user) -> list[Entry]:
     piloting = []
     if permissions.can_view_reports(user):
         piloting.append(Link(_l("Rapports"), "reports.index", ("reports.",)))
-    administration = [Link(_l("Partenaires"), "organisations.index", ("organisations.",))]
+    administration = [
+        Link(
+            _l("Partenaires"), "organisations.index", ("organisations.", "notifications.recipients")
+        )
+    ]
     if permissions.can_edit_rules(user):
         administration.append(
             Link(

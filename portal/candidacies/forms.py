@@ -17,6 +17,7 @@ from portal.forms import (
     ChoiceField,
     FrenchDateField,
     FrenchDecimalField,
+    RequiredWhen,
     choices,
     enum_choices,
     max_length,
@@ -223,7 +224,10 @@ class CandidacyForm(BaseForm):
 class SubmitCandidacyForm(BaseForm):
     comment = TextAreaField(
         _l("Commentaire pour le SIAO"),
-        validators=[max_length(2000)],
+        validators=[
+            max_length(2000),
+            RequiredWhen(_l("pour répondre aux compléments")),
+        ],
         description=_l("Obligatoire pour répondre à une demande de compléments."),
     )
     submit = SubmitField(_l("Soumettre au SIAO"))
@@ -261,10 +265,11 @@ class DecisionForm(BaseForm):
         _l("Motif du refus"),
         choices=choices([("", _l("— Choisir en cas de refus —"))]) + enum_choices(RefusalReason),
         default="",
+        validators=[RequiredWhen(_l("pour un refus"))],
     )
     comment = TextAreaField(
         _l("Commentaire pour le CCAS"),
-        validators=[max_length(2000)],
+        validators=[max_length(2000), RequiredWhen(_l("pour un refus ou des compléments"))],
         description=_l(
             "Obligatoire pour un refus ou une demande de compléments. Sans information de "
             "santé ni judiciaire."

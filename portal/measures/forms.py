@@ -16,6 +16,7 @@ from portal.forms import (
     BaseForm,
     FrenchDateField,
     FrenchDecimalField,
+    RequiredWhen,
     choices,
     max_length,
     optional_int,
@@ -71,7 +72,6 @@ class OpenMeasureForm(BaseForm):
     )
     start_date = FrenchDateField(
         _l("Début de la sous-location"),
-        format="%Y-%m-%d",
         validators=[InputRequired(BAD_DATE)],
         description=_l("Les bilans à 6 et 10 mois et la décision à 12 mois en découlent."),
     )
@@ -145,9 +145,7 @@ def unit_label(unit) -> str:
 
 
 class BilanForm(BaseForm):
-    held_on = FrenchDateField(
-        _l("Date du bilan"), format="%Y-%m-%d", validators=[InputRequired(BAD_DATE)]
-    )
+    held_on = FrenchDateField(_l("Date du bilan"), validators=[InputRequired(BAD_DATE)])
     landlord_present = BooleanField(_l("Le propriétaire (bailleur) était présent"))
     household_present = BooleanField(_l("Le ménage était présent"))
     rent_paid_regularly = SelectField(
@@ -195,9 +193,13 @@ class BilanForm(BaseForm):
     outcome = RadioField(_l("Suite donnée à la mesure"), validate_choice=False)
     next_date = FrenchDateField(
         _l("Nouvelle date de décision (prolongation)"),
-        format="%Y-%m-%d",
+        validators=[RequiredWhen(_l("pour une prolongation"))],
     )
-    end_reason = SelectField(_l("Motif de fin de mesure"), validate_choice=False)
+    end_reason = SelectField(
+        _l("Motif de fin de mesure"),
+        validate_choice=False,
+        validators=[RequiredWhen(_l("pour une fin de mesure"))],
+    )
     summary = TextAreaField(
         _l("Synthèse du bilan"),
         validators=[max_length(3000)],

@@ -128,3 +128,30 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 })();
+
+// A table wider than its frame scrolls: the frame is then reachable by keyboard, named after
+// the table, and says so (CSS shows the hint); re-checked when the window changes size.
+(() => {
+  const frames = document.querySelectorAll(".table-wrap");
+  if (!frames.length) {
+    return;
+  }
+  const mark = () => {
+    frames.forEach((frame) => {
+      const scrolls = frame.scrollWidth > frame.clientWidth + 1;
+      frame.classList.toggle("scrolls", scrolls);
+      if (scrolls) {
+        const title = frame.querySelector("caption")
+          || frame.closest("section")?.querySelector("h2, h3");
+        frame.setAttribute("tabindex", "0");
+        frame.setAttribute("role", "region");
+        frame.setAttribute("aria-label", title ? title.textContent.trim() : "Tableau");
+        frame.dataset.hint = "Faites défiler le tableau horizontalement →";
+      } else {
+        ["tabindex", "role", "aria-label"].forEach((name) => frame.removeAttribute(name));
+      }
+    });
+  };
+  mark();
+  window.addEventListener("resize", mark);
+})();

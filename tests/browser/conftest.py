@@ -232,3 +232,30 @@ def earlier_step_missing(message: str):
     if os.environ.get("REQUIRE_BROWSER") == "1":
         pytest.fail(message + " (REQUIRE_BROWSER=1)", pytrace=False)
     pytest.skip(message)
+
+
+def main_nav(page: Page):
+    return page.get_by_role("navigation", name="Navigation principale")
+
+
+def open_nav(page: Page, role: str, name: str):
+    """The target of the main navigation, made reachable as a person would: « Menu » on a
+    phone, then the group it is in."""
+    opener = page.locator(".menu-open")
+    if opener.is_visible():
+        opener.click()
+    target = main_nav(page).get_by_role(role, name=name, exact=True)
+    if not target.is_visible():  # in a closed group: not in the accessibility tree yet
+        tag = "a" if role == "link" else "button"
+        inside = page.locator(tag, has_text=re.compile(rf"^\s*{re.escape(name)}\s*$"))
+        main_nav(page).locator(".nav-group details").filter(has=inside).locator("summary").click()
+    return target
+
+
+def go_to(page: Page, name: str) -> None:
+    """Follow the main navigation's link called ``name``."""
+    open_nav(page, "link", name).click()
+
+
+def sign_out(page: Page) -> None:
+    open_nav(page, "button", "Se déconnecter").click()

@@ -8,7 +8,7 @@ screenshotted into test-artifacts/ and checked with axe-core.
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import DESKTOP, LiveServer, check_page, sign_in
+from tests.browser.conftest import DESKTOP, LiveServer, check_page, go_to, sign_in
 
 # Its journeys build on each other, on one live server: `make test` runs a module on one
 # worker (pytest-xdist --dist loadfile).
@@ -33,7 +33,7 @@ def flash(page: Page):
 
 def test_the_siao_asks_for_more_then_refuses_with_a_reason(page, browser, live_server):
     sign_in(page, live_server, SOCIAL_WORKER)
-    page.get_by_role("link", name="Candidatures SIAO").click()
+    go_to(page, "Candidatures SIAO")
     expect(page.get_by_role("heading", level=1)).to_have_text("Candidatures SIAO")
     check_page(page, "candidacies-01-list")
     page.get_by_role("link", name="Nouvelle candidature").click()
@@ -76,7 +76,7 @@ def test_the_siao_asks_for_more_then_refuses_with_a_reason(page, browser, live_s
 
     page.goto(url)
     expect(page.get_by_role("main")).to_contain_text("Hors critères du programme")
-    page.get_by_role("link", name="Programmes", exact=True).click()
+    go_to(page, "Programmes")
     check_page(page, "candidacies-06-programmes")
     page.get_by_role("link", name="IML sortie de structures").click()
     check_page(page, "candidacies-07-programme")
@@ -84,7 +84,7 @@ def test_the_siao_asks_for_more_then_refuses_with_a_reason(page, browser, live_s
 
 def test_a_social_landlord_records_a_unit(page, live_server):
     sign_in(page, live_server, LANDLORD)
-    page.get_by_role("link", name="Logements").click()
+    go_to(page, "Logements")
     check_page(page, "units-01-list")
     page.get_by_role("link", name="Nouveau logement").click()
     page.get_by_label("Adresse").fill("7 rue des Sardiniers")

@@ -16,7 +16,14 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import DESKTOP, LiveServer, check_page, earlier_step_missing, sign_in
+from tests.browser.conftest import (
+    DESKTOP,
+    LiveServer,
+    check_page,
+    earlier_step_missing,
+    go_to,
+    sign_in,
+)
 
 # Its journeys build on each other, on one live server: `make test` runs a module on one
 # worker (pytest-xdist --dist loadfile).
@@ -109,7 +116,7 @@ def journey(key: str) -> str:
 
 def test_social_worker_posts_and_shares_a_case(page, live_server):
     sign_in(page, live_server, SOCIAL_WORKER)
-    nav(page).get_by_role("link", name="Situations").click()
+    go_to(page, "Situations")
     expect(page).to_have_url(live_server.at("/cases/"))
     expect(heading(page)).to_have_text("Situations complexes")
     expect(nav(page).get_by_role("link", name="Situations")).to_have_attribute(
@@ -278,7 +285,7 @@ def test_social_worker_posts_and_shares_a_case(page, live_server):
     check_page(page, "cases-12-situation-partagee")
 
     # The case is in the organisation's list, found by the household's name.
-    nav(page).get_by_role("link", name="Situations").click()
+    go_to(page, "Situations")
     page.get_by_role("textbox", name="Rechercher").fill(LAST_NAME)
     page.get_by_role("button", name="Filtrer").click()
     rows = main(page).get_by_role("table").get_by_role("row")
@@ -349,7 +356,7 @@ def test_partner_reads_the_case_without_the_identity_and_replies(browser, live_s
     case_url, reference = journey("case_url"), journey("reference")
     page = open_as(browser, live_server, ADVISER)
     try:
-        nav(page).get_by_role("link", name="Situations").click()
+        go_to(page, "Situations")
         expect(heading(page)).to_have_text("Situations complexes")
         row = main(page).get_by_role("row").filter(has_text=reference)
         expect(row).to_have_count(1)
@@ -459,7 +466,7 @@ def test_a_committee_member_sees_the_submitted_case_pseudonymised(browser, live_
     case_url, reference = journey("case_url"), journey("reference")
     page = open_as(browser, live_server, COMMITTEE_MEMBER)
     try:
-        nav(page).get_by_role("link", name="Situations").click()
+        go_to(page, "Situations")
         row = main(page).get_by_role("row").filter(has_text=reference)
         expect(row).to_contain_text("Membre de l'instance : situation pseudonymisée")
         assert_name_absent(page)

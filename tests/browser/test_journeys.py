@@ -19,8 +19,10 @@ from tests.browser.conftest import (
     assert_accessible,
     check_page,
     demo_totp_code,
+    go_to,
     screenshot,
     sign_in,
+    sign_out,
 )
 
 # Its journeys build on each other, on one live server: `make test` runs a module on one
@@ -67,16 +69,16 @@ def test_social_worker_signs_in_finds_their_way_and_signs_out(page, live_server)
     expect(my_committees.get_by_role("link")).to_have_count(3)
     check_page(page, "03-tableau-de-bord")
 
-    nav(page).get_by_role("link", name="Mon compte").click()
+    go_to(page, "Profil et sécurité")
     expect(page).to_have_url(live_server.at("/account"))
     expect(heading(page)).to_have_text("Mon compte")
     expect(page.get_by_role("main")).to_contain_text(SOCIAL_WORKER)
-    expect(nav(page).get_by_role("link", name="Mon compte")).to_have_attribute(
+    expect(nav(page).get_by_role("link", name="Profil et sécurité")).to_have_attribute(
         "aria-current", "page"
     )
     check_page(page, "04-mon-compte")
 
-    nav(page).get_by_role("link", name="Instances").click()
+    go_to(page, "Instances")
     expect(page).to_have_url(live_server.at("/committees/"))
     expect(heading(page)).to_have_text("Instances")
     committee_link = page.get_by_role("link", name="Comité technique Parcours logement")
@@ -89,7 +91,7 @@ def test_social_worker_signs_in_finds_their_way_and_signs_out(page, live_server)
     expect(page.get_by_role("main")).to_contain_text("Organisations membres")
     check_page(page, "06-instance")
 
-    nav(page).get_by_role("link", name="Partenaires").click()
+    go_to(page, "Partenaires")
     expect(page).to_have_url(live_server.at("/organisations/"))
     expect(heading(page)).to_have_text("Partenaires")
     expect(page.get_by_role("table").get_by_role("row")).to_have_count(12)  # header + 11
@@ -101,7 +103,7 @@ def test_social_worker_signs_in_finds_their_way_and_signs_out(page, live_server)
     expect(page.get_by_role("main")).to_contain_text("contact@siao29.demo")
     check_page(page, "08-partenaire")
 
-    nav(page).get_by_role("button", name="Se déconnecter").click()
+    sign_out(page)
     expect(page).to_have_url(live_server.at("/login"))
     expect(heading(page)).to_have_text("Connexion")
     expect(page.get_by_role("status")).to_contain_text("Vous êtes déconnecté")
@@ -182,7 +184,13 @@ def test_pages_fit_a_phone_screen(mobile_page, live_server, signed_in):
         page.goto(live_server.at("/login"))
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page is {overflow}px wider than a 390px phone screen"
+    # The navigation waits behind « Menu », which opens it in place.
+    expect(nav(page)).to_be_hidden()
+    menu = page.get_by_role("link", name="Menu", exact=True)
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    menu.click()
     expect(nav(page)).to_be_visible()
+    expect(menu).to_have_attribute("aria-expanded", "true")
     check_page(page, f"mobile-{'tableau-de-bord' if signed_in else 'connexion'}")
 
 
@@ -255,7 +263,7 @@ def test_a_ccas_worker_enrols_a_second_factor_and_signs_in_with_it(browser, page
     expect(heading(page)).to_have_text("Bonjour Nina Nouvelle")
 
     copied = page.context.cookies()
-    nav(page).get_by_role("button", name="Se déconnecter").click()
+    sign_out(page)
     expect(page).to_have_url(live_server.at("/login"))
     thief = browser.new_context(viewport=DESKTOP, locale="fr-FR")
     try:
@@ -274,7 +282,7 @@ def test_a_ccas_worker_enrols_a_second_factor_and_signs_in_with_it(browser, page
     page.get_by_label("Code de vérification").fill(totp.at(time.time() + STEP_SECONDS))
     page.get_by_role("main").get_by_role("button", name="Valider").click()
     expect(heading(page)).to_have_text("Bonjour Nina Nouvelle")
-    nav(page).get_by_role("button", name="Se déconnecter").click()
+    sign_out(page)
 
     # Without the phone: a recovery code, once.
     page.get_by_label("Adresse e-mail").fill(email)

@@ -24,7 +24,7 @@ from portal.models import (
     Typology,
     User,
 )
-from tests.browser.conftest import DESKTOP, LiveServer, check_page, sign_in
+from tests.browser.conftest import DESKTOP, LiveServer, check_page, go_to, sign_in
 
 # Its journeys build on each other, on one live server: `make test` runs a module on one
 # worker (pytest-xdist --dist loadfile).
@@ -83,8 +83,9 @@ def new_household(live_server: LiveServer) -> int:
             worker,
             {
                 "informed_on": date.today(),
-                "what_is_shared": "Situation sans identité",
+                "what_is_shared": "Situation et identité pour le SIAO",
                 "shared_with": "SIAO et bailleur",
+                "allows_identity": True,
             },
         )
         db.session.commit()
@@ -97,11 +98,12 @@ def test_a_candidacy_becomes_a_measure_whose_lease_slides_at_six_months(page, br
     # The CCAS proposes a household to the SIAO.
     sign_in(page, live_server, SOCIAL_WORKER)
     check_page(page, "measures-01-dashboard")
-    page.get_by_role("link", name="Mesures IML").click()
+    go_to(page, "Mesures IML")
     expect(heading(page)).to_have_text("Mesures IML")
     check_page(page, "measures-02-list")
     household_id = new_household(live_server)
     page.goto(live_server.at("/siao/new"))
+    check_page(page, "measures-02b-candidacy-form")
     page.get_by_label("Ménage", exact=True).select_option(str(household_id))
     page.get_by_label("Programme", exact=True).select_option(label="IML sortie de structures")
     page.get_by_label("Typologie demandée").select_option("T2")
@@ -151,9 +153,21 @@ def test_a_candidacy_becomes_a_measure_whose_lease_slides_at_six_months(page, br
     check_page(page, "measures-06-bilan")
     page.get_by_label("Le propriétaire (bailleur) était présent").check()
     page.get_by_label("Le ménage était présent").check()
+    # The record shows months left blank: « yes » needs its reason.
+    expect(page.locator(".rent-verdict")).to_contain_text("Paiement non régulier")
     page.get_by_label("Le loyer est payé régulièrement").select_option("yes")
-    page.get_by_label("La situation du ménage est stabilisée").select_option("yes")
+    page.get_by_label("Budget", exact=True).select_option("maitrise")
+    page.get_by_label("Accompagnement après la mesure").select_option("en_place")
+    page.get_by_label("Souhait du ménage").select_option("souhaite_le_bail")
     page.get_by_label("Glissement du bail").check()
+    page.get_by_role("button", name="Enregistrer le bilan").click()
+    expect(page.locator("#rent_regularity_justification-error")).to_contain_text(
+        "expliquez pourquoi"
+    )
+    check_page(page, "measures-06b-bilan-refused")
+    page.get_by_label("Pourquoi le loyer est-il régulier malgré le relevé ?").fill(
+        "Loyers versés en espèces à l'accueil du CCAS, saisie en retard."
+    )
     page.get_by_label("Synthèse du bilan").fill("Loyer réglé, ménage autonome : le bail glisse.")
     page.get_by_role("button", name="Enregistrer le bilan").click()
     expect(flash(page)).to_contain_text("Le bilan est enregistré.")
@@ -169,7 +183,7 @@ def test_a_candidacy_becomes_a_measure_whose_lease_slides_at_six_months(page, br
 
     # The social landlord follows the measures in its units, without the household's name.
     landlord = signed_in(browser, live_server, LANDLORD)
-    landlord.get_by_role("link", name="Mesures IML").click()
+    go_to(landlord, "Mesures IML")
     expect(heading(landlord)).to_have_text("Mesures IML")
     check_page(landlord, "measures-09-landlord-list")
     landlord.get_by_role("link", name=re.compile(r"^Mesure n° ")).first.click()

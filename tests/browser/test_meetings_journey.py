@@ -26,7 +26,14 @@ from playwright.sync_api import Browser, Page, expect
 
 from portal.extensions import db
 from portal.models import Meeting, OutgoingEmail, now_utc
-from tests.browser.conftest import DESKTOP, LiveServer, check_page, earlier_step_missing, sign_in
+from tests.browser.conftest import (
+    DESKTOP,
+    LiveServer,
+    check_page,
+    earlier_step_missing,
+    go_to,
+    sign_in,
+)
 
 # Its journeys build on each other, on one live server: `make test` runs a module on one
 # worker (pytest-xdist --dist loadfile).
@@ -147,7 +154,7 @@ def short_date(day) -> str:
 
 def test_coordinator_schedules_a_meeting_and_builds_its_agenda(browser, page, live_server):
     sign_in(page, live_server, COORDINATOR)
-    nav(page).get_by_role("link", name="Réunions").click()
+    go_to(page, "Réunions")
     expect(page).to_have_url(live_server.at("/meetings/"))
     expect(heading(page)).to_have_text("Réunions")
     expect(nav(page).get_by_role("link", name="Réunions")).to_have_attribute("aria-current", "page")
@@ -213,7 +220,7 @@ def test_coordinator_schedules_a_meeting_and_builds_its_agenda(browser, page, li
     check_page(page, "meetings-04-reunion-programmee")
 
     # It is among the meetings to come.
-    nav(page).get_by_role("link", name="Réunions").click()
+    go_to(page, "Réunions")
     upcoming = section(page, "À venir").get_by_role("listitem").filter(has_text=TITLE)
     expect(upcoming).to_have_count(1)
     expect(upcoming).to_contain_text(f"{short_date(moment.date())} à 09:30")
@@ -319,7 +326,7 @@ def test_coordinator_schedules_a_meeting_and_builds_its_agenda(browser, page, li
 def test_adviser_sends_apologies_with_a_written_opinion(browser, page, live_server):
     meeting_url = journey("meeting_url")
     sign_in(page, live_server, ADVISER)
-    nav(page).get_by_role("link", name="Réunions").click()
+    go_to(page, "Réunions")
     section(page, "À venir").get_by_role("link", name=TITLE).click()
     expect(page).to_have_url(meeting_url)
     answer = section(page, "Votre réponse")
@@ -547,7 +554,7 @@ def test_coordinator_records_the_decision_and_approves_the_minutes(browser, page
 def test_adviser_marks_the_action_done(browser, page, live_server):
     meeting_url, reference = journey("meeting_url"), journey("reference")
     sign_in(page, live_server, ADVISER)
-    nav(page).get_by_role("link", name="Mes actions").click()
+    go_to(page, "Mes actions")
     expect(page).to_have_url(live_server.at("/actions/"))
     expect(heading(page)).to_have_text("Mes actions")
     row = main(page).get_by_role("row").filter(has_text=ACTION)
@@ -595,7 +602,7 @@ def test_adviser_marks_the_action_done(browser, page, live_server):
 
 
 def open_minutes_form(page: Page) -> None:
-    nav(page).get_by_role("link", name="Réunions").click()
+    go_to(page, "Réunions")
     section(page, "À venir").get_by_role("link", name=OTHER_MEETING).click()
     section(page, "Compte rendu").get_by_role("link", name="Rédiger le compte rendu").click()
     expect(heading(page)).to_have_text("Rédiger le compte rendu")
