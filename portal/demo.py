@@ -45,6 +45,7 @@ from portal.models import (
     UserKind,
     now_utc,
 )
+from portal.reports.demo import load_demo_report_entries
 from portal.units.demo import load_demo_programmes
 
 DEMO_PASSWORD = "portail-demo-2026"
@@ -194,6 +195,7 @@ def load_demo_data() -> dict[str, object]:
     load_demo_programmes(data)
     load_demo_candidacies(data)
     load_demo_measures(data)
+    load_demo_report_entries(data)
     return data
 
 

@@ -944,12 +944,14 @@ EXEMPT: dict[tuple[str, str], str] = {
     ("invitation", "nonce"): "a random value carried in the invitation link",
     ("job_run", "name"): "a job's name",
     ("report_funding_line", "source"): "a funder's name (« BOP 177 – État »)",
-    ("report_analysis", "difficulties"): "the coordinator's analysis of a year, about the programme, published with the report (the form asks to name no household)",
+    ("report_analysis", "difficulties"): "the coordinator's analysis of a year, for the "
+    "report (the form asks to name no household)",
     ("report_analysis", "levers"): "the same analysis: levers",
     ("report_analysis", "perspectives"): "the same analysis: perspectives",
     ("stored_report", "scope_key"): "a code: year, programmes and territories",
     ("stored_report", "data_version"): "a hash of the year's data",
-    ("stored_report", "payload"): "a report's counts and pseudonymous fiche lines, recomputed after an erasure",
+    ("stored_report", "payload"): "a report's counts and pseudonymous fiche lines "
+    "(recomputed after an erasure)",
     ("job_run", "period"): "an hour or a day",
     ("job_run", "worker"): "a host name and process id",
     ("job_run", "result"): "the job's counts (« 2 dossier(s) anonymisé(s) »)",

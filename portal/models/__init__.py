@@ -104,7 +104,6 @@ from portal.models.organisations import (
     committee_organisation,
 )
 from portal.models.outbox import EmailStatus, OutgoingEmail, OutgoingEmailAttachment
-from portal.models.reports import FundingLine, StoredReport, YearAnalysis
 from portal.models.people import (
     Invitation,
     Membership,
@@ -116,6 +115,7 @@ from portal.models.people import (
     UserKind,
     UserSession,
 )
+from portal.models.reports import FundingLine, StoredReport, YearAnalysis
 
 __all__ = [
     "FundingLine",

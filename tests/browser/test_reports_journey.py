@@ -2,8 +2,9 @@
 
 The coordinator reads this year's report on the demo data: its charts are drawn (SVG with
 a title and a description, the numbers in tables beside them), the page passes axe-core,
-and it prints without the navigation. The State service reads the same report masked.
-Every page is screenshotted into test-artifacts/.
+and it prints without the navigation; they type the year's funding and analysis (issue 21).
+The State service reads the exact counts, a partner of the comité de pilotage the protected
+version, on a phone too. Every page is screenshotted into test-artifacts/.
 """
 
 import pytest
@@ -17,6 +18,7 @@ pytestmark = pytest.mark.browser
 
 COORDINATOR = "coordination@ccas-concarneau.demo"
 STATE = "etat@ddets29.demo"
+PARTNER = "asso@abricotier.demo"
 
 
 def test_the_coordinator_reads_the_activity_report(page: Page, live_server: LiveServer):
@@ -51,8 +53,42 @@ def test_the_coordinator_reads_the_activity_report(page: Page, live_server: Live
     check_page(page, "reports-04-indicators")
 
 
-def test_the_state_service_reads_the_report_masked(page: Page, live_server: LiveServer):
+def test_the_coordinator_types_the_year_s_funding_and_analysis(page: Page, live_server: LiveServer):
+    sign_in(page, live_server, COORDINATOR)
+    page.goto(live_server.at("/reports/activity"))
+    page.get_by_role("link", name="Saisir les financements et l'analyse de l'année").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Financements et analyse")
+    funding = page.locator("form", has=page.get_by_role("button", name="Ajouter le financement"))
+    funding.get_by_label("Programme").select_option(label="IML sortie de structures")
+    page.get_by_label("Source du financement").fill("BOP 177 – État (DDETS)")
+    page.get_by_label("Montant pour l'année (€)").fill("22 000")
+    page.get_by_role("button", name="Ajouter le financement").click()
+    expect(page.get_by_text("Le financement est ajouté.")).to_be_visible()
+    page.get_by_label("Difficultés").fill("Peu de petits logements sur le territoire.")
+    page.get_by_label("Leviers").fill("Deux bailleurs sociaux conventionnés.")
+    page.get_by_role("button", name="Enregistrer l'analyse").click()
+    expect(page.get_by_text("L'analyse de l'année est enregistrée.")).to_be_visible()
+    check_page(page, "reports-06-year-entries")
+    page.get_by_role("link", name="Rapport d'activité").first.click()
+    expect(page.get_by_text("Peu de petits logements sur le territoire.")).to_be_visible()
+    expect(page.get_by_role("rowheader", name="BOP 177 – État (DDETS)").first).to_be_visible()
+    page.get_by_label("Version").select_option("protected")
+    page.get_by_role("button", name="Afficher le rapport").click()
+    expect(page.get_by_text("Version protégée : un effectif de 1 à 4")).to_be_visible()
+    check_page(page, "reports-07-activity-protected")
+
+
+def test_the_state_service_reads_exact_counts(page: Page, live_server: LiveServer):
     sign_in(page, live_server, STATE)
     page.goto(live_server.at("/reports/activity"))
-    expect(page.get_by_text("Les effectifs de 1 à 4 sont affichés « < 5 »")).to_be_visible()
+    expect(page.get_by_text("Vous voyez les effectifs exacts")).to_be_visible()
     check_page(page, "reports-05-activity-state")
+
+
+def test_a_partner_reads_the_protected_report_on_a_phone(
+    mobile_page: Page, live_server: LiveServer
+):
+    sign_in(mobile_page, live_server, PARTNER)
+    mobile_page.goto(live_server.at("/reports/activity"))
+    expect(mobile_page.get_by_text("Version protégée : un effectif de 1 à 4")).to_be_visible()
+    check_page(mobile_page, "reports-08-activity-partner-phone")
