@@ -40,6 +40,10 @@ SRC_SCHEME_CHARGES = _l(
     "Paramètre du CCAS : valeur d'exemple, à fixer par la coordination selon ce que les "
     "ménages accompagnés peuvent payer"
 )
+SRC_SCHEME_FEES = _l(
+    "Convention entre le CCAS et le propriétaire : aucun frais d'agence ni de mise en "
+    "location n'est dû par le propriétaire"
+)
 SRC_CEILING_EXAMPLE = _l(
     "Exemple indicatif : à remplacer par les plafonds de l'année publiés par l'Anah"
 )
@@ -353,7 +357,7 @@ def checks(facts: UnitFacts, rules: RuleSet) -> list[Check]:
                         "ménage, signe le bail et gère la location sans frais pour vous."
                     )
                 ),
-                str(SRC_SCHEME_LEVEL),
+                str(SRC_SCHEME_FEES),
             )
         )
     if facts.agency_fees is not None and facts.surface is not None:
