@@ -119,6 +119,7 @@ def register_blueprints(app: Flask) -> None:
         "organisations",
         "outbox",
         "reports",
+        "search",
         "units",
     ):
         views = importlib.import_module(f"portal.{feature}.views")

@@ -162,11 +162,13 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("auth.resume", "GET"): Route(lambda w, e: "/resume", answers(302)),
     # Organisations: partners see each other; the coordinator manages them.
     ("organisations.index", "GET"): Route(lambda w, e: "/organisations/", STAFF_ONLY),
-    ("organisations.new", "GET"): Route(lambda w, e: "/organisations/new", COORDINATOR_ONLY),
-    ("organisations.new", "POST"): Route(lambda w, e: "/organisations/new", COORDINATOR_ONLY),
+    # Everyone signed in searches; what each finds is filtered (tests/test_search.py).
+    ("search.index", "GET"): Route(lambda w, e: "/search/?q=CCAS", SIGNED_IN),
     ("organisations.switch", "POST"): Route(
         lambda w, e: "/organisations/acting", answers(303, landlord=403)
     ),
+    ("organisations.new", "GET"): Route(lambda w, e: "/organisations/new", COORDINATOR_ONLY),
+    ("organisations.new", "POST"): Route(lambda w, e: "/organisations/new", COORDINATOR_ONLY),
     ("organisations.show", "GET"): Route(ml, STAFF_ONLY),
     ("organisations.edit", "GET"): Route(lambda w, e: ml(w, e) + "/edit", COORDINATOR_ONLY),
     ("organisations.edit", "POST"): Route(lambda w, e: ml(w, e) + "/edit", COORDINATOR_SAVES),

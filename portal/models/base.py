@@ -1,6 +1,7 @@
 """Shared column helpers."""
 
 import enum
+import sqlite3
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -64,3 +65,13 @@ class LabelledEnum(enum.StrEnum):
     @property
     def label(self) -> str:
         return str(self.lazy_label)
+
+
+@sa.event.listens_for(sa.Engine, "connect")
+def unicode_lower_on_sqlite(dbapi_connection, _record) -> None:
+    """SQLite's lower() folds ASCII only (« École » stays « École »); PostgreSQL's folds
+    every letter. The search relies on lower(): on SQLite it becomes Python's."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.create_function(
+            "lower", 1, lambda v: v.lower() if isinstance(v, str) else v, deterministic=True
+        )

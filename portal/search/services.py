@@ -1,0 +1,170 @@
+"""One search box for the whole portal. Each kind of result is filtered in SQL by the same
+clause as its own list page, so a search never finds what its reader may not open; a
+person's name matches only in the household files of the reader's own organisations, where
+names are theirs to read (and the result shows the reference, not the name)."""
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from portal import permissions
+from portal.extensions import db
+from portal.models import (
+    Candidacy,
+    Case,
+    Household,
+    HouseholdPerson,
+    LandlordOffer,
+    Measure,
+    Meeting,
+    Unit,
+    User,
+)
+
+PER_KIND = 10
+MIN_LENGTH = 2
+MAX_LENGTH = 100
+
+
+def contains(column, words: list[str]) -> sa.ColumnElement[bool]:
+    """Every word somewhere in the column, case and accents of the query kept as typed;
+    LIKE's wildcards typed by the person are searched for, not obeyed."""
+    return sa.and_(
+        *(
+            sa.func.lower(column).like(
+                "%" + w.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",
+                escape="\\",
+            )
+            for w in words
+        )
+    )
+
+
+@dataclass
+class Results:
+    query: str
+    households: list = field(default_factory=list)
+    cases: list = field(default_factory=list)
+    candidacies: list = field(default_factory=list)
+    measures: list = field(default_factory=list)
+    meetings: list = field(default_factory=list)
+    units: list = field(default_factory=list)
+    offers: list = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return sum(
+            len(group)
+            for group in (
+                self.households,
+                self.cases,
+                self.candidacies,
+                self.measures,
+                self.meetings,
+                self.units,
+                self.offers,
+            )
+        )
+
+
+def search(user: User, query: str) -> Results:
+    words = query.split()
+    results = Results(query)
+    if permissions.is_landlord(user):
+        results.offers = list(
+            db.session.scalars(
+                sa.select(LandlordOffer)
+                .where(
+                    permissions.visible_offers_clause(user), contains(LandlordOffer.address, words)
+                )
+                .order_by(LandlordOffer.id.desc())
+                .limit(PER_KIND)
+            )
+        )
+        return results
+    if not permissions.is_staff(user):
+        return results
+    own = sorted(user.organisation_ids)
+    named = (
+        sa.select(HouseholdPerson.household_id)
+        .where(contains(HouseholdPerson.first_name + " " + HouseholdPerson.last_name, words))
+        .scalar_subquery()
+    )
+    results.households = list(
+        db.session.scalars(
+            sa.select(Household)
+            .where(
+                Household.organisation_id.in_(own),
+                sa.or_(contains(Household.reference, words), Household.id.in_(named)),
+            )
+            .order_by(Household.reference)
+            .limit(PER_KIND)
+        )
+    )
+    results.cases = list(
+        db.session.scalars(
+            sa.select(Case)
+            .join(Household, Household.id == Case.household_id)
+            .where(
+                permissions.visible_cases_clause(user),
+                sa.or_(contains(Household.reference, words), contains(Case.title, words)),
+            )
+            .order_by(Case.updated.desc())
+            .limit(PER_KIND)
+        )
+    )
+    if permissions.can_use_candidacies(user):
+        results.candidacies = list(
+            db.session.scalars(
+                sa.select(Candidacy)
+                .join(Household, Household.id == Candidacy.household_id)
+                .where(
+                    permissions.visible_candidacies_clause(user),
+                    contains(Household.reference, words),
+                )
+                .order_by(Candidacy.id.desc())
+                .limit(PER_KIND)
+            )
+        )
+    if permissions.can_list_measures(user):
+        results.measures = list(
+            db.session.scalars(
+                sa.select(Measure)
+                .join(Household, Household.id == Measure.household_id)
+                .where(
+                    permissions.visible_measures_clause(user),
+                    contains(Household.reference, words),
+                )
+                .order_by(Measure.start_date.desc())
+                .limit(PER_KIND)
+            )
+        )
+    results.meetings = list(
+        db.session.scalars(
+            sa.select(Meeting)
+            .where(permissions.visible_meetings_clause(user), contains(Meeting.title, words))
+            .order_by(Meeting.starts_at.desc())
+            .limit(PER_KIND)
+        )
+    )
+    if permissions.can_list_units(user):
+        results.units = list(
+            db.session.scalars(
+                sa.select(Unit)
+                .where(permissions.visible_units_clause(user), contains(Unit.address, words))
+                .order_by(Unit.address)
+                .limit(PER_KIND)
+            )
+        )
+    if permissions.can_manage_offers(user):
+        results.offers = list(
+            db.session.scalars(
+                sa.select(LandlordOffer)
+                .where(
+                    permissions.visible_offers_clause(user), contains(LandlordOffer.address, words)
+                )
+                .order_by(LandlordOffer.id.desc())
+                .limit(PER_KIND)
+            )
+        )
+    return results
