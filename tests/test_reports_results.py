@@ -2,6 +2,8 @@
 twelve months, partnership per landlord; every bilan held reaches the State's list of
 fiche-bilans. On the 2025 territory of tests/test_reports.py."""
 
+import csv
+import io
 from datetime import date
 
 import pytest
@@ -87,7 +89,7 @@ def test_every_bilan_held_reaches_the_state_s_list(client, data, territory):
 # Time in Paris -------------------------------------------------------------------------------
 
 
-def test_done_on_time_is_judged_on_the_due_day_in_paris(world, data, territory):
+def test_done_on_time_is_judged_on_the_due_day_in_paris(client, world, data, territory):
     from datetime import UTC, datetime
 
     from portal.models import ActionStatus, FollowUpAction, Meeting
@@ -116,6 +118,13 @@ def test_done_on_time_is_judged_on_the_due_day_in_paris(world, data, territory):
     after = report_for(data, territory).committee
     assert after.actions_done == before.actions_done + 2
     assert after.actions_done_on_time == before.actions_done_on_time + 1
+    # The CSV of decisions and actions says the same (to the meeting's organiser).
+    sign_in(client, world.coordinator)
+    text = client.get("/reports/exports/decisions.csv").get_data(as_text=True).lstrip("\ufeff")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    # (closed on 1 and 2 July in Paris; due on 1 July)
+    closed = {row[10]: row[-1] for row in rows[1:] if row[8] == "01/07/2025" and row[9] == "Faite"}
+    assert closed == {"01/07/2025": "oui", "02/07/2025": "non"}
 
 
 def test_monthly_trend_counts_offers_in_the_month_of_paris(data, territory):

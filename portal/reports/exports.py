@@ -36,7 +36,7 @@ from portal.models import (
     Unit,
     User,
 )
-from portal.reports.sql import days_between
+from portal.reports.services import done_on_time
 
 
 @dataclass(frozen=True)
@@ -177,15 +177,7 @@ def decisions_actions_csv(user: User) -> str:
     ]
     responsible = aliased(Organisation)
     case_household = aliased(Household)
-    on_time = sa.type_coerce(
-        sa.case(
-            (
-                FollowUpAction.status == ActionStatus.DONE,
-                days_between(FollowUpAction.due_on, FollowUpAction.closed_at) < 1,
-            ),
-        ),
-        sa.Boolean,
-    )
+    on_time = sa.null()  # judged below, on the due day in Paris
     rows = db.session.execute(
         sa.select(
             Meeting.starts_at,
@@ -234,6 +226,10 @@ def decisions_actions_csv(user: User) -> str:
             )
         )
         .order_by(sa.text("1"), sa.text("3"), sa.text("7"))
+    )
+    rows = (
+        (*row[:11], done_on_time(row[8], row[10]) if row[9] == ActionStatus.DONE else None)
+        for row in rows
     )
     content, count = build_csv(columns, rows, not permissions.reports_are_masked(user))
     audited(user, "decision", count, "ligne(s) de décisions et d'actions")
