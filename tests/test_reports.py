@@ -723,6 +723,11 @@ def test_the_comite_de_pilotage_reads_the_indicators_masked(client, data):
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "&lt; 5" in page and "IML DALO" in page
+    # Month by month, a small count would follow from one month to the next: totals only.
+    assert "Mesures en cours en fin de mois" not in page and "chart-trend" not in page
+    sign_in(client, data.etat_user)
+    page = client.get("/reports/indicators").get_data(as_text=True)
+    assert "Mesures en cours en fin de mois" in page and "&lt; 5" not in page
 
 
 def test_a_bad_year_or_programme_is_refused_in_french(client, world, data):
