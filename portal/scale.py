@@ -956,8 +956,10 @@ class ScaleGenerator:
                 household_id=household_id,
                 informed_on=informed_on,
                 informed_by_id=author,
-                what_is_shared="Situation pseudonymisée et composition du ménage",
+                what_is_shared="Situation, composition et identité du ménage",
                 shared_with="Partenaires du comité technique et SIAO",
+                # Some cases are shared with full access, and CCAS households go to the SIAO.
+                allows_identity=True,
                 created=self.at(informed_on, 10),
             )
         last_case = None
