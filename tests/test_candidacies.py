@@ -674,9 +674,7 @@ def structure_exits(programme) -> None:
     db.session.commit()
 
 
-def test_the_dalo_programme_requires_the_dalo_recognition(
-    client, world, household, dalo, commune
-):
+def test_the_dalo_programme_requires_the_dalo_recognition(client, world, household, dalo, commune):
     sign_in(client, world.ccas_worker)
     before = database_rows()
     for fields, field, message in (

@@ -74,9 +74,7 @@ def share_form(world, level: str) -> dict:
     return {"organisation_id": world.mission_locale.id, "level": level, "reason": "Référente"}
 
 
-def test_full_access_is_refused_while_the_information_says_without_identity(
-    client, world, case
-):
+def test_full_access_is_refused_while_the_information_says_without_identity(client, world, case):
     sign_in(client, world.ccas_worker)
     before = database_rows()
     response = client.post(f"/cases/{case.id}/participants", data=share_form(world, "full"))

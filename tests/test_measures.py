@@ -774,9 +774,7 @@ def test_the_bilan_reads_rent_regularity_from_the_rent_record(client, world, sch
 
 def test_regular_rent_stated_over_arrears_needs_a_written_reason(client, world, scheme):
     measure = opened(world, scheme)
-    record_months(
-        measure, world, [RentStatus.PAID, RentStatus.UNPAID, *[RentStatus.PAID] * 4]
-    )
+    record_months(measure, world, [RentStatus.PAID, RentStatus.UNPAID, *[RentStatus.PAID] * 4])
     six = bilan_of(measure, BilanKind.SIX_MONTHS)
     sign_in(client, world.ccas_worker)
     before = database_rows()
