@@ -44,13 +44,13 @@ def test_hotel_nights_ended_by_measures_begun_in_the_year(data, territory):
 
 def test_leases_slid_within_twelve_months(data, territory):
     results = report_for(data, territory).results
-    # Measure 1: 1 September 2024 → slid on 10 March 2025.
+    # Measure 1: 1 September 2024 → slide decided at the bilan of 1 March 2025.
     assert (results.slid, results.slid_within_12) == (1, 1)
-    data.measures[1].start_date = date(2024, 3, 9)  # a year and a day before the slide
+    data.measures[1].start_date = date(2024, 2, 28)  # a year and a day before the bilan
     db.session.commit()
     results = report_for(data, territory).results
     assert (results.slid, results.slid_within_12) == (1, 0)
-    data.measures[1].start_date = date(2024, 3, 10)  # exactly twelve months
+    data.measures[1].start_date = date(2024, 3, 1)  # exactly twelve months
     db.session.commit()
     assert report_for(data, territory).results.slid_within_12 == 1
 

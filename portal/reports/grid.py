@@ -54,6 +54,7 @@ def activity_grid(report: ActivityReport) -> Grid:
 
     r = report.results
     grid.add("results.slid", r.slid)
+    grid.add_sum("results.slid", ("outcomes.slid_6", "outcomes.slid_12", "outcomes.slid_ext"))
     grid.add("results.slid_within_12", r.slid_within_12)
     grid.add_at_most("results.slid_within_12", "results.slid")
     grid.add("results.hotel_households", r.hotel_households)

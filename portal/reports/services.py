@@ -866,17 +866,20 @@ def twelve_months_after(day: date) -> date:
 
 
 def results(scope: Scope) -> Results:
-    """Leases slid in the year, and how many within twelve months of the sublease's start
-    (dates only are read)."""
+    """Leases slid in the year (the bilans of the year that decided the slide, so that the
+    count is exactly the sum of the outcomes' slides), and how many within twelve months of
+    the sublease's start (dates only are read)."""
     slid = db.session.execute(
-        sa.select(Measure.start_date, Measure.end_date).where(
+        sa.select(Measure.start_date, Bilan.held_on)
+        .join(Measure, Bilan.measure_id == Measure.id)
+        .where(
             scoped_measures(scope),
-            Measure.status == MeasureStatus.SLID,
-            Measure.end_date >= scope.start,
-            Measure.end_date <= scope.end,
+            Bilan.outcome == BilanOutcome.GLISSEMENT,
+            Bilan.held_on >= scope.start,
+            Bilan.held_on <= scope.end,
         )
     ).all()
-    within = sum(end <= twelve_months_after(start) for start, end in slid)
+    within = sum(held <= twelve_months_after(start) for start, held in slid)
     households, nights = hotel_stays(scope)
     return Results(len(slid), within, households, nights)
 
