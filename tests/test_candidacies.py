@@ -836,3 +836,32 @@ def test_programmes_list_their_situations_and_whether_they_require_dalo(client, 
     found = db.session.get(Programme, found.id, populate_existing=True)
     assert found.requires_dalo and found.situation_values == []
     assert found.is_for(Accommodation.HOTEL)  # no situation listed: every situation
+
+
+def test_moving_a_draft_to_the_dalo_programme_asks_for_the_recognition(
+    client, world, household, programme, dalo, commune
+):
+    candidacy = propose(world, household, programme)
+    sign_in(client, world.ccas_worker)
+    before = database_rows()
+    response = client.post(
+        f"/siao/{candidacy.id}/edit",
+        data=form_data(household, dalo, commune, readiness_notes="Dossier DALO à compléter."),
+    )
+    assert response.status_code == 400
+    assert '<p class="error" id="dalo_recognised_on-error">' in response.text
+    assert shows_typed_value(response.text, "Dossier DALO à compléter.")
+    assert database_rows() == before
+    assert reload(candidacy).programme_id == programme.id
+    response = client.post(
+        f"/siao/{candidacy.id}/edit",
+        data=form_data(
+            household,
+            dalo,
+            commune,
+            dalo_recognised_on="2026-02-12",
+            dalo_decision_reference="COMED 29-2026-0042",
+        ),
+    )
+    assert response.status_code == 302
+    assert reload(candidacy).programme_id == dalo.id

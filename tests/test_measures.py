@@ -766,9 +766,9 @@ def test_the_bilan_reads_rent_regularity_from_the_rent_record(client, world, sch
     record_months(measure, world, [RentStatus.PAID, late, unpaid], paid={2: Decimal("20")})
     page = html.unescape(client.get(bilan_url(measure, six)).text)
     assert "6 mois renseigné(s) : 4 payé(s), 1 payé(s) en retard, 1 impayé(s)." in page
-    assert "Reste dû : 130,00 €." in page
+    assert "Reste dû : 130,00\u00a0€." in page
     assert "Paiement non régulier" in page
-    assert "1 mois impayé(s), 130,00 € restant dû" in page
+    assert "1 mois impayé(s), 130,00\u00a0€ restant dû" in page
     assert '<option selected value="no">' in page
 
 
@@ -786,7 +786,7 @@ def test_regular_rent_stated_over_arrears_needs_a_written_reason(client, world, 
         assert response.status_code == 400
         error = html.unescape(response.text)
         assert '<p class="error" id="rent_regularity_justification-error">' in error
-        assert "1 mois impayé(s), 150,00 € restant dû" in error
+        assert "1 mois impayé(s), 150,00\u00a0€ restant dû" in error
         assert "expliquez pourquoi" in error
         assert shows_typed_value(response.text, "Bilan partagé avec le bailleur.")
         assert database_rows() == before
@@ -941,6 +941,11 @@ def test_a_slide_before_six_months_needs_a_reason_and_is_flagged(client, world, 
     sign_in(client, scheme.etat_user)
     fiche = html.unescape(client.get(bilan_url(measure, six) + "/fiche").text)
     assert "Glissement anticipé, après 11 jours de sous-location (avant 6 mois)." in fiche
+    # The social landlord sees that the lease slid early, not why (the household's affair).
+    sign_in(client, scheme.landlord_user)
+    page = html.unescape(client.get(bilan_url(measure, six)).text)
+    assert "Avant 6 mois (11 jours de sous-location)" in page
+    assert reason not in page and "Souhait du ménage" not in page
     # From six months on, a slide is not early and keeps no such reason.
     later = opened(world, scheme)
     pay_every_month(later, world)
@@ -1024,7 +1029,7 @@ def test_the_bilans_show_the_rent_record(client, world, scheme):
     sign_in(client, world.ccas_worker)
     page = client.get(bilan_url(measure, bilan_of(measure, BilanKind.SIX_MONTHS))).text
     assert "4 mois renseigné(s) : 2 payé(s), 1 payé(s) en retard, 1 impayé(s)." in page
-    assert "Reste dû : 130,00 €." in page
+    assert "Reste dû : 130,00\u00a0€." in page
 
 
 # Who sees what -----------------------------------------------------------------------------
