@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
-from flask_babel import format_date, format_decimal
+from flask_babel import format_date
 
 from portal import permissions
 from portal.audit import record_event
 from portal.documents.catalogue import CCAS, DOCUMENTS, LANDLORD, WORDINGS, Document
 from portal.extensions import db
+from portal.formatting import euros, plain_number
 from portal.i18n import _
 from portal.local_time import PARIS
 from portal.models import (
@@ -122,10 +123,6 @@ class Content:
     audience: str = CCAS
 
 
-def euros(value) -> str:
-    return format_decimal(value, format="#,##0.00") + "\u00a0€"
-
-
 def day(value: date | None) -> str:
     return format_date(value, "d MMMM yyyy") if value else "—"
 
@@ -158,7 +155,7 @@ def household_names(measure: Measure, user) -> str:
 def unit_rows(measure: Measure) -> list[tuple[str, str]]:
     unit = measure.unit
     return [
-        (_("Logement"), f"{unit.typology.label}, {format_decimal(unit.surface, '#,##0.##')} m²"),
+        (_("Logement"), f"{unit.typology.label}, {plain_number(unit.surface)} m²"),
         (_("Adresse"), f"{unit.address}, {unit.commune.name}"),
         (_("Propriétaire"), unit.landlord_name),
     ]

@@ -17,6 +17,7 @@ from portal.audit import record_event
 from portal.candidacies.services import house_candidacy
 from portal.cases.services import WorkflowError, add_event
 from portal.extensions import db
+from portal.formatting import euros
 from portal.household_data import link_email
 from portal.i18n import _
 from portal.local_time import PARIS
@@ -468,8 +469,7 @@ class RentSummary:
         if self.unpaid:
             facts.append(_("%(count)d mois impayé(s)", count=self.unpaid))
         if self.arrears:
-            amount = f"{self.arrears:.2f}".replace(".", ",")
-            facts.append(_("%(amount)s € restant dû", amount=amount))
+            facts.append(_("%(amount)s restant dû", amount=euros(self.arrears)))
         if self.missing and self.months:
             facts.append(_("%(count)d mois passé(s) non renseigné(s)", count=self.missing))
         return ", ".join(facts)

@@ -140,14 +140,19 @@ document.addEventListener("DOMContentLoaded", () => {
     frames.forEach((frame) => {
       const scrolls = frame.scrollWidth > frame.clientWidth + 1;
       frame.classList.toggle("scrolls", scrolls);
+      frame.dataset.hint = "Faites défiler le tableau horizontalement →";
+      if (frame.hasAttribute("tabindex") && !frame.dataset.madeReachable) {
+        return; // the page made this frame reachable itself
+      }
       if (scrolls) {
         const title = frame.querySelector("caption")
           || frame.closest("section")?.querySelector("h2, h3");
+        frame.dataset.madeReachable = "1";
         frame.setAttribute("tabindex", "0");
         frame.setAttribute("role", "region");
         frame.setAttribute("aria-label", title ? title.textContent.trim() : "Tableau");
-        frame.dataset.hint = "Faites défiler le tableau horizontalement →";
-      } else {
+      } else if (frame.dataset.madeReachable) {
+        delete frame.dataset.madeReachable;
         ["tabindex", "role", "aria-label"].forEach((name) => frame.removeAttribute(name));
       }
     });
