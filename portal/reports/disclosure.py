@@ -68,6 +68,14 @@ class Grid:
     bounds: list[AtMost] = field(default_factory=list)
     # Counts about no household (meetings held): never withheld for their own sake.
     public: set[str] = field(default_factory=set)
+    # Two ids for one count: a row of another table that counts the same thing.
+    aliases: dict[str, str] = field(default_factory=dict)
+
+    def alias(self, alias: str, cell: str) -> None:
+        self.aliases[alias] = cell
+
+    def resolve(self, cell: str) -> str:
+        return self.aliases.get(cell, cell)
 
     def add(self, cell: str, value: int, *, public: bool = False) -> str:
         previous = self.values.setdefault(cell, int(value))
@@ -205,10 +213,11 @@ class Shown:
 
     def value(self, cell: str) -> int | None:
         """The count as the reader gets it, None when withheld."""
+        cell = self.grid.resolve(cell)
         return None if cell in self.withheld else self.grid.values[cell]
 
     def is_withheld(self, cell: str) -> bool:
-        return cell in self.withheld
+        return self.grid.resolve(cell) in self.withheld
 
     def text(self, cell: str) -> str:
         value = self.value(cell)
@@ -225,7 +234,7 @@ class Shown:
         from portal.formatting import stay_length
         from portal.i18n import _
 
-        if average is None or not self.grid.values[count_cell]:
+        if average is None or not self.grid.values[self.grid.resolve(count_cell)]:
             return "—"
         if not self.average_shown(count_cell):
             return _("non diffusé")

@@ -287,6 +287,6 @@ def activity_csv_text(shown) -> str:
         sums.setdefault(relation.total, []).append(" + ".join(relation.parts))
     lines = [
         [cell, shown.text(cell).replace("\u202f", ""), " ; ".join(sums.get(cell, ()))]
-        for cell in shown.grid.values
+        for cell in (*shown.grid.values, *shown.grid.aliases)
     ]
     return csv_text([_("Indicateur"), _("Nombre"), _("Somme de")], lines)

@@ -86,8 +86,20 @@ def activity_grid(report: ActivityReport) -> Grid:
     grid.add("landlords.social_units", lf.social_units)
     grid.add("landlords.private_units", lf.private_units)
     grid.add("landlords.offers_received", lf.offers_received)
+    # Offers « arrived at » the first stage and at the agreement are, but for a rare edit of
+    # the history, the offers received and the agreements signed: when they are equal they
+    # are one count (a reader would take them as one), shown or withheld together.
+    same = {
+        "new": ("landlords.offers_received", lf.offers_received),
+        "agreement_signed": ("offer_to_agreement", lf.offer_to_agreement.count),
+    }
     for row in lf.reached.rows:
-        grid.add(f"offers.reached.{row.key}", row.count)
+        cell, value = same.get(row.key, (None, None))
+        if cell is not None and value == row.count:
+            grid.add(cell, value)
+            grid.alias(f"offers.reached.{row.key}", cell)
+        else:
+            grid.add(f"offers.reached.{row.key}", row.count)
     add_breakdown(grid, "offers.current", lf.current, None)
     add_breakdown(grid, "stop_reasons", lf.stop_reasons, None)
     for stage in lf.stage_durations:
