@@ -1270,3 +1270,21 @@ def test_the_demo_has_measures_at_every_stage_within_the_capacity(app):
     assert len(data["measures"]) == 9
     # The alerts job has something to say about them.
     assert notify_bilans(TODAY) >= 2
+
+
+def test_a_fiche_bilan_lists_the_bilans_held_before_it_only(client, world, scheme):
+    measure = opened(world, scheme, start=add_months(TODAY, -11))
+    held(measure, world, BilanKind.SIX_MONTHS)
+    six = bilan_of(measure, BilanKind.SIX_MONTHS)
+    six.held_on = TODAY - timedelta(days=120)
+    db.session.commit()
+    held(measure, world, BilanKind.TEN_MONTHS)
+    ten = bilan_of(measure, BilanKind.TEN_MONTHS)
+    sign_in(client, scheme.etat_user)
+
+    earlier = client.get(f"{bilan_url(measure, six)}/fiche").text
+    later = client.get(f"{bilan_url(measure, ten)}/fiche").text
+
+    assert "Bilans précédents" not in earlier
+    assert "Bilan à 10 mois" not in earlier.split("<h1", 1)[1].split("</h1>", 1)[1]
+    assert "Bilans précédents" in later and "Bilan à 6 mois —" in later

@@ -952,6 +952,9 @@ EXEMPT: dict[tuple[str, str], str] = {
     ("stored_report", "data_version"): "a hash of the year's data",
     ("stored_report", "payload"): "a report's counts and pseudonymous fiche lines "
     "(recomputed after an erasure)",
+    ("notification_preference", "kind"): "a code: which kind of notification",
+    ("pending_notification", "kind"): "a code: which kind of notification (no text is kept)",
+    ("pending_notification", "event"): "a code: which event of that kind",
     ("job_run", "period"): "an hour or a day",
     ("job_run", "worker"): "a host name and process id",
     ("job_run", "result"): "the job's counts (« 2 dossier(s) anonymisé(s) »)",

@@ -366,7 +366,12 @@ def fiche_context(bilan: Bilan) -> dict:
         "household": measure.household,
         "rent": rent_evidence(measure, bilan.held_on or date.today()),
         "rent_records": records,
-        "bilans": [b for b in measure.bilans if b.is_done],
+        # The fiche tells what led to this bilan: the ones held before it, not after.
+        "earlier_bilans": [
+            b
+            for b in measure.bilans
+            if b.is_done and bilan.is_done and (b.held_on, b.id) < (bilan.held_on, bilan.id)
+        ],
     }
 
 

@@ -119,7 +119,7 @@ def test_social_worker_posts_and_shares_a_case(page, live_server):
     go_to(page, "Situations")
     expect(page).to_have_url(live_server.at("/cases/"))
     expect(heading(page)).to_have_text("Situations complexes")
-    expect(nav(page).get_by_role("link", name="Situations")).to_have_attribute(
+    expect(nav(page).get_by_role("link", name="Situations", include_hidden=True)).to_have_attribute(
         "aria-current", "page"
     )
     expect(main(page).locator(".error")).to_have_count(0)  # the filters start out valid
