@@ -6,7 +6,9 @@ from typing import TypeVar
 from flask import abort
 from flask_login import current_user
 
+from portal import permissions
 from portal.extensions import db
+from portal.models import Meeting
 
 Model = TypeVar("Model")
 
@@ -24,3 +26,9 @@ def get_visible_or_404(model: type[Model], object_id: int, can_see: Callable[...
     if not can_see(current_user, found):
         abort(404)
     return found
+
+
+def load_meeting(meeting_id: int) -> Meeting:
+    """A meeting, for the people invited to it and its organisers; to anyone else it does
+    not exist (meetings, their minutes and their decisions load it the same way)."""
+    return get_visible_or_404(Meeting, meeting_id, permissions.can_view_meeting)

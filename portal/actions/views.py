@@ -34,7 +34,7 @@ from portal.cases.services import WorkflowError
 from portal.extensions import db
 from portal.forms import record_id
 from portal.i18n import _
-from portal.loading import get_visible_or_404, require
+from portal.loading import load_meeting, require
 from portal.local_time import paris_day_end_utc, paris_midnight_utc
 from portal.minutes.services import minutes_of
 from portal.models import (
@@ -52,10 +52,6 @@ from portal.models import (
 from portal.pagination import paginate
 
 # Loading: an object the reader may not know about is simply not found ---------------------
-
-
-def load_meeting(meeting_id: int) -> Meeting:
-    return get_visible_or_404(Meeting, meeting_id, permissions.can_view_meeting)
 
 
 def load_decision(decision_id: int) -> Decision:

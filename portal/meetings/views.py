@@ -9,7 +9,7 @@ from portal.cases.services import WorkflowError
 from portal.extensions import db, limiter
 from portal.forms import record_id
 from portal.i18n import _, ngettext
-from portal.loading import get_visible_or_404, require
+from portal.loading import load_meeting, require
 from portal.meetings import bp
 from portal.meetings.calendar import CONTENT_TYPE, feed_ics, meeting_ics
 from portal.meetings.forms import (
@@ -66,10 +66,6 @@ from portal.models import (
 from portal.outbox.services import public_url_for
 
 # Loading: a meeting the reader is not invited to is simply not found ---------------------
-
-
-def load_meeting(meeting_id: int) -> Meeting:
-    return get_visible_or_404(Meeting, meeting_id, permissions.can_view_meeting)
 
 
 def load_item(meeting: Meeting, item_id: int) -> AgendaItem:

@@ -20,7 +20,7 @@ from portal import permissions
 from portal.case_content import audit_reads
 from portal.extensions import db
 from portal.i18n import _, ngettext
-from portal.loading import get_visible_or_404, require
+from portal.loading import load_meeting, require
 from portal.minutes import bp
 from portal.minutes.forms import MinutesForm, ReopenForm, minutes_form, parse_version
 from portal.minutes.services import (
@@ -41,11 +41,6 @@ from portal.minutes.services import (
 from portal.models import Meeting, Minutes, MinutesStatus
 
 # Loading -----------------------------------------------------------------------------------
-
-
-def load_meeting(meeting_id: int) -> Meeting:
-    """Only the people invited to a meeting (and its organisers) know it exists."""
-    return get_visible_or_404(Meeting, meeting_id, permissions.can_view_meeting)
 
 
 def back_to(meeting: Meeting):
