@@ -4,13 +4,12 @@ Every step writes a ``CandidacyEvent``, an audit event and, when the candidacy g
 a case, a line on the case's timeline (pseudonymous: reference and programme only).
 """
 
-from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
 
 from portal.audit import record_event
-from portal.cases.services import WorkflowError, add_event
+from portal.cases.services import add_event
 from portal.extensions import db
 from portal.household_data import link_email
 from portal.i18n import _, _l
@@ -35,54 +34,44 @@ from portal.models import (
 from portal.notifications.services import notify as notify_person
 from portal.notifications.services import organisation_recipients
 from portal.outbox.services import public_url_for, queue_email
+from portal.workflow import Transition, WorkflowError, available, lookup, transition_table
 
 S = CandidacyStatus
 
 
-@dataclass(frozen=True)
-class Transition:
-    name: str
-    label: str
-    sources: tuple[CandidacyStatus, ...]
-    target: CandidacyStatus
-    by: str  # "owner": the proposing CCAS; "siao": the SIAO; "measure": opening a measure
-
-
-TRANSITIONS = {
-    t.name: t
-    for t in (
-        Transition(
-            "submit",
-            _l("Soumettre au SIAO"),
-            (S.DRAFT, S.MORE_INFO_REQUESTED),
-            S.SUBMITTED,
-            "owner",
-        ),
-        Transition("validate", _l("Valider"), (S.SUBMITTED,), S.VALIDATED, "siao"),
-        Transition("refuse", _l("Refuser"), (S.SUBMITTED,), S.REFUSED, "siao"),
-        Transition(
-            "request_more_info",
-            _l("Demander des compléments"),
-            (S.SUBMITTED,),
-            S.MORE_INFO_REQUESTED,
-            "siao",
-        ),
-        Transition(
-            "withdraw",
-            _l("Retirer la candidature"),
-            (S.DRAFT, S.SUBMITTED, S.MORE_INFO_REQUESTED, S.VALIDATED),
-            S.WITHDRAWN,
-            "owner",
-        ),
-        Transition("house", _l("Ouvrir la mesure"), (S.VALIDATED,), S.HOUSED, "measure"),
-    )
-}
+# ``by``: "owner", the proposing CCAS; "siao", the SIAO; "measure", opening a measure.
+TRANSITIONS = transition_table(
+    Transition(
+        "submit",
+        _l("Soumettre au SIAO"),
+        (S.DRAFT, S.MORE_INFO_REQUESTED),
+        S.SUBMITTED,
+        "owner",
+    ),
+    Transition("validate", _l("Valider"), (S.SUBMITTED,), S.VALIDATED, "siao"),
+    Transition("refuse", _l("Refuser"), (S.SUBMITTED,), S.REFUSED, "siao"),
+    Transition(
+        "request_more_info",
+        _l("Demander des compléments"),
+        (S.SUBMITTED,),
+        S.MORE_INFO_REQUESTED,
+        "siao",
+    ),
+    Transition(
+        "withdraw",
+        _l("Retirer la candidature"),
+        (S.DRAFT, S.SUBMITTED, S.MORE_INFO_REQUESTED, S.VALIDATED),
+        S.WITHDRAWN,
+        "owner",
+    ),
+    Transition("house", _l("Ouvrir la mesure"), (S.VALIDATED,), S.HOUSED, "measure"),
+)
 SIAO_DECISIONS = ("validate", "refuse", "request_more_info")
 EDITABLE = (S.DRAFT, S.MORE_INFO_REQUESTED)
 
 
-def available_transitions(candidacy: Candidacy, by: str) -> list[Transition]:
-    return [t for t in TRANSITIONS.values() if t.by == by and candidacy.status in t.sources]
+def available_transitions(candidacy: Candidacy, by: str) -> list[Transition[CandidacyStatus]]:
+    return available(TRANSITIONS, candidacy.status, by=by)
 
 
 def siao_of(organisation: Organisation) -> Organisation | None:
@@ -300,9 +289,9 @@ def change_candidacy_status(
     Who may ask for which step is the permissions' business (the views check it); the
     rules of the steps themselves are here.
     """
-    transition = TRANSITIONS.get(transition_name)
+    transition = lookup(TRANSITIONS, transition_name, candidacy.status)
     comment = (comment or "").strip()
-    if transition is None or candidacy.status not in transition.sources:
+    if transition is None:
         raise WorkflowError(
             _(
                 "Cette action n'est pas possible pour une candidature « %(status)s ».",

@@ -4,7 +4,6 @@ Every function flushes and never commits: the view (or the CLI command) commits 
 Timeline events and audit events are written here, beside the change they describe.
 """
 
-from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -48,7 +47,13 @@ from portal.models import (
 from portal.notifications.services import notify as notify_person
 from portal.notifications.services import organisation_recipients
 from portal.outbox.services import public_url_for, queue_email
-from portal.workflow import WorkflowError  # noqa: F401 (raised and caught by callers)
+from portal.workflow import (
+    Transition,
+    WorkflowError,
+    available,
+    lookup,
+    transition_table,
+)
 
 # References say which kind of organisation holds the file, never who the household is.
 REFERENCE_PREFIX = {
@@ -332,66 +337,62 @@ def update_case(case: Case, data: dict, actor: User) -> None:
     add_event(case, CaseEventKind.EDITED, "Question au comité modifiée", actor)
 
 
-@dataclass(frozen=True)
-class Transition:
-    name: str
-    label: str
-    sources: tuple[CaseStatus, ...]
-    target: CaseStatus
-    # Moved by the case's organisation with a button; the others follow the agenda and the
-    # committee's decisions (a button « Décision prise » that recorded none would lie).
-    manual: bool = False
+# The case's organisation takes these steps with a button; the others follow the agenda and
+# the committee's decisions (a button « Décision prise » that recorded none would lie).
+BY_HAND = "organisation"
+
+TRANSITIONS = transition_table(
+    Transition(
+        "submit", _l("Soumettre au comité"), (CaseStatus.DRAFT,), CaseStatus.SUBMITTED, BY_HAND
+    ),
+    Transition(
+        "put_on_agenda",
+        _l("Inscrire à l'ordre du jour"),
+        (CaseStatus.SUBMITTED,),
+        CaseStatus.ON_AGENDA,
+        "agenda",
+    ),
+    Transition(
+        "withdraw_from_agenda",
+        _l("Retirer de l'ordre du jour"),
+        (CaseStatus.ON_AGENDA,),
+        CaseStatus.SUBMITTED,
+        "agenda",
+    ),
+    Transition(
+        "mark_decided",
+        _l("Décision prise"),
+        (CaseStatus.ON_AGENDA,),
+        CaseStatus.DECIDED,
+        "decision",
+    ),
+    Transition(
+        "close",
+        _l("Clore la situation"),
+        (CaseStatus.DRAFT, CaseStatus.SUBMITTED, CaseStatus.ON_AGENDA, CaseStatus.DECIDED),
+        CaseStatus.CLOSED,
+        BY_HAND,
+    ),
+    Transition(
+        "reopen",
+        _l("Rouvrir"),
+        (CaseStatus.CLOSED, CaseStatus.DECIDED),
+        CaseStatus.SUBMITTED,
+        BY_HAND,
+    ),
+)
 
 
-TRANSITIONS = {
-    t.name: t
-    for t in (
-        Transition(
-            "submit", _l("Soumettre au comité"), (CaseStatus.DRAFT,), CaseStatus.SUBMITTED, True
-        ),
-        Transition(
-            "put_on_agenda",
-            _l("Inscrire à l'ordre du jour"),
-            (CaseStatus.SUBMITTED,),
-            CaseStatus.ON_AGENDA,
-        ),
-        Transition(
-            "withdraw_from_agenda",
-            _l("Retirer de l'ordre du jour"),
-            (CaseStatus.ON_AGENDA,),
-            CaseStatus.SUBMITTED,
-        ),
-        Transition(
-            "mark_decided", _l("Décision prise"), (CaseStatus.ON_AGENDA,), CaseStatus.DECIDED
-        ),
-        Transition(
-            "close",
-            _l("Clore la situation"),
-            (CaseStatus.DRAFT, CaseStatus.SUBMITTED, CaseStatus.ON_AGENDA, CaseStatus.DECIDED),
-            CaseStatus.CLOSED,
-            True,
-        ),
-        Transition(
-            "reopen",
-            _l("Rouvrir"),
-            (CaseStatus.CLOSED, CaseStatus.DECIDED),
-            CaseStatus.SUBMITTED,
-            True,
-        ),
-    )
-}
-
-
-def available_transitions(case: Case) -> list[Transition]:
+def available_transitions(case: Case) -> list[Transition[CaseStatus]]:
     """The buttons of the case page."""
-    return [t for t in TRANSITIONS.values() if case.status in t.sources and t.manual]
+    return available(TRANSITIONS, case.status, by=BY_HAND)
 
 
 def change_status(case: Case, transition_name: str, actor: User, *, manual: bool = False) -> None:
     """Move a case along its workflow; anything not in the table is refused, and so is,
     from a button (``manual``), a step that only the agenda or a decision takes."""
-    transition = TRANSITIONS.get(transition_name)
-    if manual and transition is not None and not transition.manual:
+    asked = TRANSITIONS.get(transition_name)
+    if manual and asked is not None and asked.by != BY_HAND:
         raise WorkflowError(
             _(
                 "Cette étape suit l'ordre du jour et les décisions de l'instance : inscrivez "
@@ -401,7 +402,8 @@ def change_status(case: Case, transition_name: str, actor: User, *, manual: bool
     if case.household.anonymised_at is not None:
         # Reopened, it would gather new notes and files that retention never erases again.
         raise WorkflowError(_("Le dossier de ce ménage est anonymisé : la situation reste close."))
-    if transition is None or case.status not in transition.sources:
+    transition = lookup(TRANSITIONS, transition_name, case.status)
+    if transition is None:
         raise WorkflowError(
             _(
                 "Cette action n'est pas possible pour une situation « %(status)s ».",

@@ -45,7 +45,7 @@ from portal.models import (
 from portal.models.people import load_memberships
 from portal.notifications.services import notify as notify_person
 from portal.outbox.services import public_url_for, queue_email
-from portal.workflow import WorkflowError  # noqa: F401 (raised and caught by callers)
+from portal.workflow import Transition, WorkflowError, available, lookup, transition_table
 
 GENERAL_NOTES_MAX = 20_000
 ITEM_NOTES_MAX = 10_000
@@ -263,37 +263,29 @@ def start_minutes(meeting: Meeting, based_on_version: int) -> Minutes:
 # Workflow ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Transition:
-    name: str
-    label: str
-    source: MinutesStatus
-    target: MinutesStatus
+TRANSITIONS = transition_table(
+    Transition(
+        "submit",
+        _l("Soumettre pour approbation"),
+        (MinutesStatus.DRAFT,),
+        MinutesStatus.SUBMITTED,
+    ),
+    Transition(
+        "back_to_draft",
+        _l("Remettre en brouillon"),
+        (MinutesStatus.SUBMITTED,),
+        MinutesStatus.DRAFT,
+    ),
+    Transition("approve", _l("Approuver"), (MinutesStatus.SUBMITTED,), MinutesStatus.APPROVED),
+    Transition("reopen", _l("Rouvrir"), (MinutesStatus.APPROVED,), MinutesStatus.DRAFT),
+)
 
 
-TRANSITIONS = {
-    t.name: t
-    for t in (
-        Transition(
-            "submit", _l("Soumettre pour approbation"), MinutesStatus.DRAFT, MinutesStatus.SUBMITTED
-        ),
-        Transition(
-            "back_to_draft",
-            _l("Remettre en brouillon"),
-            MinutesStatus.SUBMITTED,
-            MinutesStatus.DRAFT,
-        ),
-        Transition("approve", _l("Approuver"), MinutesStatus.SUBMITTED, MinutesStatus.APPROVED),
-        Transition("reopen", _l("Rouvrir"), MinutesStatus.APPROVED, MinutesStatus.DRAFT),
-    )
-}
-
-
-def available_transitions(minutes: Minutes | None) -> list[Transition]:
+def available_transitions(minutes: Minutes | None) -> list[Transition[MinutesStatus]]:
     """The buttons under the minutes; re-opening has its own form (it asks for a reason)."""
     if minutes is None:
         return []
-    return [t for t in TRANSITIONS.values() if t.source == minutes.status and t.name != "reopen"]
+    return [t for t in available(TRANSITIONS, minutes.status) if t.name != "reopen"]
 
 
 def change_status(
@@ -310,8 +302,8 @@ def change_status(
     ``based_on_version`` is the version the person read: approving (or re-opening) a text
     that changed since would approve what nobody read.
     """
-    transition = TRANSITIONS.get(transition_name)
-    if transition is None or minutes.status != transition.source:
+    transition = lookup(TRANSITIONS, transition_name, minutes.status)
+    if transition is None:
         raise WorkflowError(
             _(
                 "Cette action n'est pas possible pour un compte rendu « %(status)s ».",

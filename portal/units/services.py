@@ -9,7 +9,6 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from portal.audit import record_event
-from portal.cases.services import WorkflowError
 from portal.extensions import db
 from portal.i18n import _, _l
 from portal.models import (
@@ -27,6 +26,7 @@ from portal.models import (
     User,
 )
 from portal.models.housing import ProgrammeSituation
+from portal.workflow import Transition, WorkflowError, available, lookup, transition_table
 
 # Programmes --------------------------------------------------------------------------------
 
@@ -198,51 +198,38 @@ def update_unit(unit: Unit, actor: User, data: dict) -> None:
     record_event(AuditAction.CHANGE, "unit", unit.id, f"Logement {unit.address}", user=actor)
 
 
-@dataclass(frozen=True)
-class UnitTransition:
-    name: str
-    label: str
-    source: UnitStatus
-    target: UnitStatus
-
-
 # ``let`` is entered and left by the measures only, never by hand.
-UNIT_TRANSITIONS = {
-    t.name: t
-    for t in (
-        UnitTransition(
-            "offer", _l("Proposer à un ménage"), UnitStatus.AVAILABLE, UnitStatus.OFFERED
-        ),
-        UnitTransition(
-            "withdraw_offer",
-            _l("Annuler la proposition"),
-            UnitStatus.OFFERED,
-            UnitStatus.AVAILABLE,
-        ),
-        UnitTransition(
-            "give_back",
-            _l("Rendre au propriétaire"),
-            UnitStatus.AVAILABLE,
-            UnitStatus.RETURNED,
-        ),
-        UnitTransition(
-            "make_available",
-            _l("Remettre à disposition"),
-            UnitStatus.RETURNED,
-            UnitStatus.AVAILABLE,
-        ),
-    )
-}
+UNIT_TRANSITIONS = transition_table(
+    Transition("offer", _l("Proposer à un ménage"), (UnitStatus.AVAILABLE,), UnitStatus.OFFERED),
+    Transition(
+        "withdraw_offer",
+        _l("Annuler la proposition"),
+        (UnitStatus.OFFERED,),
+        UnitStatus.AVAILABLE,
+    ),
+    Transition(
+        "give_back",
+        _l("Rendre au propriétaire"),
+        (UnitStatus.AVAILABLE,),
+        UnitStatus.RETURNED,
+    ),
+    Transition(
+        "make_available",
+        _l("Remettre à disposition"),
+        (UnitStatus.RETURNED,),
+        UnitStatus.AVAILABLE,
+    ),
+)
 
 
-def available_unit_transitions(unit: Unit) -> list[UnitTransition]:
-    return [t for t in UNIT_TRANSITIONS.values() if t.source == unit.status]
+def available_unit_transitions(unit: Unit) -> list[Transition[UnitStatus]]:
+    return available(UNIT_TRANSITIONS, unit.status)
 
 
 def change_unit_status(unit: Unit, transition_name: str, actor: User) -> None:
     """Move a unit by hand; anything not in the table is refused and changes nothing."""
-    transition = UNIT_TRANSITIONS.get(transition_name)
-    if transition is None or transition.source != unit.status:
+    transition = lookup(UNIT_TRANSITIONS, transition_name, unit.status)
+    if transition is None:
         raise WorkflowError(
             _(
                 "Cette action n'est pas possible pour un logement « %(status)s ».",
