@@ -225,25 +225,22 @@ def can_manage_case(user: Actor, case: Case) -> bool:
     return case_access(user, case) == CaseAccess.OWNER
 
 
-def can_read_note(user: Actor, note: CaseNote) -> bool:
-    """An internal note stays inside the organisation that wrote it."""
-    return not note.internal or (is_staff(user) and note.organisation_id in user.organisation_ids)
-
-
 def readable_notes_clause(user: Actor) -> sa.ColumnElement[bool]:
-    """The SQL twin of ``can_read_note``."""
+    """The case notes a reader may read: an internal note stays inside the organisation
+    that wrote it."""
     own = sorted(user.organisation_ids) if is_staff(user) else []
     return sa.or_(CaseNote.internal.is_(False), CaseNote.organisation_id.in_(own))
 
 
-def organisation_reads_note(organisation_id: int, note: CaseNote) -> bool:
-    """What one organisation's people may read of a case's notes: the right-of-access export
-    reads as the household's owning organisation, never another one's internal notes."""
-    return not note.internal or note.organisation_id == organisation_id
+def readable_case_events_clause(user: Actor) -> sa.ColumnElement[bool]:
+    """The timeline events a reader may read: those about internal notes follow their notes."""
+    own = sorted(user.organisation_ids) if is_staff(user) else []
+    return sa.or_(CaseEvent.internal.is_(False), CaseEvent.organisation_id.in_(own))
 
 
 def organisation_notes_clause(organisation_id: int) -> sa.ColumnElement[bool]:
-    """The SQL twin of ``organisation_reads_note``."""
+    """What one organisation's people may read of a case's notes: the right-of-access export
+    reads as the household's owning organisation, never another one's internal notes."""
     return sa.or_(CaseNote.internal.is_(False), CaseNote.organisation_id == organisation_id)
 
 

@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 from flask import current_app
 
-from portal import permissions
 from portal.cases.services import add_attachment, add_note, remove_attachment
 from portal.extensions import db
 from portal.models import (
@@ -682,15 +681,14 @@ def test_a_file_that_never_led_to_a_case_is_anonymised_once_untouched_for_the_pe
     assert identity_of(recent) == (("Dossier",), True)
 
 
-def test_can_read_note_matches_what_the_case_page_shows(client, world, case_world):
-    """An internal note stays inside its author's organisation: the predicate says so,
-    and it agrees with the notes the case page serves to each reader."""
+def test_internal_notes_stay_inside_their_organisation_on_the_case_page(client, world, case_world):
+    """An internal note stays inside its author's organisation: the case page serves each
+    reader exactly the notes it may read."""
     case = case_world.case
     add_note(case, world.ccas_worker, "CCAS-INTERNE-42", internal=True)
     add_note(case, world.partner_member, "ML-INTERNE-42", internal=True)
     add_note(case, world.ccas_worker, "PARTAGEE-42", internal=False)
     db.session.commit()
-    notes = db.session.scalars(sa.select(CaseNote).where(CaseNote.case_id == case.id)).all()
     expected = {  # reader -> bodies of the notes it may read
         "ccas_worker": {"CCAS-INTERNE-42", "PARTAGEE-42"},
         "coordinator": {"CCAS-INTERNE-42", "PARTAGEE-42"},
@@ -700,8 +698,6 @@ def test_can_read_note_matches_what_the_case_page_shows(client, world, case_worl
     }
     for role, bodies in expected.items():
         reader = case_world.cdas_worker if role == "cdas_worker" else getattr(world, role)
-        by_predicate = {n.body for n in notes if permissions.can_read_note(reader, n)}
-        assert by_predicate == bodies, role
         client.post("/logout")
         sign_in(client, reader)
         page = html.unescape(client.get(f"/cases/{case.id}").get_data(as_text=True))

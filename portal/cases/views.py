@@ -329,7 +329,6 @@ def new():
 def show(case_id):
     case = load_case(case_id)
     access = permissions.case_access(current_user, case)
-    own = current_user.organisation_ids
     notes = attachments = []
     if access >= CaseAccess.SITUATION:
         notes = db.session.scalars(
@@ -345,10 +344,7 @@ def show(case_id):
         ).all()
     events = db.session.scalars(
         sa.select(CaseEvent)
-        .where(
-            CaseEvent.case_id == case.id,
-            sa.or_(CaseEvent.internal.is_(False), CaseEvent.organisation_id.in_(own)),
-        )
+        .where(CaseEvent.case_id == case.id, permissions.readable_case_events_clause(current_user))
         .order_by(CaseEvent.created, CaseEvent.id)
     ).all()
     can_manage = permissions.can_manage_case(current_user, case)

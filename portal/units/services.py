@@ -98,20 +98,6 @@ class ProgrammeFigures:
         return self.open_measures >= self.programme.capacity
 
 
-def waiting_list(programme: Programme) -> list[Candidacy]:
-    """Validated candidacies wait for a unit in the order the SIAO validated them."""
-    return list(
-        db.session.scalars(
-            sa.select(Candidacy)
-            .where(
-                Candidacy.programme_id == programme.id,
-                Candidacy.status == CandidacyStatus.VALIDATED,
-            )
-            .order_by(Candidacy.validated_at, Candidacy.id)
-        )
-    )
-
-
 def programme_figures(programmes: list[Programme]) -> list[ProgrammeFigures]:
     """Occupancy, waiting list and free units of each programme, in a few queries."""
     ids = [p.id for p in programmes]
