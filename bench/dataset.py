@@ -21,7 +21,8 @@ INSTANCE = ROOT / "instance"
 def version(preset: str) -> str:
     """Changes whenever the generator or the models change."""
     digest = hashlib.sha256(preset.encode())
-    for path in sorted([ROOT / "portal" / "scale.py", *(ROOT / "portal" / "models").glob("*.py")]):
+    portal = ROOT / "portal"
+    for path in sorted([*(portal / "scale").glob("*.py"), *(portal / "models").glob("*.py")]):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:10]
 
