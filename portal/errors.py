@@ -110,6 +110,8 @@ def note_view_commit(session) -> None:
 def back_here() -> str:
     """The page the form was sent from, if it is one of ours; else the dashboard."""
     referrer = urlsplit(request.referrer or "")
-    if referrer.netloc == request.host and referrer.path.startswith("/"):
-        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    path = referrer.path
+    # « //host/… » and « /\host/… » are read by browsers as another site.
+    if referrer.netloc == request.host and path.startswith("/") and path[1:2] not in ("/", "\\"):
+        return path + (f"?{referrer.query}" if referrer.query else "")
     return "/"

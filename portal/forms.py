@@ -26,9 +26,14 @@ from portal.i18n import _, _l
 BAD_DATE = _l("Indiquez une date valide (jj/mm/aaaa).")
 
 
+# Control characters no keyboard types (NUL, vertical tab, backspace…): PostgreSQL refuses
+# NUL and XML (the Word documents) refuses them all. Tabs and line breaks stay.
+CONTROL_CHARACTERS = dict.fromkeys(c for c in range(32) if chr(c) not in "\t\n\r")
+
+
 def strip(value):
-    """Trim, and drop NUL characters: no keyboard types them and PostgreSQL refuses them."""
-    return value.replace("\x00", "").strip() if isinstance(value, str) else value
+    """Trim, and drop the control characters no keyboard types."""
+    return value.translate(CONTROL_CHARACTERS).strip() if isinstance(value, str) else value
 
 
 # Ids are PostgreSQL integers: a larger value is no id of ours (and SQLite refuses it
@@ -307,6 +312,16 @@ class RequiredWhen:
         pass  # the form's own validate_<name> checks the branch
 
 
+def first_input(field) -> str:
+    """Where an error summary's link leads: the field, or the first field of a list or
+    group (which has no input of its own)."""
+    if isinstance(field, FieldList) and field.entries:
+        return first_input(field.entries[0])
+    if isinstance(field, FormField):
+        return first_input(next(iter(field.form)))
+    return field.id
+
+
 def error_links(form) -> list[tuple[str | None, str, str]]:
     """Each field in error, as the error summary lists it (id, label, messages), nested
     fields included, then the form's own errors (no field)."""
@@ -316,11 +331,15 @@ def error_links(form) -> list[tuple[str | None, str, str]]:
         for field in fields:
             if isinstance(field, FormField):
                 visit(field.form)
+                own = getattr(field.form, "form_errors", [])
             elif isinstance(field, FieldList):
                 visit(field.entries)
-            elif field.errors:
-                messages = " ".join(str(e) for e in field.errors)
-                found.append((field.id, str(field.label.text), messages))
+                own = [e for e in field.errors if isinstance(e, str)]  # the list's own
+            else:
+                own = field.errors
+            if own:
+                messages = " ".join(str(e) for e in own)
+                found.append((first_input(field), str(field.label.text), messages))
 
     visit(form)
     found += [(None, "", str(message)) for message in getattr(form, "form_errors", [])]

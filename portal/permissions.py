@@ -761,13 +761,28 @@ def reads_reports_as_ccas(user: Actor) -> bool:
     return is_staff(user) and user.belongs_to_kind(OrganisationKind.CCAS)
 
 
+def exact_report_territory_ids(user: Actor) -> set[int] | None:
+    """The territories whose CCAS or State service the reader works for; None: all (the
+    coordinator)."""
+    if is_coordinator(user):
+        return None
+    if not is_staff(user):
+        return set()
+    readers = (OrganisationKind.CCAS, OrganisationKind.ETAT)
+    return {o.territory_id for o in user.organisations if o.kind in readers}
+
+
 def reads_exact_report_counts(user: Actor) -> bool:
     """The CCAS and the State service that funds the programme read the reports' counts as
-    they are (they already receive every fiche-bilan); everyone else reads them protected
-    (portal/reports/disclosure.py). Neither reads an identity or a free text."""
-    return reads_reports_as_ccas(user) or (
-        is_staff(user) and user.belongs_to_kind(OrganisationKind.ETAT)
-    )
+    they are (they already receive every fiche-bilan), for their own territory; everyone
+    else reads them protected (portal/reports/disclosure.py), and so does a reader whose
+    reports also cover a territory where they only sit on the comité de pilotage. Neither
+    reads an identity or a free text."""
+    exact = exact_report_territory_ids(user)
+    if exact is None:
+        return True
+    covered = report_territory_ids(user)
+    return bool(exact) and covered is not None and covered <= exact
 
 
 def can_choose_report_audience(user: Actor) -> bool:

@@ -49,3 +49,13 @@ def test_a_field_required_in_one_branch_says_when_instead_of_optional(app):
     assert "(obligatoire pour un refus)" in reason and "facultatif" not in reason
     assert "(facultatif)" in note
     assert "facultatif" not in decision and "obligatoire" not in decision
+
+
+def test_an_error_on_a_list_of_people_is_listed_and_leads_to_its_first_field(client, world):
+    sign_in(client, world.ccas_worker)
+    page = client.post("/cases/households/new", data={"adults": "1", "children": "0"}).text
+    summary = page[page.index('class="alert alert-error error-summary"') :]
+    summary = summary[: summary.index("</div>")]
+    assert "Le formulaire contient 0 erreur" not in summary
+    assert '<a href="#persons-0-role">' in summary
+    assert 'id="persons-0-role"' in page

@@ -97,8 +97,11 @@ class CandidacyError(WorkflowError):
 
 
 def check_programme_fit(household: Household, programme: Programme, data: dict) -> None:
-    """What the programme asks of the household: the DALO recognition for a DALO programme,
-    a justification for a situation it is not for; and a hotel stay with its date."""
+    """What the programme asks of the household: its own territory, the DALO recognition for
+    a DALO programme, a justification for a situation it is not for; and a hotel stay with
+    its date."""
+    if programme.territory_id != household.organisation.territory_id:
+        raise CandidacyError("programme_id", _("Choisissez un programme du territoire du ménage."))
     dalo_on = data.get("dalo_recognised_on")
     dalo_reference = (data.get("dalo_decision_reference") or "").strip()
     if (dalo_on is None) != (not dalo_reference):

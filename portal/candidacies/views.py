@@ -35,6 +35,7 @@ from portal.models import (
     Commune,
     Household,
     Meeting,
+    OrganisationKind,
     Programme,
     RefusalReason,
 )
@@ -128,7 +129,10 @@ def index():
 def new():
     """A CCAS social worker proposes one of its informed households for a programme."""
     require(permissions.can_propose_candidacy(current_user))
-    households = informed_households(current_user.organisation_ids)
+    # A CCAS proposes its own households (the person may belong to other organisations).
+    households = informed_households(
+        [o.id for o in current_user.organisations if o.kind == OrganisationKind.CCAS]
+    )
     form = CandidacyForm(
         households=households,
         programmes=active_programmes(),

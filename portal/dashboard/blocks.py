@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from portal import permissions
 from portal.actions.services import open_actions_for, responsible_clause
+from portal.case_content import action_views, audit_reads
 from portal.committees.services import committees_of
 from portal.extensions import db
 from portal.local_time import PARIS
@@ -86,12 +87,16 @@ def previous_visit(user: User) -> datetime | None:
 
 
 def my_actions(user: User) -> Listing:
+    """The open actions, as « Mes actions » shows them to this reader (a household's name
+    masked where the reader may not read its case), and their reading logged alike."""
     count = db.session.scalar(
         sa.select(sa.func.count(FollowUpAction.id)).where(
             FollowUpAction.status == ActionStatus.OPEN, responsible_clause(user)
         )
     )
-    return Listing(count or 0, open_actions_for(user, limit=SHOWN) if count else [])
+    views = action_views(user, open_actions_for(user, limit=SHOWN)) if count else []
+    audit_reads(views, "Consultation du tableau de bord")
+    return Listing(count or 0, views)
 
 
 def next_meetings(user: User) -> list[Meeting]:
@@ -263,8 +268,8 @@ class LandlordView:
 
 
 def landlord_view(user: User) -> LandlordView:
-    """What a social landlord follows in its own units: nothing about the households but
-    the pseudonymous reference the measure page also shows them."""
+    """What a social landlord follows in its own units: nothing about the households (each
+    measure is named as its page names it to them: « Mesure n° 12 »)."""
     own = sorted(permissions.landlord_organisation_ids(user))
     in_own_units = Measure.unit_id.in_(
         sa.select(Unit.id).where(Unit.landlord_organisation_id.in_(own))

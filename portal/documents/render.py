@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import current_app, render_template
 
 from portal.documents.services import Content
+from portal.forms import CONTROL_CHARACTERS
 
 
 def to_pdf(content: Content) -> bytes:
@@ -20,9 +21,17 @@ def to_pdf(content: Content) -> bytes:
     return render_pdf(render_template("documents/pdf.html", content=content), stylesheet)
 
 
+def xml_safe(text: str) -> str:
+    """XML (and so Word) refuses control characters; text stored before the forms dropped
+    them (an address, a wording) is cleaned here."""
+    return str(text).translate(CONTROL_CHARACTERS)
+
+
 def to_docx(content: Content) -> bytes:
     import docx  # loaded on the first Word export only
     from docx.shared import Pt
+
+    content = content.cleaned(xml_safe)
 
     document = docx.Document()
     base = document.styles["Normal"]

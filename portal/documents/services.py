@@ -3,7 +3,7 @@ built for one reader of one measure. Functions flush; the view commits."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import sqlalchemy as sa
@@ -122,6 +122,19 @@ class Content:
     large_type: bool = False
     audience: str = CCAS
 
+    def cleaned(self, clean) -> Content:
+        """The same content, every text passed through ``clean``."""
+        return replace(
+            self,
+            title=clean(self.title),
+            subtitle=clean(self.subtitle),
+            author=clean(self.author),
+            blocks=[
+                Block(b.kind, clean(b.text), [(clean(k), clean(v)) for k, v in b.rows])
+                for b in self.blocks
+            ],
+        )
+
 
 def day(value: date | None) -> str:
     return format_date(value, "d MMMM yyyy") if value else "—"
@@ -172,9 +185,13 @@ def calendar_rows(measure: Measure) -> list[tuple[str, str]]:
     return rows
 
 
-def contact_rows(measure: Measure, *, for_household: bool = False) -> list[tuple[str, str]]:
+def contact_rows(
+    measure: Measure, *, for_household: bool = False, reader_audience: str = CCAS
+) -> list[tuple[str, str]]:
+    """Whom to call. The household's referent is named to the CCAS and the household only:
+    a landlord gets the CCAS's own address (the measure page hides the referent from it)."""
     rows = [(_("Organisme"), measure.organisation.name)]
-    if measure.referent is not None:
+    if measure.referent is not None and reader_audience == CCAS:
         label = _("Votre référent") if for_household else _("Contact au CCAS")
         rows.append((label, measure.referent.full_name))
         if measure.referent.phone:
@@ -348,7 +365,14 @@ def build(document: Document, measure: Measure, user, reader_audience: str) -> C
             blocks.append(Block("facts", rows=rows))
         passage("purpose")
         passage("closing", heading=False)
-        blocks.append(Block("facts", rows=contact_rows(measure, for_household=for_household)))
+        blocks.append(
+            Block(
+                "facts",
+                rows=contact_rows(
+                    measure, for_household=for_household, reader_audience=reader_audience
+                ),
+            )
+        )
     return Content(
         title=str(document.title),
         subtitle=subtitle,

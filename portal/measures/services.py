@@ -39,6 +39,7 @@ from portal.models import (
     CaseEventKind,
     Committee,
     CommitteeKind,
+    Commune,
     Household,
     Measure,
     MeasureEndReason,
@@ -165,6 +166,8 @@ def open_measure(candidacy: Candidacy, unit: Unit, actor: User, data: dict) -> M
         )
     if not programme.active:
         raise WorkflowError(_("Ce programme n'est plus actif : aucune mesure ne peut s'y ouvrir."))
+    if unit.commune.territory_id != programme.territory_id:
+        raise WorkflowError(_("Ce logement n'est pas sur le territoire du programme."))
     if open_measures_count(programme.id) >= programme.capacity:
         raise WorkflowError(capacity_message(programme))
     referent = data.get("referent")
@@ -234,10 +237,17 @@ def openable_candidacies(user: User) -> list[Candidacy]:
     )
 
 
-def openable_units() -> list[Unit]:
+def openable_units(territory_ids: Iterable[int]) -> list[Unit]:
+    """Available units of the given territories (a programme houses in its own territory)."""
     return list(
         db.session.scalars(
-            sa.select(Unit).where(Unit.status.in_(OPENABLE_UNIT_STATUSES)).order_by(Unit.id)
+            sa.select(Unit)
+            .join(Commune, Commune.id == Unit.commune_id)
+            .where(
+                Unit.status.in_(OPENABLE_UNIT_STATUSES),
+                Commune.territory_id.in_(sorted(territory_ids)),
+            )
+            .order_by(Unit.id)
         )
     )
 

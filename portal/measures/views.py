@@ -157,7 +157,7 @@ def new():
     require(permissions.can_open_measures(current_user))
     form = OpenMeasureForm(
         candidacies=openable_candidacies(current_user),
-        units=openable_units(),
+        units=openable_units({o.territory_id for o in current_user.organisations}),
         referents=ccas_members(current_user),
     )
     if not form.is_submitted():

@@ -92,7 +92,11 @@ def measures_csv(user: User) -> str:
         sa.select(
             Measure.id,
             Programme.name,
-            Household.reference,
+            # The reference to the CCAS that runs the measure only (not to its landlord).
+            sa.case(
+                (Measure.organisation_id.in_(sorted(user.organisation_ids)), Household.reference),
+                else_="",
+            ),
             Organisation.name,
             Commune.name,
             Unit.typology,

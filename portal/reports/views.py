@@ -2,6 +2,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -13,7 +14,7 @@ from portal.forms import ConfirmForm
 from portal.i18n import _
 from portal.loading import require
 from portal.minutes.services import render_pdf
-from portal.models import AuditAction, FundingLine, OrganisationKind, now_utc
+from portal.models import AuditAction, FundingLine, Measure, OrganisationKind, now_utc
 from portal.reports import bp
 from portal.reports.charts import Figures, bar_chart, line_chart, report_bar_chart
 from portal.reports.disclosure import Audience, Shown
@@ -102,6 +103,14 @@ def chosen_audience() -> Audience:
     return own
 
 
+def own_measure_ids() -> set[int]:
+    return set(
+        db.session.scalars(
+            sa.select(Measure.id).where(Measure.organisation_id.in_(current_user.organisation_ids))
+        )
+    )
+
+
 def activity_context(form: ReportFilterForm, audience: Audience, refresh: bool = False) -> dict:
     territories = allowed_territories()
     scope = make_scope(
@@ -124,7 +133,9 @@ def activity_context(form: ReportFilterForm, audience: Audience, refresh: bool =
         "f": shown,
         "audience": audience,
         "masked": shown.protected,
-        "references": exact_for_ccas,
+        # A household's reference only to the CCAS that runs its measure, not to another
+        # CCAS of the territory.
+        "own_measures": own_measure_ids() if exact_for_ccas else set(),
         "charts": activity_charts(report, shown),
         "territories": territory_names(scope.territory_ids),
         "fiche_url": fiche_linker() if audience is Audience.EXACT else no_fiche_link,

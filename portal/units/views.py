@@ -16,6 +16,7 @@ from portal.models import (
     Unit,
     UnitStatus,
 )
+from portal.organisations.acting import creating_for
 from portal.pagination import paginate
 from portal.units import bp
 from portal.units.forms import ProgrammeForm, UnitFilterForm, UnitForm, UnitStatusForm
@@ -35,10 +36,11 @@ def territory_ids() -> set[int]:
 
 
 def home_organisation() -> Organisation:
-    """The organisation a person acts for here: a social landlord first, else the first."""
-    organisations = current_user.organisations
+    """The organisation a person acts for here: the one chosen in the header if it is a
+    social landlord, else their first social landlord, else their first organisation."""
+    organisations = [m.organisation for m in current_user.active_memberships]
     landlords = [o for o in organisations if o.kind == OrganisationKind.BAILLEUR_SOCIAL]
-    return (landlords or organisations)[0]
+    return creating_for(current_user, landlords or organisations)
 
 
 def territory_communes() -> list[Commune]:

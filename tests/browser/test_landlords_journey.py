@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from portal.extensions import db
 from portal.models import LandlordOffer, OutgoingEmail
-from tests.browser.conftest import DESKTOP, LiveServer, check_page, sign_in
+from tests.browser.conftest import DESKTOP, LiveServer, check_page, go_to, sign_in
 
 # Its journeys build on each other, on one live server: `make test` runs a module on one
 # worker (pytest-xdist --dist loadfile).
@@ -143,9 +143,7 @@ def test_owner_offers_a_flat_and_the_ccas_makes_it_available(page, browser, live
 
     # The CCAS runs the pipeline to « available ».
     staff = staff_page(browser, live_server)
-    staff.get_by_role("navigation", name="Navigation principale").get_by_role(
-        "link", name="Offres des propriétaires"
-    ).click()
+    go_to(staff, "Offres des propriétaires")
     expect(heading(staff)).to_have_text("Offres des propriétaires")
     check_page(staff, "landlords-10-tableau")
     staff.goto(live_server.at(f"/landlords/offers/{offer_id}"))
@@ -187,8 +185,6 @@ def test_owner_offers_a_flat_and_the_ccas_makes_it_available(page, browser, live
     expect(main(page).locator(".tracker-current")).to_contain_text("Logement disponible")
     expect(main(page)).to_contain_text(MESSAGE)
     check_page(page, "landlords-14-proprietaire-suivi")
-    page.get_by_role("navigation", name="Navigation principale").get_by_role(
-        "link", name="Mes offres"
-    ).click()
+    go_to(page, "Mes offres")
     expect(main(page)).to_contain_text("Logement disponible")
     check_page(page, "landlords-15-mes-offres")

@@ -1,7 +1,8 @@
 """No page scrolls sideways. Each demo person's portal is crawled from their dashboard (every
-link of the navigation and of the pages, one page per kind of address), and each page is
-measured at 320, 390 and 1280 px: the document is never wider than the window. Each kind of
-page also goes through axe-core at phone width, menu open."""
+link of the navigation and of the pages), and each kind of page (one address per kind, the
+first person who reaches it) is measured at 320, 390 and 1280 px: the document is never
+wider than the window. Each kind of page also goes through axe-core at phone width, menu
+open. The people are crawled in an order that reaches most pages first (the coordinator)."""
 
 import re
 from collections import deque
@@ -24,10 +25,12 @@ PEOPLE = (
     "proprietaire@exemple.demo",
 )
 WIDTHS = (320, 390, 1280)
-PAGES_PER_PERSON = 45
+PAGES_PER_PERSON = 35
 # Downloads and sign-out are not pages to lay out.
 NOT_PAGES = re.compile(r"\.(pdf|csv|ics|docx|odt|json)$|/download|/export|/logout|/attachments/")
-CHECKED_WITH_AXE: set[str] = set()
+# Kinds of pages already measured, by whoever reached them first (the module's people run
+# in order on one worker).
+MEASURED: set[str] = set()
 
 
 def kind_of(path: str) -> str:
@@ -80,9 +83,10 @@ def test_no_page_scrolls_sideways(page: Page, live_server: LiveServer, email):
     queue, seen, problems, visited = deque(["/"]), set(), [], 0
     while queue and visited < PAGES_PER_PERSON:
         path = queue.popleft()
-        if kind_of(path.split("?")[0]) in seen:
+        kind = kind_of(path.split("?")[0])
+        if kind in seen:
             continue
-        seen.add(kind_of(path.split("?")[0]))
+        seen.add(kind)
         page.set_viewport_size({"width": 1280, "height": 800})
         response = page.goto(live_server.at(path))
         if (
@@ -93,10 +97,10 @@ def test_no_page_scrolls_sideways(page: Page, live_server: LiveServer, email):
             continue
         visited += 1
         queue.extend(links_of(page, live_server))
-        problems += [f"{path}: {p}" for p in too_wide(page)]
         kind = kind_of(urlsplit(page.url).path)
-        if kind not in CHECKED_WITH_AXE:
-            CHECKED_WITH_AXE.add(kind)
+        if kind not in MEASURED or kind == "/":  # each dashboard differs by role
+            MEASURED.add(kind)
+            problems += [f"{path}: {p}" for p in too_wide(page)]
             page.set_viewport_size(MOBILE)
             opener = page.locator(".menu-open")
             if opener.is_visible():
