@@ -1,6 +1,7 @@
 """Form pieces shared by every feature: trimmed text and messages in French."""
 
 import enum
+import re
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -344,3 +345,37 @@ def error_links(form) -> list[tuple[str | None, str, str]]:
     visit(form)
     found += [(None, "", str(message)) for message in getattr(form, "form_errors", [])]
     return found
+
+
+class FrenchMonthField(DateField):
+    """A month typed « 12/2026 » (or « 2026-12 », as a month picker sends it), read as the
+    first day of that month. A text box: ``type="month"`` is a bare text box in Firefox and
+    Safari that refuses « 12/2026 »."""
+
+    widget = TextInput()
+    PATTERNS = (
+        re.compile(r"^(?P<month>\d{1,2})\s*[/.\-]\s*(?P<year>\d{4})$"),
+        re.compile(r"^(?P<year>\d{4})\s*[/.\-]\s*(?P<month>\d{1,2})$"),
+    )
+
+    def __init__(self, label=None, validators=None, *, invalid=None, **kwargs):
+        self.invalid = invalid or _l("Indiquez le mois ainsi : 12/2026.")
+        kwargs.setdefault("render_kw", {"inputmode": "numeric", "placeholder": "mm/aaaa"})
+        super().__init__(label, validators, **kwargs)
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return f"{self.data:%m/%Y}" if self.data else ""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        text = " ".join(valuelist).strip()[:20] if valuelist else ""
+        if not text:
+            return
+        for pattern in self.PATTERNS:
+            found = pattern.match(text)
+            if found and 1 <= int(found["month"]) <= 12 and 1900 <= int(found["year"]) <= 2100:
+                self.data = date(int(found["year"]), int(found["month"]), 1)
+                return
+        raise ValueError(str(self.invalid))

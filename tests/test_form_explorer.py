@@ -289,6 +289,8 @@ def plausible_values(form: Form, token: str) -> tuple[list[tuple[str, str]], dic
         if kind in ("text", "textarea", "search") and not first:
             typed[name] = f"{token} {name} « é » 😀"
             value = typed[name]
+        elif name == "month":
+            value = f"{today:%m/%Y}"
         elif kind == "date":
             value = "1985-04-12" if "birth" in name else (today + timedelta(days=7)).isoformat()
         else:

@@ -18,6 +18,7 @@ from portal.forms import (
     FrenchDateField,
     FrenchDecimalField,
     FrenchIntegerField,
+    FrenchMonthField,
     up_to_today,
     years_around_today,
 )
@@ -138,3 +139,29 @@ def test_every_text_field_states_its_maximum():
             if not bounded and not issubclass(field.field_class, PasswordField | HiddenField):
                 unbounded.append(f"{form.__module__}.{form.__name__}.{name}")
     assert not unbounded, unbounded
+
+
+class MonthForm(BaseForm):
+    class Meta:
+        csrf = False
+
+    month = FrenchMonthField("Mois")
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [("12/2026", date(2026, 12, 1)), ("3/2026", date(2026, 3, 1)), ("2026-12", date(2026, 12, 1))],
+)
+def test_a_month_is_read_as_typed_in_france_or_sent_by_a_month_picker(app, typed, read):
+    with app.test_request_context(method="POST"):
+        form = MonthForm(formdata=MultiDict({"month": typed}))
+        assert form.validate() and form.month.data == read
+
+
+@pytest.mark.parametrize("typed", ["13/2026", "décembre", "2026", "00/2026", "12/0202"])
+def test_a_month_that_is_not_one_gets_a_french_message_and_is_kept(app, typed):
+    with app.test_request_context(method="POST"):
+        form = MonthForm(formdata=MultiDict({"month": typed}))
+        assert not form.validate()
+        assert form.month.errors == ["Indiquez le mois ainsi : 12/2026."]
+        assert form.month._value() == typed

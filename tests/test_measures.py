@@ -986,8 +986,8 @@ def test_rent_is_recorded_month_by_month_by_the_ccas_or_the_social_landlord(clie
     assert 'value="paid" checked' in page or "checked" in page
     response = landlord.post(
         f"/measures/{measure.id}/rent",
-        data={"month": f"{first_month:%Y-%m}", "status": "late", "amount_paid": "100,00"},
-    )
+        data={"month": f"{first_month:%m/%Y}", "status": "late", "amount_paid": "100,00"},
+    )  # a month typed the French way
     assert response.status_code == 302
     db.session.expire_all()
     [record] = db.session.scalars(sa.select(RentRecord)).all()
@@ -1004,6 +1004,8 @@ def test_rent_is_recorded_month_by_month_by_the_ccas_or_the_social_landlord(clie
     response = client.post(f"/measures/{measure.id}/rent", data={"month": "mars"})
     assert response.status_code == 400
     assert "Indiquez si le loyer a été payé." in form_errors(response.text)
+    assert "Indiquez le mois ainsi : 12/2026." in form_errors(response.text)
+    assert 'value="mars"' in response.text  # what was typed is kept
 
     # Another landlord never sees the measure.
     other = fresh_client(client.application)

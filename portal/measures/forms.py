@@ -2,7 +2,6 @@ from decimal import Decimal
 
 from wtforms import (
     BooleanField,
-    MonthField,
     RadioField,
     SelectField,
     SubmitField,
@@ -16,6 +15,7 @@ from portal.forms import (
     BaseForm,
     FrenchDateField,
     FrenchDecimalField,
+    FrenchMonthField,
     RequiredWhen,
     choices,
     max_length,
@@ -261,10 +261,9 @@ class BilanForm(BaseForm):
 
 
 class RentForm(BaseForm):
-    month = MonthField(
+    month = FrenchMonthField(
         _l("Mois"),
-        format="%Y-%m",
-        validators=[InputRequired(_l("Indiquez le mois (aaaa-mm)."))],
+        validators=[InputRequired(_l("Indiquez le mois ainsi : 12/2026."))],
     )
     status = RadioField(
         _l("Paiement"),
