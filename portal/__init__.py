@@ -165,6 +165,7 @@ def register_template_helpers(app: Flask) -> None:
 
         g.form_errors_shown = True
         return ""
+
     app.jinja_env.globals["max_upload_mb"] = app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.filters["datetime"] = lambda value, fmt=None: (

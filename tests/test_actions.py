@@ -429,9 +429,7 @@ def test_an_action_is_emailed_to_its_responsible_person_and_goes_on_the_timeline
     assert audit_events(AuditAction.CREATE, "follow_up_action")
 
 
-def test_an_action_without_a_person_is_emailed_to_the_organisations_admins(
-    world, make_user, held
-):
+def test_an_action_without_a_person_is_emailed_to_the_organisations_admins(world, make_user, held):
     make_user(world.mission_locale, full_name="Ancien Membre", active=False)
     create_action(
         held,
