@@ -40,8 +40,8 @@ def test_the_siao_asks_for_more_then_refuses_with_a_reason(page, browser, live_s
     check_page(page, "candidacies-02-new")
     page.get_by_label("Ménage", exact=True).select_option(index=1)
     page.get_by_label("Programme", exact=True).select_option(label="IML DALO")
-    # The DALO programme asks for the commission's recognition; a French date is accepted.
-    page.get_by_label("Reconnu prioritaire DALO le").fill("12/03/2026")
+    # The DALO programme asks for the commission's recognition.
+    page.get_by_label("Reconnu prioritaire DALO le").fill("2026-03-12")
     page.get_by_label("Référence de la décision DALO").fill("DALO-29-2026-0142")
     page.get_by_label("Typologie demandée").select_option("T1")
     page.get_by_label("Loyer résiduel que le ménage peut payer (€ par mois)").fill("150,50")
