@@ -15,7 +15,6 @@ from portal.candidacies.services import (
     change_candidacy_status,
     create_candidacy,
 )
-from portal.cases.services import WorkflowError
 from portal.extensions import db
 from portal.models import (
     Accommodation,
@@ -35,6 +34,7 @@ from portal.models import (
     now_utc,
 )
 from portal.models.housing import ProgrammeSituation
+from portal.workflow import WorkflowError
 from tests.case_helpers import canary_traces, counting_queries
 from tests.conftest import CANARY_NAME, sign_in
 from tests.support import (

@@ -8,7 +8,6 @@ import pytest
 import sqlalchemy as sa
 
 from portal.actions.services import create_action, record_decision
-from portal.cases.services import WorkflowError
 from portal.extensions import db
 from portal.meetings.services import (
     add_agenda_item,
@@ -32,6 +31,7 @@ from portal.models import (
     now_utc,
 )
 from portal.organisations.services import set_membership_active
+from portal.workflow import WorkflowError
 from tests.case_helpers import timeline
 from tests.conftest import sign_in
 from tests.support import database_rows, flashed, queued_emails

@@ -11,7 +11,6 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from portal.cases.services import WorkflowError
 from portal.extensions import db
 from portal.landlords import rules as R
 from portal.landlords.services import add_rule_value, current_rules
@@ -34,6 +33,7 @@ from portal.models import (
     UserKind,
     now_utc,
 )
+from portal.workflow import WorkflowError
 from tests.conftest import CANARY_NAME, sign_in
 from tests.support import database_rows, form_errors, fresh_client
 

@@ -9,7 +9,6 @@ import pytest
 import sqlalchemy as sa
 
 from portal import permissions
-from portal.cases.services import WorkflowError
 from portal.extensions import db
 from portal.models import (
     Candidacy,
@@ -27,6 +26,7 @@ from portal.models import (
     now_utc,
 )
 from portal.units.services import UNIT_TRANSITIONS, change_unit_status
+from portal.workflow import WorkflowError
 from tests.case_helpers import canary_traces
 from tests.conftest import sign_in
 from tests.support import database_rows, flashed, form_errors, fresh_client, shows_typed_value

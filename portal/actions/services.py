@@ -19,7 +19,7 @@ from portal.case_content import (
     decision_views,
     reading_loads,
 )
-from portal.cases.services import WorkflowError, add_event, change_status
+from portal.cases.services import add_event, change_status
 from portal.csv_export import csv_text
 from portal.extensions import db
 from portal.household_data import link_email
@@ -47,6 +47,7 @@ from portal.models import (
 from portal.notifications.services import notify as notify_person
 from portal.notifications.services import organisation_recipients, unique
 from portal.outbox.services import public_url_for, queue_email
+from portal.workflow import WorkflowError
 
 # Decisions ---------------------------------------------------------------------------------
 

@@ -30,7 +30,6 @@ from portal.case_content import (
     decision_views,
 )
 from portal.cases.forms import committees_of
-from portal.cases.services import WorkflowError
 from portal.extensions import db
 from portal.forms import record_id
 from portal.i18n import _
@@ -50,6 +49,7 @@ from portal.models import (
     User,
 )
 from portal.pagination import paginate
+from portal.workflow import WorkflowError
 
 # Loading: an object the reader may not know about is simply not found ---------------------
 

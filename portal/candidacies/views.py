@@ -22,7 +22,6 @@ from portal.candidacies.services import (
     create_candidacy,
     update_candidacy,
 )
-from portal.cases.services import WorkflowError
 from portal.extensions import db
 from portal.forms import record_id
 from portal.i18n import _, _l
@@ -41,6 +40,7 @@ from portal.models import (
 )
 from portal.pagination import paginate
 from portal.units.services import programme_figures
+from portal.workflow import WorkflowError
 
 
 def load_candidacy(candidacy_id: int) -> Candidacy:

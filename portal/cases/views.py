@@ -29,7 +29,6 @@ from portal.cases.forms import (
     ShareForm,
 )
 from portal.cases.services import (
-    WorkflowError,
     access_log,
     add_attachment,
     add_note,
@@ -78,6 +77,7 @@ from portal.models import (
 from portal.organisations.acting import creating_for
 from portal.pagination import paginate
 from portal.permissions import CaseAccess
+from portal.workflow import WorkflowError
 
 # Loading: an object the reader may not know about is simply not found ---------------------
 

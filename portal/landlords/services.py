@@ -14,7 +14,6 @@ import sqlalchemy as sa
 
 from portal import permissions, storage
 from portal.audit import record_event
-from portal.cases.services import WorkflowError
 from portal.extensions import db
 from portal.formatting import euros
 from portal.i18n import _, _l
@@ -44,6 +43,7 @@ from portal.models import (
 from portal.notifications.services import notify as notify_person
 from portal.notifications.services import organisation_recipients, unique
 from portal.outbox.services import public_url_for, queue_email
+from portal.workflow import WorkflowError
 
 __all__ = ["WorkflowError", "allocate_offer_for_unit", "change_status"]
 

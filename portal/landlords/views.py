@@ -52,7 +52,6 @@ from portal.landlords.services import (
     PIPELINE,
     SCHEME_FIELDS,
     UNIT_FIELDS,
-    WorkflowError,
     add_ceiling,
     add_document,
     add_rule_value,
@@ -99,6 +98,7 @@ from portal.models import (
 )
 from portal.models.organisations import Organisation, OrganisationKind
 from portal.outbox.services import public_url_for, queue_email
+from portal.workflow import WorkflowError
 
 STEPS = ("owner", "unit", "scheme", "documents")
 

@@ -15,7 +15,7 @@ from flask_babel import format_date
 
 from portal.audit import record_event
 from portal.candidacies.services import house_candidacy
-from portal.cases.services import WorkflowError, add_event
+from portal.cases.services import add_event
 from portal.extensions import db
 from portal.formatting import euros
 from portal.household_data import link_email
@@ -57,6 +57,7 @@ from portal.models import (
 )
 from portal.models.housing import stabilisation_from
 from portal.outbox.services import public_url_for, queue_email
+from portal.workflow import WorkflowError
 
 OPEN_STATUSES = (MeasureStatus.ACTIVE, MeasureStatus.EXTENDED)
 OPENABLE_UNIT_STATUSES = (UnitStatus.AVAILABLE, UnitStatus.OFFERED)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal import permissions
 from portal.audit import record_event
-from portal.cases.services import WorkflowError, audit_household_read
+from portal.cases.services import audit_household_read
 from portal.extensions import db
 from portal.forms import record_id
 from portal.i18n import _
@@ -53,6 +53,7 @@ from portal.models import (
     User,
 )
 from portal.pagination import paginate
+from portal.workflow import WorkflowError
 
 # Loading ---------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from flask_babel import format_datetime
 from portal import permissions
 from portal.audit import record_event
 from portal.case_content import ItemView, item_views, reading_loads
-from portal.cases.services import WorkflowError, add_event, change_status
+from portal.cases.services import add_event, change_status
 from portal.extensions import db
 from portal.household_data import link_email, link_meeting_email
 from portal.i18n import N_, _
@@ -50,6 +50,7 @@ from portal.models import (
 from portal.models.people import load_memberships
 from portal.notifications.services import notify as notify_person
 from portal.outbox.services import Attachment, public_url_for, queue_email
+from portal.workflow import WorkflowError
 
 # What changes a meeting for the invitees' calendars (and raises its SEQUENCE).
 EVENT_FIELDS = ("kind", "title", "starts_at", "duration_minutes", "location", "video_link")

@@ -5,7 +5,6 @@ from flask_login import current_user, login_required
 from portal import permissions
 from portal.actions.services import meeting_actions, meeting_decisions, open_actions_before
 from portal.case_content import action_views, audit_reads, decision_views
-from portal.cases.services import WorkflowError
 from portal.extensions import db, limiter
 from portal.forms import record_id
 from portal.i18n import _, ngettext
@@ -64,6 +63,7 @@ from portal.models import (
     now_utc,
 )
 from portal.outbox.services import public_url_for
+from portal.workflow import WorkflowError
 
 # Loading: a meeting the reader is not invited to is simply not found ---------------------
 

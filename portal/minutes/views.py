@@ -25,7 +25,6 @@ from portal.minutes import bp
 from portal.minutes.forms import MinutesForm, ReopenForm, minutes_form, parse_version
 from portal.minutes.services import (
     MinutesConflict,
-    WorkflowError,
     available_transitions,
     change_status,
     changes_since,
@@ -39,6 +38,7 @@ from portal.minutes.services import (
     send_minutes,
 )
 from portal.models import Meeting, Minutes, MinutesStatus
+from portal.workflow import WorkflowError
 
 # Loading -----------------------------------------------------------------------------------
 

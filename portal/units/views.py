@@ -3,7 +3,6 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from portal import permissions
-from portal.cases.services import WorkflowError
 from portal.extensions import db
 from portal.i18n import _
 from portal.loading import get_visible_or_404, require
@@ -29,6 +28,7 @@ from portal.units.services import (
     update_programme,
     update_unit,
 )
+from portal.workflow import WorkflowError
 
 
 def territory_ids() -> set[int]:
