@@ -28,7 +28,7 @@ WIDTHS = (320, 390, 1280)
 # The coordinator reaches most kinds of pages; the others add their own dashboard and the
 # pages of their role, found near it.
 PAGES_PER_PERSON = {"coordination@ccas-concarneau.demo": 40}
-OTHERS_PAGES = 15
+OTHERS_PAGES = 12
 # Downloads and sign-out are not pages to lay out.
 NOT_PAGES = re.compile(r"\.(pdf|csv|ics|docx|odt|json)$|/download|/export|/logout|/attachments/")
 # Kinds of pages already measured, by whoever reached them first (the module's people run
