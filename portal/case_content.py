@@ -33,11 +33,11 @@ from portal.permissions import CaseAccess
 IDENTITY_MASK = "[identité masquée]"
 
 
-def reading_loads(path) -> list:
-    """Loader options for the cases reached through ``path`` (a relationship to Case):
-    what ``case_access`` and the identity masking read, loaded with the rows rather than
-    once per case."""
-    case = sa.orm.defaultload(path)
+def reading_loads(path=None) -> list:
+    """Loader options for the cases reached through ``path`` (a relationship to Case; none:
+    for a query of cases): what ``case_access`` and the identity masking read, loaded with
+    the rows rather than once per case."""
+    case = sa.orm.defaultload(path) if path is not None else sa.orm
     return [
         case.selectinload(Case.participants),
         case.joinedload(Case.committee).selectinload(Committee.organisations),

@@ -230,7 +230,13 @@ def move_case_after_decision(case: Case, kind: DecisionKind, actor: User | None)
     change_status(case, transition, actor)
 
 
-def meeting_decisions(meeting: Meeting) -> list[Decision]:
+def case_loads(path, cases_in_session: bool) -> list:
+    """How a list reaches its cases: with what reading them needs, or, when the page loaded
+    them all first (``preload_meeting_cases``), from the session without a query."""
+    return [sa.orm.lazyload(path)] if cases_in_session else reading_loads(path)
+
+
+def meeting_decisions(meeting: Meeting, *, cases_in_session: bool = False) -> list[Decision]:
     """The meeting's decisions with each one's household reference, which is all the meeting
     page shows of the case: the case's default chain of joined and selectin loads
     (organisations, committee, participants, obstacles) made this list 17 % of that page."""
@@ -244,7 +250,7 @@ def meeting_decisions(meeting: Meeting) -> list[Decision]:
                 sa.orm.joinedload(Decision.agenda_item),
                 sa.orm.selectinload(Decision.organisations),
                 sa.orm.selectinload(Decision.actions),
-                *reading_loads(Decision.case),
+                *case_loads(Decision.case, cases_in_session),
             )
         )
     )
@@ -389,18 +395,20 @@ def add_action_note(action: FollowUpAction, actor: User, text: str) -> ActionNot
 WITH_CASE = reading_loads(FollowUpAction.case)
 
 
-def meeting_actions(meeting: Meeting) -> list[FollowUpAction]:
+def meeting_actions(meeting: Meeting, *, cases_in_session: bool = False) -> list[FollowUpAction]:
     return list(
         db.session.scalars(
             sa.select(FollowUpAction)
             .where(FollowUpAction.meeting_id == meeting.id)
             .order_by(FollowUpAction.due_on, FollowUpAction.id)
-            .options(*WITH_CASE)
+            .options(*case_loads(FollowUpAction.case, cases_in_session))
         )
     )
 
 
-def open_actions_before(meeting: Meeting) -> list[FollowUpAction]:
+def open_actions_before(
+    meeting: Meeting, *, cases_in_session: bool = False
+) -> list[FollowUpAction]:
     """The « suivi des décisions » of a meeting: every action still open from earlier
     meetings of the same committee. Nothing is copied: an action stays on each agenda
     until it is done or cancelled."""
@@ -414,7 +422,7 @@ def open_actions_before(meeting: Meeting) -> list[FollowUpAction]:
                 Meeting.starts_at < meeting.starts_at,
             )
             .order_by(FollowUpAction.due_on, FollowUpAction.id)
-            .options(*WITH_CASE)
+            .options(*case_loads(FollowUpAction.case, cases_in_session))
         )
     )
 

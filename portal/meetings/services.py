@@ -13,6 +13,7 @@ from flask import current_app
 from flask_babel import format_datetime
 
 from portal import permissions
+from portal.actions.services import case_loads
 from portal.audit import record_event
 from portal.case_content import ItemView, item_views, reading_loads
 from portal.cases.services import add_event, change_status
@@ -22,6 +23,7 @@ from portal.i18n import N_, _
 from portal.local_time import PARIS
 from portal.meetings.calendar import CONTENT_TYPE, meeting_ics
 from portal.models import (
+    ActionStatus,
     AgendaItem,
     AgendaProposal,
     Attendance,
@@ -454,7 +456,37 @@ def pickable_cases(meeting: Meeting, reader: User | None = None) -> list[Case]:
     return list(db.session.scalars(query.order_by(Case.submitted_at, Case.id)))
 
 
-def load_agenda(meeting: Meeting) -> None:
+def preload_meeting_cases(meeting: Meeting) -> list[Case]:
+    """Every case the meeting page shows (its agenda, decisions, actions, and the actions
+    still open from earlier meetings of the committee), with what reading them needs, in one
+    query: the lists loaded next find them in the session, so the page costs the same
+    queries whatever its shape. Keep the list while the page renders: the session holds
+    its objects only as long as someone does."""
+    earlier = (
+        sa.select(FollowUpAction.case_id)
+        .join(Meeting, FollowUpAction.meeting_id == Meeting.id)
+        .where(
+            FollowUpAction.committee_id == meeting.committee_id,
+            FollowUpAction.status == ActionStatus.OPEN,
+            Meeting.starts_at < meeting.starts_at,
+        )
+    )
+    case_ids = sa.union(
+        sa.select(AgendaItem.case_id).where(AgendaItem.meeting_id == meeting.id),
+        sa.select(Decision.case_id).where(Decision.meeting_id == meeting.id),
+        sa.select(FollowUpAction.case_id).where(FollowUpAction.meeting_id == meeting.id),
+        earlier,
+    )
+    return list(
+        db.session.scalars(
+            sa.select(Case)
+            .where(Case.id.in_(sa.select(case_ids.subquery().c[0])))
+            .options(*reading_loads())
+        )
+    )
+
+
+def load_agenda(meeting: Meeting, *, cases_in_session: bool = False) -> None:
     """The agenda items with their cases, what each reader's access to them depends on,
     and the excused partners' opinions, in a few queries rather than a few per item."""
     if "agenda_items" not in sa.inspect(meeting).unloaded:
@@ -464,16 +496,16 @@ def load_agenda(meeting: Meeting) -> None:
         .where(AgendaItem.meeting_id == meeting.id)
         .order_by(AgendaItem.position)
         .options(
-            *reading_loads(AgendaItem.case),
+            *case_loads(AgendaItem.case, cases_in_session),
             sa.orm.selectinload(AgendaItem.opinions).joinedload(ItemOpinion.invitee),
         )
     ).all()
     sa.orm.attributes.set_committed_value(meeting, "agenda_items", items)
 
 
-def agenda_for(meeting: Meeting, reader) -> list[ItemView]:
+def agenda_for(meeting: Meeting, reader, *, cases_in_session: bool = False) -> list[ItemView]:
     """The agenda as the reader may see it."""
-    load_agenda(meeting)
+    load_agenda(meeting, cases_in_session=cases_in_session)
     return item_views(reader, meeting.agenda_items)
 
 

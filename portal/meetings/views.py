@@ -38,6 +38,7 @@ from portal.meetings.services import (
     name_co_organiser,
     new_calendar_token,
     pickable_cases,
+    preload_meeting_cases,
     propose_case,
     record_attendance,
     register_is_open,
@@ -151,7 +152,8 @@ def render_meeting(meeting: Meeting, form: AnswerForm | None = None, status: int
     reader = current_user._get_current_object()
     can_manage = permissions.can_manage_meeting(reader, meeting)
     invitee = permissions.invitation_of(reader, meeting)
-    agenda = agenda_for(meeting, reader)
+    cases = preload_meeting_cases(meeting)  # noqa: F841 (held while the page renders)
+    agenda = agenda_for(meeting, reader, cases_in_session=True)
     if form is None and permissions.can_answer_invitation(reader, meeting):
         form = answer_form(
             agenda,
@@ -163,9 +165,9 @@ def render_meeting(meeting: Meeting, form: AnswerForm | None = None, status: int
                 **{f"item_opinion_{o.agenda_item_id}": o.text for o in invitee.item_opinions},
             },
         )
-    decisions = decision_views(reader, meeting_decisions(meeting))
-    actions = action_views(reader, meeting_actions(meeting))
-    follow_up = action_views(reader, open_actions_before(meeting))
+    decisions = decision_views(reader, meeting_decisions(meeting, cases_in_session=True))
+    actions = action_views(reader, meeting_actions(meeting, cases_in_session=True))
+    follow_up = action_views(reader, open_actions_before(meeting, cases_in_session=True))
     proposals = meeting_proposals(meeting) if can_manage else []
     # Render before committing: a commit expires every loaded object, and the template
     # would then reload each agenda item with its own query.
