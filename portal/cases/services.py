@@ -603,7 +603,7 @@ def export_household(household: Household) -> dict:
 
 def export_household_pdf(household: Household, stylesheet: str) -> bytes:
     """The same, as a document in French a social worker can hand to the person."""
-    from portal.minutes.services import render_pdf  # WeasyPrint: loaded on first use
+    from portal.pdf import render_pdf
 
     html = render_template(
         "cases/export_pdf.html",

@@ -13,7 +13,7 @@ from portal.forms import CONTROL_CHARACTERS
 
 
 def to_pdf(content: Content) -> bytes:
-    from portal.minutes.services import render_pdf
+    from portal.pdf import render_pdf
 
     folder = Path(current_app.static_folder, "css")
     stylesheet = (folder / "minutes-pdf.css").read_text("utf-8")

@@ -391,7 +391,7 @@ def fiche(measure_id, bilan_id):
 @bp.route("/<int:measure_id>/bilans/<int:bilan_id>/fiche.pdf")
 @login_required
 def fiche_pdf(measure_id, bilan_id):
-    from portal.minutes.services import render_pdf
+    from portal.pdf import render_pdf
 
     bilan = load_fiche(measure_id, bilan_id)
     stylesheet = Path(current_app.static_folder, "css", "minutes-pdf.css").read_text("utf-8")

@@ -45,6 +45,7 @@ from portal.models import (
 from portal.models.people import load_memberships
 from portal.notifications.services import notify as notify_person
 from portal.outbox.services import public_url_for, queue_email
+from portal.pdf import render_pdf
 from portal.workflow import Transition, WorkflowError, available, lookup, transition_table
 
 GENERAL_NOTES_MAX = 20_000
@@ -439,18 +440,6 @@ def may_read_item_content(user, item: dict) -> bool:
 
 
 # PDF ---------------------------------------------------------------------------------------
-
-
-def render_pdf(html: str, stylesheet: str) -> bytes:
-    """Render a document's HTML to PDF with WeasyPrint; nothing is fetched from outside.
-    Every PDF is tagged PDF/UA-1 (structure, language, title): screen readers read it."""
-    import weasyprint  # heavy: loaded on the first export only
-
-    nothing = weasyprint.URLFetcher(allowed_protocols=())
-    return weasyprint.HTML(string=html, url_fetcher=nothing).write_pdf(
-        stylesheets=[weasyprint.CSS(string=stylesheet, url_fetcher=nothing)],
-        pdf_variant="pdf/ua-1",
-    )
 
 
 def export_pdf(meeting: Meeting, minutes: Minutes, user: User, stylesheet: str) -> bytes:

@@ -13,8 +13,8 @@ from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.i18n import _
 from portal.loading import require
-from portal.minutes.services import render_pdf
 from portal.models import AuditAction, FundingLine, Measure, OrganisationKind, now_utc
+from portal.pdf import render_pdf
 from portal.reports import bp
 from portal.reports.charts import Figures, bar_chart, line_chart, report_bar_chart
 from portal.reports.disclosure import Audience, Shown
