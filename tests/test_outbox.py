@@ -4,6 +4,7 @@ back-off, and never sends a message twice, even with two senders at once."""
 
 import email
 import email.policy
+import errno
 import re
 import socket
 import threading
@@ -96,22 +97,38 @@ class SmtpServer:
     """An SMTP server on a port of its own, started and stopped at will."""
 
     def __init__(self, smtp_class: type[SMTP] = SMTP, **settings):
-        self.port = free_port()
+        self._port = free_port()
+        self.port_given = False  # once someone knows the port, it may not change
         self.inbox = Inbox()
         self.smtp_class = smtp_class
         self.settings = settings
         self.controller: Controller | None = None
 
+    @property
+    def port(self) -> int:
+        self.port_given = True
+        return self._port
+
     def start(self) -> None:
-        self.controller = SmtpController(
-            self.inbox,
-            self.smtp_class,
-            hostname="127.0.0.1",
-            port=self.port,
-            server_hostname="smtp.test",  # not socket.getfqdn(), which may wait on DNS
-            **self.settings,
-        )
-        self.controller.start()
+        # The free port may have been taken meanwhile (another test process's connection):
+        # a port nobody was told of yet is chosen again.
+        for attempt in range(5):
+            self.controller = SmtpController(
+                self.inbox,
+                self.smtp_class,
+                hostname="127.0.0.1",
+                port=self._port,
+                server_hostname="smtp.test",  # not socket.getfqdn(), which may wait on DNS
+                **self.settings,
+            )
+            try:
+                self.controller.start()
+                return
+            except OSError as error:
+                self.controller = None
+                if error.errno != errno.EADDRINUSE or self.port_given or attempt == 4:
+                    raise
+                self._port = free_port()
 
     def stop(self) -> None:
         if self.controller is not None:
