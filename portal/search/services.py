@@ -67,20 +67,26 @@ class Results:
         )
 
 
+def first(query: sa.Select) -> list:
+    """The first results of one kind."""
+    return list(db.session.scalars(query.limit(PER_KIND)))
+
+
+def matching_offers(user: User, words: list[str]) -> list[LandlordOffer]:
+    """Offers by address, as the reader's own offers list shows them (an owner's, or all of
+    them for the CCAS)."""
+    return first(
+        sa.select(LandlordOffer)
+        .where(permissions.visible_offers_clause(user), contains(LandlordOffer.address, words))
+        .order_by(LandlordOffer.id.desc())
+    )
+
+
 def search(user: User, query: str) -> Results:
     words = query.split()
     results = Results(query)
     if permissions.is_landlord(user):
-        results.offers = list(
-            db.session.scalars(
-                sa.select(LandlordOffer)
-                .where(
-                    permissions.visible_offers_clause(user), contains(LandlordOffer.address, words)
-                )
-                .order_by(LandlordOffer.id.desc())
-                .limit(PER_KIND)
-            )
-        )
+        results.offers = matching_offers(user, words)
         return results
     if not permissions.is_staff(user):
         return results
@@ -90,83 +96,56 @@ def search(user: User, query: str) -> Results:
         .where(contains(HouseholdPerson.first_name + " " + HouseholdPerson.last_name, words))
         .scalar_subquery()
     )
-    results.households = list(
-        db.session.scalars(
-            sa.select(Household)
-            .where(
-                Household.organisation_id.in_(own),
-                sa.or_(contains(Household.reference, words), Household.id.in_(named)),
-            )
-            .order_by(Household.reference)
-            .limit(PER_KIND)
+    results.households = first(
+        sa.select(Household)
+        .where(
+            Household.organisation_id.in_(own),
+            sa.or_(contains(Household.reference, words), Household.id.in_(named)),
         )
+        .order_by(Household.reference)
     )
-    results.cases = list(
-        db.session.scalars(
-            sa.select(Case)
-            .join(Household, Household.id == Case.household_id)
-            .where(
-                permissions.visible_cases_clause(user),
-                sa.or_(contains(Household.reference, words), contains(Case.title, words)),
-            )
-            .order_by(Case.updated.desc())
-            .limit(PER_KIND)
+    results.cases = first(
+        sa.select(Case)
+        .join(Household, Household.id == Case.household_id)
+        .where(
+            permissions.visible_cases_clause(user),
+            sa.or_(contains(Household.reference, words), contains(Case.title, words)),
         )
+        .order_by(Case.updated.desc())
     )
     if permissions.can_use_candidacies(user):
-        results.candidacies = list(
-            db.session.scalars(
-                sa.select(Candidacy)
-                .join(Household, Household.id == Candidacy.household_id)
-                .where(
-                    permissions.visible_candidacies_clause(user),
-                    contains(Household.reference, words),
-                )
-                .order_by(Candidacy.id.desc())
-                .limit(PER_KIND)
+        results.candidacies = first(
+            sa.select(Candidacy)
+            .join(Household, Household.id == Candidacy.household_id)
+            .where(
+                permissions.visible_candidacies_clause(user),
+                contains(Household.reference, words),
             )
+            .order_by(Candidacy.id.desc())
         )
     if permissions.can_list_measures(user):
-        results.measures = list(
-            db.session.scalars(
-                sa.select(Measure)
-                .join(Household, Household.id == Measure.household_id)
-                .where(
-                    # Found by its household's reference by the CCAS that runs it only: the
-                    # landlord of the unit knows it as « Mesure n° … ».
-                    Measure.organisation_id.in_(own),
-                    contains(Household.reference, words),
-                )
-                .order_by(Measure.start_date.desc())
-                .limit(PER_KIND)
+        results.measures = first(
+            sa.select(Measure)
+            .join(Household, Household.id == Measure.household_id)
+            .where(
+                # Found by its household's reference by the CCAS that runs it only: the
+                # landlord of the unit knows it as « Mesure n° … ».
+                Measure.organisation_id.in_(own),
+                contains(Household.reference, words),
             )
+            .order_by(Measure.start_date.desc())
         )
-    results.meetings = list(
-        db.session.scalars(
-            sa.select(Meeting)
-            .where(permissions.visible_meetings_clause(user), contains(Meeting.title, words))
-            .order_by(Meeting.starts_at.desc())
-            .limit(PER_KIND)
-        )
+    results.meetings = first(
+        sa.select(Meeting)
+        .where(permissions.visible_meetings_clause(user), contains(Meeting.title, words))
+        .order_by(Meeting.starts_at.desc())
     )
     if permissions.can_list_units(user):
-        results.units = list(
-            db.session.scalars(
-                sa.select(Unit)
-                .where(permissions.visible_units_clause(user), contains(Unit.address, words))
-                .order_by(Unit.address)
-                .limit(PER_KIND)
-            )
+        results.units = first(
+            sa.select(Unit)
+            .where(permissions.visible_units_clause(user), contains(Unit.address, words))
+            .order_by(Unit.address)
         )
     if permissions.can_manage_offers(user):
-        results.offers = list(
-            db.session.scalars(
-                sa.select(LandlordOffer)
-                .where(
-                    permissions.visible_offers_clause(user), contains(LandlordOffer.address, words)
-                )
-                .order_by(LandlordOffer.id.desc())
-                .limit(PER_KIND)
-            )
-        )
+        results.offers = matching_offers(user, words)
     return results
