@@ -241,6 +241,8 @@ def main_nav(page: Page):
 def open_nav(page: Page, role: str, name: str):
     """The target of the main navigation, made reachable as a person would: « Menu » on a
     phone, then the group it is in."""
+    # Before the stylesheet applies, « Menu » shows at every width: decide once it has.
+    page.wait_for_load_state("load")
     opener = page.locator(".menu-open")
     if opener.is_visible():
         opener.click()
