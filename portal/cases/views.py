@@ -77,7 +77,7 @@ from portal.models import (
 from portal.organisations.acting import creating_for
 from portal.pagination import paginate
 from portal.permissions import CaseAccess
-from portal.workflow import WorkflowError
+from portal.transactions import commit_unless_refused
 
 # Loading: an object the reader may not know about is simply not found ---------------------
 
@@ -388,13 +388,11 @@ def edit(case_id):
     require(permissions.can_manage_case(current_user, case))
     form = CaseForm(obj=case, organisation_ids={case.organisation_id})
     if form.validate_on_submit():
-        try:
+        with commit_unless_refused() as outcome:
             update_case(case, form.data, current_user._get_current_object())
-        except WorkflowError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+        if outcome.refused:
+            flash(outcome.message, "error")
             return redirect(url_for("cases.show", case_id=case.id))
-        db.session.commit()
         flash(_("La situation est enregistrée."), "success")
         return redirect(url_for("cases.show", case_id=case.id))
     return render_template("cases/case_form.html", form=form, household=case.household, case=case)
@@ -409,18 +407,16 @@ def back_to(case: Case, anchor: str = ""):
 def status(case_id):
     case = load_case(case_id)
     require(permissions.can_manage_case(current_user, case))
-    try:
+    with commit_unless_refused() as outcome:
         change_status(
             case,
             request.form.get("transition", ""),
             current_user._get_current_object(),
             manual=True,
         )
-    except WorkflowError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    if outcome.refused:
+        flash(outcome.message, "error")
         return back_to(case)
-    db.session.commit()
     flash(_("Statut de la situation : %(status)s.", status=case.status.label), "success")
     return back_to(case)
 
@@ -434,7 +430,7 @@ def share(case_id):
     if not form.validate_on_submit():
         return render_template("cases/share_form.html", form=form, case=case), 400
     organisation = db.session.get(Organisation, form.organisation_id.data)
-    try:
+    with commit_unless_refused() as outcome:
         share_case(
             case,
             organisation,
@@ -442,11 +438,9 @@ def share(case_id):
             form.reason.data,
             current_user._get_current_object(),
         )
-    except WorkflowError as error:
-        db.session.rollback()
-        form.organisation_id.errors.append(str(error))
+    if outcome.refused:
+        form.organisation_id.errors.append(outcome.message)
         return render_template("cases/share_form.html", form=form, case=case), 400
-    db.session.commit()
     flash(
         _("La situation est partagée avec %(organisation)s.", organisation=organisation.name),
         "success",
@@ -489,18 +483,16 @@ def upload(case_id):
     require(permissions.can_add_attachment(current_user, case))
     form = AttachmentForm()
     if form.validate_on_submit():
-        try:
+        with commit_unless_refused(storage.UploadRefused) as outcome:
             add_attachment(
                 case,
                 current_user._get_current_object(),
                 form.file.data.filename,
                 form.file.data.read(current_app.config["MAX_UPLOAD_BYTES"] + 1),
             )
-        except storage.UploadRefused as error:
-            db.session.rollback()
-            form.file.errors.append(str(error))
+        if outcome.refused:
+            form.file.errors.append(outcome.message)
         else:
-            db.session.commit()
             flash(_("Le fichier est joint à la situation."), "success")
             return back_to(case, "#pieces")
     return render_template("cases/attachment_form.html", form=form, case=case), 400
@@ -567,13 +559,11 @@ def put_on_agenda(case_id):
         flash(_("Choisissez une réunion à venir de l'instance de la situation."), "error")
         return back_to(case, "#ordre-du-jour")
     meeting = form.meetings[form.meeting_id.data]
-    try:
+    with commit_unless_refused() as outcome:
         item = put_case_on_agenda(case, meeting, reader)
-    except WorkflowError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    if outcome.refused:
+        flash(outcome.message, "error")
         return back_to(case, "#ordre-du-jour")
-    db.session.commit()
     if item is not None:
         flash(
             _("La situation est inscrite à l'ordre du jour de « %(title)s ».", title=meeting.title),
@@ -598,13 +588,11 @@ def withdraw_from_agendas(case_id):
     meetings to come."""
     case = load_case(case_id)
     require(permissions.can_manage_case(current_user, case))
-    try:
+    with commit_unless_refused() as outcome:
         count = withdraw_case_from_agendas(case, current_user._get_current_object())
-    except WorkflowError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    if outcome.refused:
+        flash(outcome.message, "error")
         return back_to(case, "#ordre-du-jour")
-    db.session.commit()
     flash(
         _("La situation est retirée de l'ordre du jour des réunions à venir.")
         if count
@@ -627,16 +615,14 @@ def answer_proposal(case_id, proposal_id, answer):
         abort(404)
     require(may_answer_proposal(current_user, proposal))
     actor = current_user._get_current_object()
-    try:
+    with commit_unless_refused() as outcome:
         if answer == "accept":
             accept_proposal(proposal, actor)
         else:
             decline_proposal(proposal, actor)
-    except WorkflowError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    if outcome.refused:
+        flash(outcome.message, "error")
         return back_to(case, "#ordre-du-jour")
-    db.session.commit()
     flash(
         _("La situation est inscrite à l'ordre du jour.")
         if answer == "accept"
