@@ -43,19 +43,17 @@ def test_only_the_named_refusals_are_caught(make_org):
         org.name = "Après"
         raise UploadRefused("Fichier trop lourd.")
     assert outcome.message == "Fichier trop lourd."
-    with pytest.raises(WorkflowError):
-        with commit_unless_refused(UploadRefused):
-            org.name = "Encore"
-            raise WorkflowError("non")
+    with pytest.raises(WorkflowError), commit_unless_refused(UploadRefused):
+        org.name = "Encore"
+        raise WorkflowError("non")
     assert names() == ["Avant"]
 
 
 def test_a_bug_rolls_back_and_propagates(make_org):
     org = make_org(name="Avant")
     db.session.commit()
-    with pytest.raises(ZeroDivisionError):
-        with commit_unless_refused():
-            org.name = "Après"
-            db.session.flush()
-            1 / 0
+    with pytest.raises(ZeroDivisionError), commit_unless_refused():
+        org.name = "Après"
+        db.session.flush()
+        1 / 0
     assert names() == ["Avant"]
