@@ -49,7 +49,7 @@ from portal.models import (
     User,
 )
 from portal.pagination import paginate
-from portal.workflow import WorkflowError
+from portal.transactions import commit_unless_refused
 
 # Loading: an object the reader may not know about is simply not found ---------------------
 
@@ -159,16 +159,14 @@ def finish(action_id: int, status: ActionStatus):
     require(permissions.can_update_action(current_user, action))
     form = CloseActionForm()
     if form.validate_on_submit():
-        try:
+        with commit_unless_refused() as outcome:
             close_action(action, current_user._get_current_object(), status, form.note.data)
-        except WorkflowError as error:
-            db.session.rollback()
+        if outcome.refused:
             if action.status != ActionStatus.OPEN:  # closed meanwhile, by someone else maybe
-                flash(str(error), "error")
+                flash(outcome.message, "error")
                 return redirect(url_for("actions.show", action_id=action.id))
-            form.note.errors.append(str(error))
+            form.note.errors.append(outcome.message)
         else:
-            db.session.commit()
             if status == ActionStatus.DONE:
                 flash(_("L'action est marquée comme faite."), "success")
             else:
@@ -185,13 +183,11 @@ def add_note(action_id):
     require(permissions.can_update_action(current_user, action))
     form = ActionNoteForm()
     if form.validate_on_submit():
-        try:
+        with commit_unless_refused() as outcome:
             add_action_note(action, current_user._get_current_object(), form.text.data)
-        except WorkflowError as error:
-            db.session.rollback()
-            form.text.errors.append(str(error))
+        if outcome.refused:
+            form.text.errors.append(outcome.message)
         else:
-            db.session.commit()
             flash(_("La note est ajoutée à l'action."), "success")
             return redirect(url_for("actions.show", action_id=action.id) + "#notes")
     return render_action(action, note_form=form, status=400)
@@ -231,7 +227,7 @@ def new_decision(meeting_id):
     if form.validate_on_submit():
         organisations, positions = chosen_participants(form)
         item_id = form.agenda_item_id.data
-        try:
+        with commit_unless_refused() as outcome:
             decision = record_decision(
                 meeting,
                 current_user._get_current_object(),
@@ -241,11 +237,9 @@ def new_decision(meeting_id):
                 positions=positions,
                 agenda_item=db.session.get(AgendaItem, item_id) if item_id else None,
             )
-        except WorkflowError as error:
-            db.session.rollback()
-            form.text.errors.append(str(error))
+        if outcome.refused:
+            form.text.errors.append(outcome.message)
         else:
-            db.session.commit()
             flash(_("La décision est enregistrée. Ajoutez-y les actions de suivi."), "success")
             return redirect(url_for("actions.decision", decision_id=decision.id))
     status = 400 if form.is_submitted() else 200
@@ -295,7 +289,7 @@ def edit_decision(decision_id):
     form.submit.label.text = _("Enregistrer la correction")
     if form.validate_on_submit():
         organisations, positions = chosen_participants(form)
-        try:
+        with commit_unless_refused() as outcome:
             changed = correct_decision(
                 decision,
                 current_user._get_current_object(),
@@ -304,11 +298,9 @@ def edit_decision(decision_id):
                 organisations=organisations,
                 positions=positions,
             )
-        except WorkflowError as error:
-            db.session.rollback()
-            form.kind.errors.append(str(error))
+        if outcome.refused:
+            form.kind.errors.append(outcome.message)
         else:
-            db.session.commit()
             if changed:
                 flash(_("La décision est corrigée."), "success")
             else:
@@ -367,7 +359,7 @@ def new_action(meeting_id):
     if not form.is_submitted():
         form.decision_id.data = request.args.get("decision", type=record_id)
     if form.validate_on_submit():
-        try:
+        with commit_unless_refused() as outcome:
             action = create_action(
                 meeting,
                 current_user._get_current_object(),
@@ -377,11 +369,9 @@ def new_action(meeting_id):
                 user=db.session.get(User, form.user_id.data) if form.user_id.data else None,
                 decision=form.decisions.get(form.decision_id.data),
             )
-        except WorkflowError as error:
-            db.session.rollback()
-            form.user_id.errors.append(str(error))
+        if outcome.refused:
+            form.user_id.errors.append(outcome.message)
         else:
-            db.session.commit()
             flash(
                 _(
                     "L'action est enregistrée ; %(organisation)s en est prévenue.",
