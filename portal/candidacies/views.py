@@ -39,8 +39,8 @@ from portal.models import (
     RefusalReason,
 )
 from portal.pagination import paginate
+from portal.transactions import commit_unless_refused
 from portal.units.services import programme_figures
-from portal.workflow import WorkflowError
 
 
 def load_candidacy(candidacy_id: int) -> Candidacy:
@@ -151,16 +151,15 @@ def new():
                 form.hotel_since.data = household.accommodation_since
     if form.validate_on_submit():
         household = form.households[form.household_id.data]
-        try:
+        with commit_unless_refused() as outcome:
             candidacy = create_candidacy(
                 household, current_user._get_current_object(), form.candidacy_data
             )
-        except WorkflowError as error:
-            db.session.rollback()
+        if outcome.refused:
+            error = outcome.error
             field = form[error.field] if isinstance(error, CandidacyError) else form.household_id
-            field.errors = [*field.errors, str(error)]
+            field.errors = [*field.errors, outcome.message]
         else:
-            db.session.commit()
             flash(
                 _("La candidature est enregistrée en brouillon : le SIAO ne la voit pas encore."),
                 "success",
@@ -190,14 +189,13 @@ def edit(candidacy_id):
         form.requested_typology.data = candidacy.requested_typology.value
         form.commune_ids.data = [c.id for c in candidacy.communes]
     if form.validate_on_submit():
-        try:
+        with commit_unless_refused() as outcome:
             update_candidacy(candidacy, current_user._get_current_object(), form.candidacy_data)
-        except WorkflowError as error:
-            db.session.rollback()
+        if outcome.refused:
+            error = outcome.error
             field = form[error.field] if isinstance(error, CandidacyError) else form.programme_id
-            field.errors = [*field.errors, str(error)]
+            field.errors = [*field.errors, outcome.message]
         else:
-            db.session.commit()
             flash(_("La candidature est modifiée."), "success")
             return redirect(url_for("candidacies.show", candidacy_id=candidacy.id))
     status = 400 if form.is_submitted() else 200
@@ -257,13 +255,11 @@ def show(candidacy_id):
 
 
 def apply_transition(candidacy: Candidacy, name: str, success: str, **details):
-    try:
+    with commit_unless_refused() as outcome:
         change_candidacy_status(candidacy, name, current_user._get_current_object(), **details)
-    except WorkflowError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    if outcome.refused:
+        flash(outcome.message, "error")
     else:
-        db.session.commit()
         flash(success, "success")
     return redirect(url_for("candidacies.show", candidacy_id=candidacy.id))
 
