@@ -11,13 +11,34 @@ catalogue can follow in ``translations/en`` (see the Makefile's ``translations-*
   source text (0 and 1 take the singular), so "0 situation" stays as written.
 """
 
-from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import get_translations, gettext
+from flask import Flask, current_app, g, has_request_context, request, session
+from flask_babel import get_translations
 from flask_babel.speaklater import LazyString
 from markupsafe import Markup, escape
 
 # ``?lang=`` chooses among config LANGUAGES; the choice is kept in the session.
 SESSION_KEY = "lang"
+
+
+_CACHE = "_portal_translations"
+
+
+def translations():
+    """The catalogue of the request's language, looked up once per request (or app context):
+    Flask-Babel looks it up again at each call, through several context look-ups, and a long
+    page translates a few hundred strings."""
+    if not g:  # outside any app context
+        return get_translations()
+    found = g.get(_CACHE)
+    if found is None:
+        found = get_translations()
+        setattr(g, _CACHE, found)
+    return found
+
+
+def gettext(string: str, **variables) -> str:
+    translated = translations().ugettext(string)
+    return translated % variables if variables else translated
 
 
 class LazyText(LazyString):
@@ -32,7 +53,7 @@ def lazy_gettext(string: str, **variables) -> LazyText:
 
 
 def _plural(singular: str, plural: str, num: int) -> str:
-    translated = get_translations().ungettext(singular, plural, num)
+    translated = translations().ungettext(singular, plural, num)
     if translated in (singular, plural):  # no translation: the French source text
         translated = singular if num < 2 else plural
     return translated
@@ -79,10 +100,10 @@ def init_app(app: Flask) -> None:
     """Install the French-aware ``ngettext`` for ``{% trans count=… %}`` blocks
     (Flask-Babel installed the other callables)."""
     app.jinja_env.install_gettext_callables(
-        gettext=lambda s: get_translations().ugettext(s),
+        gettext=lambda s: translations().ugettext(s),
         # Jinja formats the result itself (newstyle gettext).
         ngettext=_plural,
         newstyle=True,
-        pgettext=lambda c, s: get_translations().upgettext(c, s),
-        npgettext=lambda c, s, p, n: get_translations().unpgettext(c, s, p, n),
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
     )
