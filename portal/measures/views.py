@@ -53,7 +53,7 @@ from portal.models import (
     User,
 )
 from portal.pagination import paginate
-from portal.workflow import WorkflowError
+from portal.transactions import commit_unless_refused
 
 # Loading ---------------------------------------------------------------------------------
 
@@ -171,7 +171,7 @@ def new():
     if form.validate_on_submit():
         candidacy = form.candidacies[form.candidacy_id.data]
         require(permissions.can_open_measure_for(current_user, candidacy))
-        try:
+        with commit_unless_refused() as outcome:
             measure = open_measure(
                 candidacy,
                 form.units[form.unit_id.data],
@@ -184,11 +184,9 @@ def new():
                     "referent": form.referents[form.referent_id.data],
                 },
             )
-        except WorkflowError as error:
-            db.session.rollback()
-            form.candidacy_id.errors.append(str(error))
+        if outcome.refused:
+            form.candidacy_id.errors.append(outcome.message)
         else:
-            db.session.commit()
             flash(
                 _("La mesure est ouverte ; ses bilans sont programmés dans son calendrier."),
                 "success",
@@ -293,17 +291,16 @@ def bilan(measure_id, bilan_id):
     require(permissions.can_manage_measure(current_user, measure))
     form = new_bilan_form(bilan)
     if form.validate_on_submit():
-        try:
+        with commit_unless_refused() as outcome:
             record_bilan(bilan, current_user._get_current_object(), form.data_for_service())
-        except WorkflowError as error:
-            db.session.rollback()
+        if outcome.refused:
+            error = outcome.error
             if measure.is_open and not bilan.is_done:
                 field = form[error.field] if isinstance(error, BilanError) else form.outcome
-                field.errors = [*field.errors, str(error)]
+                field.errors = [*field.errors, outcome.message]
             else:  # the form is no longer shown: say it above the page
-                flash(str(error), "error")
+                flash(outcome.message, "error")
         else:
-            db.session.commit()
             flash(_("Le bilan est enregistré."), "success")
             return redirect(url_for("measures.bilan", measure_id=measure.id, bilan_id=bilan.id))
     return bilan_page(measure, bilan, form, PointForm(formdata=None), 400)
@@ -318,18 +315,16 @@ def point(measure_id, bilan_id):
     require(permissions.can_manage_measure(current_user, measure))
     form = PointForm()
     if form.validate_on_submit():
-        try:
+        with commit_unless_refused() as outcome:
             meeting = schedule_point(
                 bilan,
                 current_user._get_current_object(),
                 paris_moment(form.day.data, form.time.data),
                 form.location.data,
             )
-        except WorkflowError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+        if outcome.refused:
+            flash(outcome.message, "error")
         else:
-            db.session.commit()
             flash(_("Le point de situation est programmé ; les invités sont prévenus."), "success")
             if "meetings.show" in current_app.view_functions:
                 return redirect(url_for("meetings.show", meeting_id=meeting.id))
@@ -441,7 +436,7 @@ def rent(measure_id):
         else:
             form.amount_due.data = measure.household_share
     if form.validate_on_submit():
-        try:
+        with commit_unless_refused() as outcome:
             record = record_rent(
                 measure,
                 current_user._get_current_object(),
@@ -452,11 +447,9 @@ def rent(measure_id):
                     "amount_paid": form.amount_paid.data,
                 },
             )
-        except WorkflowError as error:
-            db.session.rollback()
-            form.month.errors = [*form.month.errors, str(error)]
+        if outcome.refused:
+            form.month.errors = [*form.month.errors, outcome.message]
         else:
-            db.session.commit()
             flash(
                 _("Loyer de %(month)s enregistré.", month=record.month.strftime("%m/%Y")),
                 "success",
