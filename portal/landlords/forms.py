@@ -127,7 +127,7 @@ class OwnerForm(BaseForm):
         _l("J'accepte que le CCAS me contacte au sujet de ce logement."),
         validators=[required(_l("Votre accord est nécessaire pour que le CCAS vous réponde."))],
     )
-    # The simulator's figures, signed, carried into the new offer (see views.carried_from).
+    # The simulator's figures, signed, carried into the new offer (views.public.carried_from).
     simulation = HiddenField()
     submit = SubmitField(_l("Enregistrer et continuer"))
 
