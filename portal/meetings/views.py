@@ -64,7 +64,7 @@ from portal.models import (
     now_utc,
 )
 from portal.outbox.services import public_url_for
-from portal.workflow import WorkflowError
+from portal.transactions import commit_unless_refused
 
 # Loading: a meeting the reader is not invited to is simply not found ---------------------
 
@@ -252,13 +252,11 @@ def edit(meeting_id):
 def cancel(meeting_id):
     meeting = load_meeting(meeting_id)
     require(permissions.can_manage_meeting(current_user, meeting))
-    try:
+    with commit_unless_refused() as outcome:
         cancel_meeting(meeting, current_user._get_current_object())
-    except WorkflowError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    if outcome.refused:
+        flash(outcome.message, "error")
         return back_to(meeting)
-    db.session.commit()
     flash(_("La réunion est annulée ; les invités en sont informés."), "success")
     return back_to(meeting)
 
@@ -271,7 +269,7 @@ def answer(meeting_id):
     form = answer_form(agenda_for(meeting, current_user))
     if not form.validate_on_submit():
         return render_meeting(meeting, form=form, status=400)
-    try:
+    with commit_unless_refused() as outcome:
         answer_invitation(
             meeting,
             current_user._get_current_object(),
@@ -279,11 +277,9 @@ def answer(meeting_id):
             form.opinion.data or "",
             form.item_opinions,
         )
-    except WorkflowError as error:
-        db.session.rollback()
-        form.opinion.errors = [*form.opinion.errors, str(error)]
+    if outcome.refused:
+        form.opinion.errors = [*form.opinion.errors, outcome.message]
         return render_meeting(meeting, form=form, status=400)
-    db.session.commit()
     flash(
         _(
             "Votre réponse est enregistrée : %(answer)s.",
@@ -360,7 +356,7 @@ def new_item(meeting_id):
         }
         actor = current_user._get_current_object()
         case = data["case"]
-        try:
+        with commit_unless_refused() as outcome:
             if case is not None and not permissions.can_manage_case(actor, case):
                 # Only with the agreement of the organisation that follows the case.
                 propose_case(meeting, case, actor, ProposalOrigin.ORGANISER)
@@ -371,11 +367,9 @@ def new_item(meeting_id):
             else:
                 add_agenda_item(meeting, data, actor)
                 message = _("Le point est ajouté à l'ordre du jour.")
-        except WorkflowError as error:
-            db.session.rollback()
-            form.case_id.errors = [*form.case_id.errors, str(error)]
+        if outcome.refused:
+            form.case_id.errors = [*form.case_id.errors, outcome.message]
         else:
-            db.session.commit()
             flash(message, "success")
             return back_to(meeting, "#ordre-du-jour")
     return render_template("meetings/item_form.html", form=form, meeting=meeting)
@@ -552,16 +546,14 @@ def answer_proposal(meeting_id, proposal_id, answer):
     proposal = load_proposal(meeting, proposal_id)
     require(may_answer_proposal(current_user, proposal))
     actor = current_user._get_current_object()
-    try:
+    with commit_unless_refused() as outcome:
         if answer == "accept":
             accept_proposal(proposal, actor)
         else:
             decline_proposal(proposal, actor)
-    except WorkflowError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    if outcome.refused:
+        flash(outcome.message, "error")
         return back_to(meeting, "#ordre-du-jour")
-    db.session.commit()
     flash(
         _("La situation est inscrite à l'ordre du jour.")
         if answer == "accept"
@@ -577,13 +569,11 @@ def chase(meeting_id):
     """« Relancer les sans-réponse »: one e-mail each, once."""
     meeting = load_meeting(meeting_id)
     require(permissions.can_manage_meeting(current_user, meeting))
-    try:
+    with commit_unless_refused() as outcome:
         sent = chase_pending(meeting, current_user._get_current_object())
-    except WorkflowError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    if outcome.refused:
+        flash(outcome.message, "error")
         return back_to(meeting, "#participants")
-    db.session.commit()
     if sent:
         flash(
             ngettext("%(num)d relance envoyée.", "%(num)d relances envoyées.", sent),
