@@ -210,6 +210,30 @@ def test_the_first_step_creates_the_account_and_a_draft_then_e_mails_a_link(clie
     assert client.get(path).status_code == 400
 
 
+def test_an_owner_s_confirmation_link_is_its_own_kind_of_link(app, world):
+    """The links sent before they moved to portal/auth/tokens.py still work (same salt); a
+    password-reset link or a non-owner's link does not confirm an owner's address."""
+    from portal.auth.tokens import (
+        load_owner_confirmation_token,
+        make_reset_token,
+        password_fingerprint,
+        serializer,
+    )
+
+    owner = world.landlord
+    with app.test_request_context():
+        sent_before = serializer("landlord-confirm").dumps(
+            {"u": owner.id, "p": password_fingerprint(owner)}
+        )
+        assert load_owner_confirmation_token(sent_before) == owner
+        assert load_owner_confirmation_token(make_reset_token(owner)) is None
+        worker = world.ccas_worker
+        not_an_owner = serializer("landlord-confirm").dumps(
+            {"u": worker.id, "p": password_fingerprint(worker)}
+        )
+        assert load_owner_confirmation_token(not_an_owner) is None
+
+
 def test_an_existing_address_gets_an_e_mail_and_nothing_else(client, world):
     response = start_anonymously(client, email=world.ccas_worker.email)
     assert "Vérifiez votre messagerie" in response.get_data(as_text=True)

@@ -1,4 +1,5 @@
-"""Signed links sent by e-mail: password reset and invitations.
+"""Signed links sent by e-mail: password reset, invitations, and the confirmation of a
+private owner's address (they sign up with their first housing offer).
 
 Each link is signed with the secret key and expires. It is single-use because its payload
 names something that changes once it has been used (the password hash, the invitation's
@@ -9,7 +10,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from portal.extensions import db
-from portal.models import Invitation, User
+from portal.models import Invitation, User, UserKind
 
 
 def serializer(purpose: str) -> URLSafeTimedSerializer:
@@ -34,6 +35,26 @@ def load_reset_token(token: str) -> User | None:
     user = db.session.get(User, data.get("u"))
     if user is None or not user.active or password_fingerprint(user) != data.get("p"):
         return None
+    return user
+
+
+def make_owner_confirmation_token(user: User) -> str:
+    """The link with which a private owner confirms their address and sets their password
+    (the salt keeps its first name: links already sent still work)."""
+    return serializer("landlord-confirm").dumps({"u": user.id, "p": password_fingerprint(user)})
+
+
+def load_owner_confirmation_token(token: str) -> User | None:
+    max_age = current_app.config["INVITATION_MAX_AGE"].total_seconds()
+    try:
+        data = serializer("landlord-confirm").loads(token, max_age=max_age)
+    except BadSignature:
+        return None
+    user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
+    if user is None or user.kind != UserKind.LANDLORD or not user.active:
+        return None
+    if password_fingerprint(user) != data.get("p"):
+        return None  # already used: the password is set
     return user
 
 

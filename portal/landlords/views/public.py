@@ -15,7 +15,11 @@ from portal.audit import record_event
 from portal.auth.forms import ResetPasswordForm
 from portal.auth.services import set_password
 from portal.auth.sessions import start_session
-from portal.auth.tokens import password_fingerprint, serializer
+from portal.auth.tokens import (
+    load_owner_confirmation_token,
+    make_owner_confirmation_token,
+    serializer,
+)
 from portal.extensions import db, limiter
 from portal.formatting import euros, plain_number
 from portal.i18n import _
@@ -211,31 +215,13 @@ def carried_summary(token: str | None) -> list[tuple[str, str]]:
 # Making an offer -----------------------------------------------------------------------------
 
 
-def confirmation_token(user: User) -> str:
-    return serializer("landlord-confirm").dumps({"u": user.id, "p": password_fingerprint(user)})
-
-
-def load_confirmation_token(token: str) -> User | None:
-    max_age = current_app.config["INVITATION_MAX_AGE"].total_seconds()
-    try:
-        data = serializer("landlord-confirm").loads(token, max_age=max_age)
-    except BadSignature:
-        return None
-    user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
-    if user is None or user.kind != UserKind.LANDLORD or not user.active:
-        return None
-    if password_fingerprint(user) != data.get("p"):
-        return None  # already used: the password is set
-    return user
-
-
 def send_confirmation(user: User) -> None:
     queue_email(
         user.email,
         "landlord_confirm",
         _("Confirmez votre adresse pour continuer votre proposition de logement"),
         user=user,
-        link=public_url_for("landlords.confirm", token=confirmation_token(user)),
+        link=public_url_for("landlords.confirm", token=make_owner_confirmation_token(user)),
     )
 
 
@@ -299,7 +285,7 @@ def new_offer():
 @limiter.limit(offer_limit, methods=["POST"])
 def confirm(token):
     """The owner confirms their address and sets their password, then resumes their offer."""
-    user = load_confirmation_token(token)
+    user = load_owner_confirmation_token(token)
     if user is None:
         return render_template("auth/link_invalid.html"), 400
     form = ResetPasswordForm(user=user)
