@@ -38,6 +38,7 @@ from portal.minutes.services import (
     send_minutes,
 )
 from portal.models import Meeting, Minutes, MinutesStatus
+from portal.transactions import commit_unless_refused
 from portal.workflow import WorkflowError
 
 # Loading -----------------------------------------------------------------------------------
@@ -129,7 +130,7 @@ def edit(meeting_id):
         return render_form(meeting, form, items, minutes, 400)
     if stray_notes(meeting):
         return render_conflict(meeting, form)
-    try:
+    with commit_unless_refused(MinutesConflict, WorkflowError) as outcome:
         save_minutes(
             meeting,
             form.version.version,
@@ -139,11 +140,9 @@ def edit(meeting_id):
             current_user._get_current_object(),
             {i: text for i, text in form.item_additions.items() if f"add_{i}" in request.form},
         )
-    except (MinutesConflict, WorkflowError):
+    if outcome.refused:
         # Saved by someone else, or approved meanwhile: nothing typed is thrown away.
-        db.session.rollback()
         return render_conflict(meeting, form)
-    db.session.commit()
     flash(_("Le compte rendu est enregistré."), "success")
     return back_to(meeting)
 
@@ -208,18 +207,16 @@ def status(meeting_id):
     if transition == "reopen":
         flash(_("Pour rouvrir le compte rendu, indiquez le motif de la réouverture."), "error")
         return redirect(url_for("minutes.reopen", meeting_id=meeting.id))
-    try:
+    with commit_unless_refused() as outcome:
         change_status(
             minutes,
             transition,
             current_user._get_current_object(),
             based_on_version=parse_version(request.form.get("version")),
         )
-    except WorkflowError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    if outcome.refused:
+        flash(outcome.message, "error")
         return back_to(meeting)
-    db.session.commit()
     flash(_("Compte rendu : %(status)s.", status=minutes.status.label), "success")
     return back_to(meeting)
 
@@ -236,7 +233,7 @@ def reopen(meeting_id):
         return back_to(meeting)
     form = ReopenForm(data={"version": str(minutes.version)} if request.method == "GET" else None)
     if form.validate_on_submit():
-        try:
+        with commit_unless_refused() as outcome:
             change_status(
                 minutes,
                 "reopen",
@@ -244,11 +241,9 @@ def reopen(meeting_id):
                 based_on_version=form.version.version,
                 reason=form.reason.data,
             )
-        except WorkflowError as error:
-            db.session.rollback()
-            form.reason.errors.append(str(error))
+        if outcome.refused:
+            form.reason.errors.append(outcome.message)
         else:
-            db.session.commit()
             flash(_("Le compte rendu est rouvert : il repasse en brouillon."), "success")
             return back_to(meeting)
     status_code = 400 if form.is_submitted() else 200
@@ -296,13 +291,11 @@ def send(meeting_id):
     meeting = load_meeting(meeting_id)
     require(permissions.can_manage_meeting(current_user, meeting))
     minutes = load_minutes(meeting)
-    try:
+    with commit_unless_refused() as outcome:
         sent = send_minutes(minutes, current_user._get_current_object())
-    except WorkflowError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    if outcome.refused:
+        flash(outcome.message, "error")
         return back_to(meeting)
-    db.session.commit()
     flash(
         ngettext(
             "Le lien du compte rendu est envoyé à %(num)d invité.",
