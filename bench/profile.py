@@ -2,6 +2,7 @@
 bare-Flask template request in the same process.
 
     python -m bench.profile [--pages dashboard,meeting] [--requests 30] [--top 15]
+                            [--url postgresql://…] [--json out.json] [--quiet]
 
 `make bench` records the same summary in bench/results.md. Timings in process vary from one
 minute to the next on a shared machine; the call counts do not, which is why the summary
@@ -11,11 +12,13 @@ keeps them.
 import argparse
 import cProfile
 import io
+import json
 import os
 import pstats
 import re
 import statistics
 import time
+from pathlib import Path
 
 import pyotp
 
@@ -131,13 +134,17 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--top", type=int, default=15)
     parser.add_argument("--quiet", action="store_true", help="timings only, no profiles")
+    parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument("--url", help="PostgreSQL database (default: the SQLite dataset)")
     args = parser.parse_args()
     names = {n for n in args.pages.split(",") if n} or None
     unknown = (names or set()) - {name for name, _, _ in PAGES}
     if unknown:
         raise SystemExit(f"unknown pages: {', '.join(sorted(unknown))}")
-    info = dataset.ensure(PRESET, os.environ.get("BENCH_DATABASE_URL"))
+    info = dataset.ensure(PRESET, args.url)
     results = profile_pages(info, names, args.requests, args.top)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
     bare = results["bare_ms"]
     print(f"bare Flask: {bare:.2f} ms")
     for name, page in results["pages"].items():

@@ -26,7 +26,7 @@ from pathlib import Path
 import pyotp
 
 from bench import dataset, load
-from bench.pages import PAGES, page_paths
+from bench.pages import DEFAULT_TARGET_RATIO, PAGES, TARGET_RATIO, page_paths
 from portal.auth.two_factor import DEMO_TOTP_SECRET
 from portal.scale import BENCH_EMAIL, SCALE_PASSWORD
 
@@ -34,15 +34,20 @@ ROOT = Path(__file__).resolve().parent.parent
 PRESET = os.environ.get("BENCH_PRESET", "territory")
 # The territory preset is the reference; a run on another preset keeps its own file.
 RESULTS = ROOT / "bench" / ("results.md" if PRESET == "territory" else f"results-{PRESET}.md")
+# The figures of the last run, to compare the next one with (and department with territory).
+FIGURES = RESULTS.with_suffix(".json")
+TERRITORY_FIGURES = ROOT / "bench" / "results.json"
 NOTES_MARKER = "<!-- Notes below this line are kept when the benchmark rewrites the file. -->"
 GUNICORN = ["-w", "2", "--threads", "1", "-k", "sync", "--log-level", "warning"]
 SECONDS = float(os.environ.get("BENCH_SECONDS", 10))
 WARMUP = float(os.environ.get("BENCH_WARMUP", 2))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", 16))
 
-TARGET_RATIO = 0.30
-TARGET_P99_MS = 150
+TARGET_P99_FACTOR = 20  # p99 at most this many times bare Flask's p99, in the same run
 TARGET_RSS_MB = 150
+REGRESSION = 0.20  # a page's ratio this much below the previous run's is reported in red
+DEPARTMENT_SPREAD = 0.25  # department scale: each page within this of its territory ratio
+RED, RESET = "\033[31m", "\033[0m"
 
 
 # Servers ------------------------------------------------------------------------------------
@@ -282,9 +287,97 @@ def verdict(ok: bool) -> str:
     return "✅" if ok else "❌"
 
 
-def write_results(host: dict, hello: dict, runs: list[tuple[str, dict, list[dict]]]) -> None:
+def page_target(name: str) -> float | None:
+    """The page's throughput target as a share of bare Flask (none for the floor)."""
+    return None if name == "floor" else TARGET_RATIO.get(name, DEFAULT_TARGET_RATIO)
+
+
+def load_figures(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def judge(backend: str, row: dict, hello: dict, previous: dict, territory: dict) -> list[str]:
+    """The row's verdicts: targets, then a comparison with the previous run (and, for a
+    larger preset, with the territory run)."""
+    ratio = row["rps"] / hello["rps"] if hello["rps"] else 0
+    answered = row["requests"] > 0  # no answer within the time: no latency to show
+    target = page_target(row["name"])
+    checks = [] if target is None else [verdict(ratio >= target) + f" ratio ≥ {target:.0%}"]
+    checks += [
+        verdict(answered and row["p99_ms"] <= TARGET_P99_FACTOR * hello["p99_ms"]) + " p99",
+        verdict(row["errors"] == 0) + " errors",
+        verdict(row["rss_mb"] < TARGET_RSS_MB) + " memory",
+    ]
+    before = previous.get("backends", {}).get(backend, {}).get(row["name"])
+    if before and before.get("ratio") and ratio < before["ratio"] * (1 - REGRESSION):
+        drop = 1 - ratio / before["ratio"]
+        checks.append(f"🔻 −{drop:.0%} vs previous run")
+        row["regression"] = drop
+    reference = territory.get("backends", {}).get(backend, {}).get(row["name"])
+    if reference and reference.get("ratio"):
+        close = ratio >= reference["ratio"] * (1 - DEPARTMENT_SPREAD)
+        same_queries = reference.get("queries") == row["queries"]
+        checks.append(
+            verdict(close and same_queries)
+            + f" vs territory ({ratio / reference['ratio']:.0%} of its ratio, "
+            + f"queries {reference.get('queries')} → {row['queries']})"
+        )
+    row["ratio"] = ratio
+    return checks
+
+
+def profile_lines(profiles: dict) -> list[str]:
+    lines = [
+        "## In process: time and calls per request, and where they go",
+        "",
+        "Flask test client in one process, after a warm-up: median CPU time of a request, "
+        "Python function calls per request (deterministic: the figure to compare from run to "
+        "run), and cProfile's top functions by cumulative time.",
+        "",
+    ]
+    for backend, result in profiles.items():
+        if not result:
+            continue
+        bare = result["bare_ms"]
+        lines += [
+            f"### {backend}: bare Flask {bare:.2f} ms",
+            "",
+            "| Page | ms | × bare Flask | Calls per request |",
+            "|---|---:|---:|---:|",
+        ]
+        for page in result["pages"].values():
+            lines.append(
+                f"| {page['label']} | {page['ms']:.1f} | {page['ms'] / bare:.0f} | "
+                f"{page['calls']:,} |".replace(",", " ")
+            )
+        lines.append("")
+        for page in result["pages"].values():
+            lines += [
+                f"<details><summary>{page['label']} — cProfile</summary>",
+                "",
+                "```",
+                page["profile"],
+                "```",
+                "",
+                "</details>",
+                "",
+            ]
+    return lines
+
+
+def write_results(
+    host: dict, hello: dict, runs: list[tuple[str, dict, list[dict]]], profiles: dict
+) -> list[str]:
+    """Write results.md (and its figures for the next run); the rows that regressed."""
     previous = RESULTS.read_text() if RESULTS.exists() else ""
     notes = previous.split(NOTES_MARKER, 1)[1] if NOTES_MARKER in previous else "\n"
+    previous_figures = load_figures(FIGURES)
+    territory = load_figures(TERRITORY_FIGURES) if FIGURES != TERRITORY_FIGURES else {}
+    regressions = []
+    figures = {"run": f"{datetime.now(UTC):%Y-%m-%d %H:%M}", "bare": hello, "backends": {}}
     lines = [
         "# Benchmark: the portal against bare Flask",
         "",
@@ -332,6 +425,7 @@ def write_results(host: dict, hello: dict, runs: list[tuple[str, dict, list[dict
             "| SQL queries | Worker RSS MB: now / peak (private) | Targets |",
             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
+        figures["backends"][backend] = {}
         for row in rows:
             if "rps" not in row:
                 status = row["status"]
@@ -341,16 +435,20 @@ def write_results(host: dict, hello: dict, runs: list[tuple[str, dict, list[dict
                     f"{row['queries'] if row['queries'] is not None else ''} | | ❌ not measured |"
                 )
                 continue
-            ratio = row["rps"] / hello["rps"] if hello["rps"] else 0
-            answered = row["requests"] > 0  # no answer within the time: no latency to show
-            checks = [
-                verdict(ratio >= TARGET_RATIO) + " ratio",
-                verdict(answered and row["p99_ms"] < TARGET_P99_MS) + " p99",
-                verdict(row["errors"] == 0) + " errors",
-                verdict(row["rss_mb"] < TARGET_RSS_MB) + " memory",
-            ]
+            checks = judge(backend, row, hello, previous_figures, territory)
+            if "regression" in row:
+                regressions.append(
+                    f"{backend} {row['name']}: {row['ratio']:.1%} of bare Flask, "
+                    f"−{row['regression']:.0%} against the previous run"
+                )
+            figures["backends"][backend][row["name"]] = {
+                "ratio": row["ratio"],
+                "rps": row["rps"],
+                "p99_ms": row["p99_ms"],
+                "queries": row["queries"],
+            }
             lines.append(
-                f"| {row['label']} | `{row['path']}` | {row['rps']:.0f} | {ratio:.0%} | "
+                f"| {row['label']} | `{row['path']}` | {row['rps']:.0f} | {row['ratio']:.1%} | "
                 f"{row['p50_ms']:.0f} | {row['p95_ms']:.0f} | {row['p99_ms']:.0f} | "
                 f"{row['errors']} | {row['queries']} | {row['now_mb']:.0f} / "
                 f"{row['rss_mb']:.0f} ({row['private_mb']:.0f}) | {' '.join(checks)} |"
@@ -362,13 +460,37 @@ def write_results(host: dict, hello: dict, runs: list[tuple[str, dict, list[dict
         "(smaps_rollup private pages). The peak includes argon2's 19 MiB working memory, "
         "used at import (DUMMY_HASH) and at each sign-in.",
         "",
-        "Targets (issue 7): throughput ≥ 30 % of bare Flask in the same run; p99 < 150 ms at "
-        f"{CONNECTIONS} connections; 0 errors; a worker under 150 MB. SQL queries per page must "
+        f"Targets (issue 23), all against bare Flask in the same run: throughput ≥ "
+        f"{DEFAULT_TARGET_RATIO:.0%} of bare Flask (the current year's activity report, "
+        f"computed on each request: ≥ {TARGET_RATIO['report']:.0%}); p99 at {CONNECTIONS} "
+        f"connections ≤ {TARGET_P99_FACTOR} × bare Flask's p99; 0 errors; a worker under "
+        f"{TARGET_RSS_MB} MB. 🔻 marks a page whose ratio fell more than {REGRESSION:.0%} "
+        "below the previous run's. A larger preset is also compared with the territory run "
+        f"(ratio within {DEPARTMENT_SPREAD:.0%}, same query count). SQL queries per page must "
         "not grow with the data: `tests/test_scale.py` asserts it.",
         "",
+        *profile_lines(profiles),
         NOTES_MARKER,
     ]
     RESULTS.write_text("\n".join(lines) + notes)
+    FIGURES.write_text(json.dumps(figures, indent=1) + "\n")
+    return regressions
+
+
+def profile_in_process(info: dict, names: set[str] | None) -> dict:
+    """bench/profile.py in a child process, on the same database (and nothing else running)."""
+    out = ROOT / "instance" / "bench-profile.json"
+    command = [sys.executable, "-m", "bench.profile", "--quiet", "--json", str(out)]
+    if names:
+        command += ["--pages", ",".join(sorted(names))]
+    if not info["url"].startswith("sqlite"):
+        command += ["--url", info["url"]]
+    try:
+        subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True)
+    except subprocess.CalledProcessError as error:
+        print(f"  profile failed: {error.stderr[-500:]}", flush=True)
+        return {}
+    return json.loads(out.read_text())
 
 
 def main() -> None:
@@ -386,11 +508,16 @@ def main() -> None:
     hello = bench_hello()
     print(f"  {hello['rps']:.0f} req/s, p99 {hello['p99_ms']:.1f} ms", flush=True)
     runs = []
+    profiles = {}
     for backend, info in backends:
         print(f"Portal on {backend}…", flush=True)
         runs.append((backend, info, bench_portal(info, names)))
-    write_results(host, hello, runs)
+        print(f"Profiles on {backend}, in process…", flush=True)
+        profiles[backend] = profile_in_process(info, names)
+    regressions = write_results(host, hello, runs, profiles)
     print(f"Written to {RESULTS.relative_to(ROOT)}")
+    for line in regressions:
+        print(f"{RED}Slower than the previous run: {line}{RESET}", flush=True)
 
 
 if __name__ == "__main__":

@@ -58,7 +58,9 @@ from portal.models import (
     Typology,
     Unit,
 )
-from portal.reports.services import build_activity_report, build_indicators, make_scope
+from portal.reports.activity import build_activity_report
+from portal.reports.indicators import build_indicators
+from portal.reports.scope import make_scope
 from tests.conftest import CANARY_NAME, sign_in
 from tests.support import audit_events, tagged_pdf_text
 
@@ -543,7 +545,7 @@ def test_follow_up_outcomes_and_obstacles(data, territory):
 
 
 def Breakdown_of(rows):
-    from portal.reports.services import Breakdown
+    from portal.reports.aggregates import Breakdown
 
     return Breakdown(rows, 0)
 

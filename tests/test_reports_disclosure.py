@@ -21,9 +21,10 @@ from datetime import date
 
 import pytest
 
+from portal.reports.activity import build_activity_report
 from portal.reports.disclosure import SECRET, AtMost, Audience, Grid, Shown, Sum, suppress
 from portal.reports.grid import activity_grid
-from portal.reports.services import build_activity_report, make_scope
+from portal.reports.scope import make_scope
 from tests.conftest import sign_in
 from tests.test_reports import YEAR, build_2025, grow
 

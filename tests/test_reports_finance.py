@@ -32,7 +32,7 @@ from portal.models import (
     YearAnalysis,
 )
 from portal.reports.finance import build_finance, disclosed
-from portal.reports.services import make_scope
+from portal.reports.scope import make_scope
 from tests.conftest import sign_in
 from tests.support import audit_events, csrf_token, form_errors, tagged_pdf_text
 

@@ -10,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from portal.extensions import db
-from portal.reports.services import build_activity_report, make_scope
+from portal.reports.activity import build_activity_report
+from portal.reports.scope import make_scope
 from tests.conftest import sign_in
 from tests.test_reports import YEAR, build_2025
 
@@ -131,7 +132,7 @@ def test_monthly_trend_counts_offers_in_the_month_of_paris(data, territory):
     from datetime import UTC, datetime
 
     from portal.models import LandlordOffer, OfferStatus
-    from portal.reports.services import build_indicators
+    from portal.reports.indicators import build_indicators
 
     owner_id, commune_id = db.session.execute(
         sa.select(LandlordOffer.owner_id, LandlordOffer.commune_id).limit(1)

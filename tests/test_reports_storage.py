@@ -9,7 +9,8 @@ import sqlalchemy as sa
 
 from portal.extensions import db
 from portal.models import AuditAction, Bilan, BilanOutcome, StoredReport
-from portal.reports.services import build_activity_report, make_scope
+from portal.reports.activity import build_activity_report
+from portal.reports.scope import make_scope
 from portal.reports.storage import activity_report, data_version, dump, load
 from tests.conftest import sign_in
 from tests.support import audit_events, csrf_token

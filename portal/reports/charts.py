@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from portal.formatting import stay_length
 from portal.i18n import _
-from portal.reports.services import Row
+from portal.reports.aggregates import Row
 
 WIDTH = 560
 LABEL_WIDTH = 250

@@ -36,7 +36,7 @@ from portal.models import (
     Unit,
     User,
 )
-from portal.reports.services import done_on_time
+from portal.reports.scope import done_on_time
 
 
 @dataclass(frozen=True)

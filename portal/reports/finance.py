@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from portal.extensions import db
 from portal.i18n import _
 from portal.models import FundingLine, Measure, Programme, RentRecord
-from portal.reports.services import Scope, open_during_year
+from portal.reports.scope import Scope, open_during_year
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")

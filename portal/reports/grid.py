@@ -5,8 +5,9 @@ Templates, charts, the PDF and the CSV read counts through these ids only, so th
 audience reads is decided once.
 """
 
+from portal.reports.activity import ActivityReport
+from portal.reports.aggregates import Breakdown
 from portal.reports.disclosure import Grid
-from portal.reports.services import ActivityReport, Breakdown
 
 FOLLOWED = "households.followed"
 

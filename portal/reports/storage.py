@@ -47,7 +47,8 @@ from portal.models import (
     Unit,
     now_utc,
 )
-from portal.reports.services import ActivityReport, Scope, build_activity_report
+from portal.reports.activity import ActivityReport, build_activity_report
+from portal.reports.scope import Scope
 
 # Every table the activity report reads.
 WATCHED = (

@@ -16,6 +16,7 @@ from portal.loading import require
 from portal.models import AuditAction, FundingLine, Measure, OrganisationKind, now_utc
 from portal.pdf import render_pdf
 from portal.reports import bp
+from portal.reports.activity import ActivityReport
 from portal.reports.charts import Figures, bar_chart, line_chart, report_bar_chart
 from portal.reports.disclosure import Audience, Shown
 from portal.reports.entries import (
@@ -36,15 +37,8 @@ from portal.reports.exports import (
 from portal.reports.finance import build_finance, disclosed, euros, percent
 from portal.reports.forms import FIRST_YEAR, AnalysisForm, FundingLineForm, ReportFilterForm
 from portal.reports.grid import activity_grid
-from portal.reports.services import (
-    ActivityReport,
-    Indicators,
-    build_indicators,
-    make_scope,
-    paris_today,
-    territory_names,
-    visible_programmes,
-)
+from portal.reports.indicators import Indicators, build_indicators
+from portal.reports.scope import make_scope, paris_today, territory_names, visible_programmes
 from portal.reports.storage import activity_report
 
 
