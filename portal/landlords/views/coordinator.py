@@ -14,7 +14,7 @@ from portal.landlords.forms import CeilingForm, RuleValueForm
 from portal.landlords.services import add_ceiling, add_rule_value, current_rules
 from portal.loading import require
 from portal.models import CommuneCeiling, RuleParameter
-from portal.workflow import WorkflowError
+from portal.transactions import commit_unless_refused
 
 
 @bp.route("/rules")
@@ -51,7 +51,7 @@ def rule_new(key):
         form.value.data = str(rule.value)
         form.source.data = str(rule.source)
     if form.validate_on_submit():
-        try:
+        with commit_unless_refused() as outcome:
             add_rule_value(
                 key,
                 form.value.data,
@@ -59,11 +59,9 @@ def rule_new(key):
                 form.effective_from.data,
                 current_user._get_current_object(),
             )
-        except WorkflowError as error:
-            db.session.rollback()
-            form.value.errors.append(str(error))
+        if outcome.refused:
+            form.value.errors.append(outcome.message)
         else:
-            db.session.commit()
             flash(_("La nouvelle valeur est enregistrée."), "success")
             return redirect(url_for("landlords.rules_index"))
     status = 400 if request.method == "POST" else 200

@@ -29,7 +29,7 @@ from portal.landlords.services import (
 from portal.landlords.views.shared import owner_data, unit_measures, upload
 from portal.loading import get_visible_or_404, require
 from portal.models import LandlordOffer, OfferStatus, PreferredScheme
-from portal.workflow import WorkflowError
+from portal.transactions import commit_unless_refused
 
 STEPS = ("owner", "unit", "scheme", "documents")
 
@@ -134,7 +134,7 @@ def edit_step(offer_id, step):
         )
     form = step_form(step, offer, request.form if request.method == "POST" else None)
     if request.method == "POST" and form.validate():
-        try:
+        with commit_unless_refused() as outcome:
             if step == "owner":
                 update_offer(offer, owner_data(form), OWNER_FIELDS)
             elif step == "unit":
@@ -142,11 +142,9 @@ def edit_step(offer_id, step):
             else:
                 data = {"preferred_scheme": PreferredScheme(form.preferred_scheme.data)}
                 update_offer(offer, data, SCHEME_FIELDS)
-        except WorkflowError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+        if outcome.refused:
+            flash(outcome.message, "error")
             return redirect(url_for("landlords.my_offer", offer_id=offer.id))
-        db.session.commit()
         flash(_("C'est enregistré."), "success")
         following = STEPS[STEPS.index(step) + 1]
         return redirect(url_for("landlords.edit_step", offer_id=offer.id, step=following))
@@ -169,13 +167,11 @@ def submit(offer_id):
     if not ConfirmForm().validate_on_submit():  # the CSRF token
         abort(400)
     blocks = [c for c in offer_checks(offer) if c.severity == R.BLOCK]
-    try:
+    with commit_unless_refused() as outcome:
         submit_offer(offer, current_user._get_current_object())
-    except WorkflowError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    if outcome.refused:
+        flash(outcome.message, "error")
         return redirect(url_for("landlords.my_offer", offer_id=offer.id))
-    db.session.commit()
     if blocks:
         flash(
             _(
@@ -195,13 +191,11 @@ def owner_message(offer_id):
     offer = load_own_offer(offer_id)
     form = MessageForm()
     if form.validate_on_submit():
-        try:
+        with commit_unless_refused() as outcome:
             post_message(offer, current_user._get_current_object(), form.body.data)
-        except WorkflowError as error:
-            db.session.rollback()
-            form.body.errors.append(str(error))
+        if outcome.refused:
+            form.body.errors.append(outcome.message)
         else:
-            db.session.commit()
             flash(_("Votre message est envoyé au CCAS."), "success")
             return redirect(url_for("landlords.my_offer", offer_id=offer.id) + "#messages")
     return owner_page(offer, message_form=form, status=400)

@@ -13,6 +13,7 @@ from portal.landlords.forms import DocumentForm, OwnerForm
 from portal.landlords.services import add_document
 from portal.loading import get_visible_or_404
 from portal.models import LandlordOffer, Measure, OfferDocument, OfferDocumentKind, OwnerKind
+from portal.transactions import commit_unless_refused
 from portal.workflow import WorkflowError
 
 
@@ -45,7 +46,7 @@ def upload(offer: LandlordOffer, form: DocumentForm):
     when nothing was sent."""
     if not form.validate_on_submit():
         return None if not form.errors else False
-    try:
+    with commit_unless_refused(storage.UploadRefused, WorkflowError) as outcome:
         add_document(
             offer,
             OfferDocumentKind(form.kind.data),
@@ -53,11 +54,9 @@ def upload(offer: LandlordOffer, form: DocumentForm):
             form.file.data.read(),
             current_user._get_current_object(),
         )
-    except (storage.UploadRefused, WorkflowError) as error:
-        db.session.rollback()
-        form.file.errors.append(str(error))
+    if outcome.refused:
+        form.file.errors.append(outcome.message)
         return False
-    db.session.commit()
     return True
 
 

@@ -50,7 +50,7 @@ from portal.models import (
     VisitResult,
 )
 from portal.models.organisations import Organisation, OrganisationKind
-from portal.workflow import WorkflowError
+from portal.transactions import commit_unless_refused
 
 
 def load_offer(offer_id: int) -> LandlordOffer:
@@ -140,13 +140,11 @@ def assign_offer(offer_id):
         if form.staff_id.data and staff is None:
             form.staff_id.errors.append(_("Choisissez une personne de la liste."))
         else:
-            try:
+            with commit_unless_refused() as outcome:
                 assign(offer, staff, current_user._get_current_object())
-            except WorkflowError as error:
-                db.session.rollback()
-                form.staff_id.errors.append(str(error))
+            if outcome.refused:
+                form.staff_id.errors.append(outcome.message)
             else:
-                db.session.commit()
                 flash(_("Le suivi de l'offre est enregistré."), "success")
                 return redirect(url_for("landlords.offer", offer_id=offer.id))
     return staff_page(offer, 400, assign_form=form)
@@ -164,7 +162,7 @@ def move(offer_id):
         except ValueError:
             form.to_status.errors.append(_("Choisissez une étape de la liste."))
         else:
-            try:
+            with commit_unless_refused() as outcome:
                 change_status(
                     offer,
                     target,
@@ -172,11 +170,9 @@ def move(offer_id):
                     reason=reason,
                     comment=form.comment.data,
                 )
-            except WorkflowError as error:
-                db.session.rollback()
-                form.to_status.errors.append(str(error))
+            if outcome.refused:
+                form.to_status.errors.append(outcome.message)
             else:
-                db.session.commit()
                 flash(
                     _("L'offre est passée à l'étape « %(status)s ».", status=offer.status.label),
                     "success",
@@ -192,13 +188,11 @@ def visit(offer_id):
     form = VisitForm()
     if form.validate_on_submit():
         when = form.visit_at.data.replace(tzinfo=PARIS).astimezone(UTC)
-        try:
+        with commit_unless_refused() as outcome:
             plan_visit(offer, when, current_user._get_current_object())
-        except WorkflowError as error:
-            db.session.rollback()
-            form.visit_at.errors.append(str(error))
+        if outcome.refused:
+            form.visit_at.errors.append(outcome.message)
         else:
-            db.session.commit()
             flash(_("La visite est planifiée."), "success")
             return redirect(url_for("landlords.offer", offer_id=offer.id))
     return staff_page(offer, 400, visit_form=form)
@@ -215,13 +209,11 @@ def checklist(offer_id):
         data = {k: form[k].data for k, _label in VisitChecklist.ITEMS}
         data["result"] = VisitResult(form.result.data)
         data["comment"] = form.comment.data
-        try:
+        with commit_unless_refused() as outcome:
             save_checklist(offer, data, current_user._get_current_object())
-        except WorkflowError as error:
-            db.session.rollback()
-            form.result.errors.append(str(error))
+        if outcome.refused:
+            form.result.errors.append(outcome.message)
         else:
-            db.session.commit()
             flash(_("La grille de décence est enregistrée."), "success")
             return redirect(url_for("landlords.offer", offer_id=offer.id))
     status = 400 if request.method == "POST" else 200
