@@ -27,7 +27,7 @@ from portal.organisations.services import (
     set_membership_active,
     set_membership_role,
 )
-from portal.workflow import WorkflowError
+from portal.transactions import commit_unless_refused
 
 
 def load_organisation(organisation_id: int) -> Organisation:
@@ -116,13 +116,11 @@ def edit(organisation_id):
     require(permissions.can_manage_organisations(current_user))
     form = OrganisationForm(obj=organisation, organisation=organisation)
     if form.validate_on_submit():
-        try:
+        with commit_unless_refused() as outcome:
             save_organisation(organisation, form.data, current_user._get_current_object())
-        except WorkflowError as error:
-            db.session.rollback()
-            form.active.errors.append(str(error))
+        if outcome.refused:
+            form.active.errors.append(outcome.message)
             return render_template("organisations/form.html", form=form, organisation=organisation)
-        db.session.commit()
         flash(_("Les modifications sont enregistrées."), "success")
         return redirect(url_for("organisations.show", organisation_id=organisation.id))
     return render_template("organisations/form.html", form=form, organisation=organisation)
@@ -185,13 +183,11 @@ def deactivate(organisation_id, membership_id):
     require(permissions.can_deactivate_member(current_user, organisation, membership.user))
     if ConfirmForm().validate_on_submit() and membership.active:
         actor = current_user._get_current_object()
-        try:
+        with commit_unless_refused() as outcome:
             set_membership_active(membership, False, actor)
-        except WorkflowError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+        if outcome.refused:
+            flash(outcome.message, "error")
             return redirect(url_for("organisations.show", organisation_id=organisation.id))
-        db.session.commit()
         flash(
             _(
                 "%(name)s n'a plus accès au nom de %(organisation)s.",
