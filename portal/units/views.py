@@ -17,6 +17,7 @@ from portal.models import (
 )
 from portal.organisations.acting import creating_for
 from portal.pagination import paginate
+from portal.transactions import commit_unless_refused
 from portal.units import bp
 from portal.units.forms import ProgrammeForm, UnitFilterForm, UnitForm, UnitStatusForm
 from portal.units.services import (
@@ -28,7 +29,6 @@ from portal.units.services import (
     update_programme,
     update_unit,
 )
-from portal.workflow import WorkflowError
 
 
 def territory_ids() -> set[int]:
@@ -101,13 +101,11 @@ def new_programme():
     form = ProgrammeForm()
     if form.validate_on_submit():
         territory = home_organisation().territory
-        try:
+        with commit_unless_refused() as outcome:
             created = create_programme(territory, current_user._get_current_object(), form.data)
-        except WorkflowError as error:
-            db.session.rollback()
-            form.name.errors.append(str(error))
+        if outcome.refused:
+            form.name.errors.append(outcome.message)
         else:
-            db.session.commit()
             flash(_("Le programme est enregistré."), "success")
             return redirect(url_for("units.programme", programme_id=created.id))
     status = 400 if form.is_submitted() else 200
@@ -123,13 +121,11 @@ def edit_programme(programme_id):
     if not form.is_submitted():
         form.situation_codes.data = [code.value for code in found.situation_values]
     if form.validate_on_submit():
-        try:
+        with commit_unless_refused() as outcome:
             update_programme(found, current_user._get_current_object(), form.data)
-        except WorkflowError as error:
-            db.session.rollback()
-            form.name.errors.append(str(error))
+        if outcome.refused:
+            form.name.errors.append(outcome.message)
         else:
-            db.session.commit()
             flash(_("Le programme est modifié."), "success")
             return redirect(url_for("units.programme", programme_id=found.id))
     status = 400 if form.is_submitted() else 200
@@ -248,12 +244,10 @@ def unit_status(unit_id):
     if not form.validate_on_submit():
         flash(_("Choisissez une action."), "error")
         return redirect(url_for("units.unit", unit_id=found.id))
-    try:
+    with commit_unless_refused() as outcome:
         change_unit_status(found, form.transition.data, current_user._get_current_object())
-    except WorkflowError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    if outcome.refused:
+        flash(outcome.message, "error")
     else:
-        db.session.commit()
         flash(_("Le logement est maintenant « %(status)s ».", status=found.status.label), "success")
     return redirect(url_for("units.unit", unit_id=found.id))
