@@ -62,9 +62,11 @@ lock: install-dev
 audit: install-dev
 	$(BIN)/pip-audit --strict --progress-spinner off --disable-pip --no-deps -r requirements.txt
 
+## Ruff, then mypy on portal/ (its settings, and how strict each module is: pyproject.toml).
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: install-dev
 	$(BIN)/ruff format .
@@ -87,4 +89,4 @@ translations-compile: install
 	$(BIN)/pybabel compile -d translations --statistics
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

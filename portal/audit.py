@@ -1,5 +1,7 @@
 """Writing the audit trail."""
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
 from flask import has_request_context, request
 from flask_login import current_user
@@ -36,7 +38,7 @@ def record_event(
 
 
 def record_events(
-    action: AuditAction, object_type: str, entries: list[tuple[int | None, str]]
+    action: AuditAction, object_type: str, entries: Sequence[tuple[int | None, str]]
 ) -> None:
     """Several events of the signed-in person in one INSERT (a page that shows many
     households: the agenda of a meeting). ``entries`` are (object id, summary) pairs."""

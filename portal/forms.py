@@ -1,13 +1,15 @@
 """Form pieces shared by every feature: trimmed text and messages in French."""
 
-import enum
 import re
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from flask_wtf import FlaskForm
-from wtforms import (
+
+# SelectChoice is new in WTForms 3.3, which its stubs (3.2) do not know yet.
+from wtforms import (  # type: ignore[attr-defined]
     DateField,
     DecimalField,
     EmailField,
@@ -23,6 +25,9 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 from wtforms.widgets import TextInput
 
 from portal.i18n import _, _l
+
+if TYPE_CHECKING:
+    from portal.models.base import LabelledEnum
 
 BAD_DATE = _l("Indiquez une date valide (jj/mm/aaaa).")
 
@@ -76,7 +81,7 @@ def choices(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-def enum_choices(enum_class: type[enum.Enum]) -> list[SelectChoice]:
+def enum_choices(enum_class: "type[LabelledEnum]") -> list[SelectChoice]:
     """Options for an enum whose members have a French ``label``."""
     return [SelectChoice(member.value, member.lazy_label) for member in enum_class]
 

@@ -99,7 +99,7 @@ def select_locale() -> str | None:
 def init_app(app: Flask) -> None:
     """Install the French-aware ``ngettext`` for ``{% trans count=… %}`` blocks
     (Flask-Babel installed the other callables)."""
-    app.jinja_env.install_gettext_callables(
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]  # jinja2.ext.i18n adds it
         gettext=lambda s: translations().ugettext(s),
         # Jinja formats the result itself (newstyle gettext).
         ngettext=_plural,

@@ -6,6 +6,7 @@ of a predicate sits right beside it. Admin rights never imply reading household 
 """
 
 import enum
+from typing import TypeAlias
 
 import sqlalchemy as sa
 from flask_login import AnonymousUserMixin
@@ -42,7 +43,7 @@ from portal.models import (
     now_utc,
 )
 
-Actor = User | AnonymousUserMixin
+Actor: TypeAlias = User | AnonymousUserMixin
 
 
 def is_staff(user: Actor) -> bool:
@@ -388,7 +389,7 @@ def visible_meetings_clause(user: Actor) -> sa.ColumnElement[bool]:
         return sa.false()
     organisation_ids = sorted(user.organisation_ids)
     admin_ids = sorted(user.admin_organisation_ids)
-    secretariat = Committee.secretariat_id.in_(admin_ids)
+    secretariat: sa.ColumnElement[bool] = Committee.secretariat_id.in_(admin_ids)
     if is_coordinator(user):
         secretariat = sa.or_(secretariat, Committee.secretariat_id.is_(None))
     return sa.or_(

@@ -26,7 +26,7 @@ def init_security(app: Flask) -> None:
     if proxies:
         # Behind the reverse proxy: the client's address and the scheme, as the proxies saw
         # them, from that many hops; the Host only if told to (a client could forge it).
-        app.wsgi_app = ProxyFix(
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented wrapping
             app.wsgi_app,
             x_for=proxies,
             x_proto=proxies,

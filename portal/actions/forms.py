@@ -145,9 +145,11 @@ def people_choices(organisations: list[Organisation]) -> dict[str, list]:
         )
         .order_by(User.full_name)
     ).all()
-    grouped = {"": [("", _("— Toute l'organisation —"))]}
+    grouped: dict[str, list[tuple[int | str, str]]] = {"": [("", _("— Toute l'organisation —"))]}
     for organisation in organisations:
-        people = [(u.id, u.full_name) for u, org_id in rows if org_id == organisation.id]
+        people: list[tuple[int | str, str]] = [
+            (u.id, u.full_name) for u, org_id in rows if org_id == organisation.id
+        ]
         if people:
             grouped[organisation.name] = people
     return grouped

@@ -532,7 +532,8 @@ def claim_overdue(action_id: int, today: date) -> bool:
         .values(overdue_notified_at=now_utc())
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    # Typed as a Result; an UPDATE's or a DELETE's is a CursorResult, with rowcount.
+    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 def notify_overdue_actions(today: date) -> int:

@@ -1,5 +1,6 @@
 """Password hashing (argon2id) and the strength policy."""
 
+from collections.abc import Sequence
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -45,7 +46,7 @@ def common_passwords() -> frozenset[str]:
     return frozenset(FREQUENCY_LISTS["passwords"])
 
 
-def password_problem(password: str, user_inputs: list[str] = ()) -> str | None:
+def password_problem(password: str, user_inputs: Sequence[str] = ()) -> str | None:
     """What is wrong with a new password, in French, or None when it is acceptable."""
     if len(password) < MIN_LENGTH:
         return _("Le mot de passe doit contenir au moins %(min)d caractères.", min=MIN_LENGTH)

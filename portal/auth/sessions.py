@@ -120,13 +120,15 @@ def end_all_sessions(user: User, *, keep: str | None = None) -> int:
     query = sa.delete(UserSession).where(UserSession.user_id == user.id)
     if keep:
         query = query.where(UserSession.key != keep)
-    return db.session.execute(query).rowcount
+    # Typed as a Result; an UPDATE's or a DELETE's is a CursorResult, with rowcount.
+    return db.session.execute(query).rowcount  # type: ignore[attr-defined]
 
 
 def purge_expired(now: datetime | None = None) -> int:
     """Delete sessions past their absolute expiry (the retention job)."""
     now = now or now_utc()
-    return db.session.execute(sa.delete(UserSession).where(UserSession.expires_at <= now)).rowcount
+    # Typed as a Result; an UPDATE's or a DELETE's is a CursorResult, with rowcount.
+    return db.session.execute(sa.delete(UserSession).where(UserSession.expires_at <= now)).rowcount  # type: ignore[attr-defined]
 
 
 # Submissions sent after the session expired --------------------------------------------------

@@ -112,7 +112,8 @@ def use_recovery_code(user: User, code: str) -> bool:
                 .values(used_at=now_utc())
                 .execution_options(synchronize_session=False)
             )
-            return spent.rowcount == 1
+            # Typed as a Result; an UPDATE's or a DELETE's is a CursorResult, with rowcount.
+            return spent.rowcount == 1  # type: ignore[attr-defined]
     return False
 
 

@@ -50,10 +50,11 @@ class CommitteeForm(BaseForm):
         super().__init__(*args, obj=committee, **kwargs)
         self.committee = committee
         self.territory_id.choices = territory_choices()
-        organisations = db.session.scalars(
-            sa.select(Organisation).where(Organisation.active).order_by(Organisation.name)
+        organisations = list(
+            db.session.scalars(
+                sa.select(Organisation).where(Organisation.active).order_by(Organisation.name)
+            )
         )
-        organisations = list(organisations)
         self.organisation_ids.choices = choices(
             (o.id, f"{o.name} ({o.kind.label})") for o in organisations
         )

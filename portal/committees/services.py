@@ -15,7 +15,7 @@ from portal.models import (
 
 def save_committee(committee: Committee | None, data: dict) -> Committee:
     creating = committee is None
-    if creating:
+    if committee is None:
         committee = Committee()
         db.session.add(committee)
     committee.name = data["name"]

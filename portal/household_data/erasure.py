@@ -2,6 +2,8 @@
 declares it. Flushes only: the retention job commits each household on its own."""
 
 import json
+from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -73,7 +75,7 @@ def erase_household(household: Household) -> list[str]:
     return stored_names
 
 
-def erase_rows(part: Part, rows: list, mentions: Mentions) -> list[str]:
+def erase_rows(part: Part, rows: Sequence[Any], mentions: Mentions) -> list[str]:
     if part.erasure is Erasure.DELETE:
         stored_names = part.before_delete(rows) if part.before_delete and rows else []
         for row in rows:

@@ -27,7 +27,7 @@ from operator import attrgetter
 import sqlalchemy as sa
 
 from portal import permissions
-from portal.extensions import db
+from portal.extensions import Model, db
 from portal.i18n import _l
 from portal.models import (
     ActionNote,
@@ -103,7 +103,7 @@ class Detail:
 class Part:
     key: str  # the export's section key
     title: str
-    model: type
+    model: type[Model]
     rows: Callable[[int], sa.Select]  # household id -> select of the rows
     erasure: Erasure
     text: tuple[Text, ...] = ()
@@ -350,7 +350,7 @@ def redact_minutes_copy(content: str, mentions: Mentions) -> str:
 
 
 def minutes_copy_passages(content: str, mentions: Mentions) -> list[str]:
-    found = []
+    found: list[str] = []
     for holder, key, own in minutes_copy_texts(json.loads(content), mentions):
         if holder[key]:
             found += [holder[key]] if own else mentions.passages(holder[key])
@@ -917,7 +917,8 @@ PARTS: tuple[Part, ...] = (
 
 def household_text_columns() -> set[tuple[str, str]]:
     """(table, column) of every column declared as holding text about a household."""
-    return {(part.model.__table__.name, text.name) for part in PARTS for text in part.text}
+    # A model's __table__ is a Table, typed as any FromClause.
+    return {(part.model.__table__.name, text.name) for part in PARTS for text in part.text}  # type: ignore[attr-defined]
 
 
 # Every other text column, and why it holds no text about a household. Columns stored as

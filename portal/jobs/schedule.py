@@ -97,7 +97,8 @@ def purge_audit(keep_months: int, now: datetime) -> int:
             kept.count = 0
             db.session.add(kept)
         kept.count += count
-    return db.session.execute(sa.delete(AuditEvent).where(AuditEvent.created < cutoff)).rowcount
+    # Typed as a Result; an UPDATE's or a DELETE's is a CursorResult, with rowcount.
+    return db.session.execute(sa.delete(AuditEvent).where(AuditEvent.created < cutoff)).rowcount  # type: ignore[attr-defined]
 
 
 def purge_unconfirmed_landlords(days: int, now: datetime) -> int:

@@ -52,7 +52,8 @@ def claim(task_id: int, token: str) -> bool:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    return result.rowcount == 1
+    # Typed as a Result; an UPDATE's or a DELETE's is a CursorResult, with rowcount.
+    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 def run_tasks(limit: int = 100) -> int:

@@ -7,13 +7,21 @@ broker would add a service without adding a guarantee, and SQLite keeps working.
 
 import signal
 import threading
+from typing import TypedDict
 
 from flask import current_app
 
 from portal.extensions import db
 
 
-def run_once() -> dict[str, object]:
+class Round(TypedDict):
+    tasks: int
+    jobs: list[tuple[str, str]]  # (name, summary) of the scheduled jobs run
+    sent: int
+    failed: int
+
+
+def run_once() -> Round:
     """One round: what each part did (for the log and ``flask worker run --once``)."""
     from portal.jobs.schedule import run_due_jobs
     from portal.jobs.tasks import run_tasks

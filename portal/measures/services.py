@@ -689,7 +689,8 @@ def claim_alert(bilan_id: int, column, now: datetime) -> bool:
         .values({column.key: now})
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    # Typed as a Result; an UPDATE's or a DELETE's is a CursorResult, with rowcount.
+    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 def alert_recipients(measure: Measure) -> list[str]:

@@ -180,7 +180,10 @@ class MeetingForm(BaseForm):
         valid = super().validate(extra_validators)
         # Both fields are optional on their own: one of them is needed.
         if not self.location.data and not self.video_link.data:
-            self.location.errors.append(_("Indiquez un lieu ou un lien de visioconférence."))
+            # A list once validated (its stubs say Sequence).
+            self.location.errors.append(  # type: ignore[attr-defined]
+                _("Indiquez un lieu ou un lien de visioconférence.")
+            )
             valid = False
         return valid
 
@@ -335,6 +338,9 @@ class AgendaItemForm(BaseForm):
         valid = super().validate(extra_validators)
         # The title is optional for a case only.
         if not self.title.data and not self.case_id.data and not self.case_id.errors:
-            self.title.errors.append(_("Donnez un titre au point, ou choisissez une situation."))
+            # A list once validated (its stubs say Sequence).
+            self.title.errors.append(  # type: ignore[attr-defined]
+                _("Donnez un titre au point, ou choisissez une situation.")
+            )
             valid = False
         return valid

@@ -1131,7 +1131,8 @@ def claim_reminder(meeting_id: int, now: datetime) -> bool:
         .values(reminder_sent_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    # Typed as a Result; an UPDATE's or a DELETE's is a CursorResult, with rowcount.
+    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 def send_reminders(now: datetime | None = None) -> int:

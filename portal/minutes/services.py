@@ -155,7 +155,7 @@ class MeetingRecord:
 
     def views(self) -> list:
         """Every item, decision and action shown, for the household access log."""
-        shown = []
+        shown: list[ItemView | DecisionView | ActionView] = []
         for item in self.items:
             shown.append(item.view)
             for record in item.decisions:
@@ -168,8 +168,8 @@ class MeetingRecord:
 def meeting_record(user, meeting: Meeting) -> MeetingRecord:
     actions = action_views(user, meeting_actions(meeting))
     by_decision: dict[int | None, list[ActionView]] = {}
-    for view in actions:
-        by_decision.setdefault(view.action.decision_id, []).append(view)
+    for action_view in actions:
+        by_decision.setdefault(action_view.action.decision_id, []).append(action_view)
     decisions_by_item: dict[int | None, list[DecisionRecord]] = {}
     for view in decision_views(user, meeting_decisions(meeting)):
         record = DecisionRecord(view, by_decision.get(view.decision.id, []))

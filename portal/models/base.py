@@ -3,6 +3,7 @@
 import enum
 import sqlite3
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_babel.speaklater import LazyString
@@ -61,6 +62,11 @@ class LabelledEnum(enum.StrEnum):
         member._value_ = value
         member.lazy_label = label
         return member
+
+    if TYPE_CHECKING:
+        # A lookup by value, ``Typology("t2")``, takes the value alone: what type checkers
+        # read instead of ``__new__``'s signature, which is the one that builds the members.
+        def __init__(self, value: str) -> None: ...
 
     @property
     def label(self) -> str:

@@ -5,7 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
+from portal.extensions import Model
 from portal.i18n import _l
 from portal.models.base import LabelledEnum, UTCDateTime, now_utc, str_enum
 from portal.models.households import Household
@@ -41,7 +41,7 @@ class CaseEventKind(LabelledEnum):
     ACTION = "action", _l("Action de suivi")
 
 
-class Case(db.Model):
+class Case(Model):
     __tablename__ = "complex_case"  # "case" is a reserved word in SQL
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -85,7 +85,7 @@ class Case(db.Model):
         return next((p for p in self.participants if p.organisation_id == organisation_id), None)
 
 
-class CaseParticipant(db.Model):
+class CaseParticipant(Model):
     """An organisation the case is shared with, at a level, for a stated reason."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -107,7 +107,7 @@ class CaseParticipant(db.Model):
     __table_args__ = (sa.UniqueConstraint("case_id", "organisation_id"),)
 
 
-class CaseNote(db.Model):
+class CaseNote(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(
         sa.ForeignKey("complex_case.id", ondelete="CASCADE"), index=True
@@ -125,7 +125,7 @@ class CaseNote(db.Model):
     organisation: Mapped[Organisation] = relationship(lazy="joined")
 
 
-class CaseAttachment(db.Model):
+class CaseAttachment(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(
         sa.ForeignKey("complex_case.id", ondelete="CASCADE"), index=True
@@ -144,7 +144,7 @@ class CaseAttachment(db.Model):
     uploaded_by: Mapped[User | None] = relationship(lazy="joined")
 
 
-class CaseEvent(db.Model):
+class CaseEvent(Model):
     """One line of the case's timeline."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

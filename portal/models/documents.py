@@ -9,12 +9,12 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
+from portal.extensions import Model
 from portal.models.base import UTCDateTime, now_utc
 from portal.models.people import User
 
 
-class DocumentWording(db.Model):
+class DocumentWording(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     document: Mapped[str] = mapped_column(sa.String(40))  # a catalogue slug
     passage: Mapped[str] = mapped_column(sa.String(40))  # a passage key of that document

@@ -10,7 +10,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
+from portal.extensions import Model, db
 from portal.i18n import _l
 from portal.models.base import LabelledEnum, UTCDateTime, now_utc, str_enum
 from portal.models.organisations import Commune, Organisation
@@ -107,7 +107,7 @@ household_email = sa.Table(
 )
 
 
-class Household(db.Model):
+class Household(Model):
     """The situation part: pseudonymous, shareable once the household is informed."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -182,14 +182,14 @@ class Household(db.Model):
         return current is not None and current.allows_identity
 
 
-class HouseholdObstacle(db.Model):
+class HouseholdObstacle(Model):
     household_id: Mapped[int] = mapped_column(
         sa.ForeignKey("household.id", ondelete="CASCADE"), primary_key=True
     )
     obstacle: Mapped[Obstacle] = mapped_column(str_enum(Obstacle), primary_key=True)
 
 
-class HouseholdIdentity(db.Model):
+class HouseholdIdentity(Model):
     """Contact details, stored apart from the situation and seen by the owner only."""
 
     household_id: Mapped[int] = mapped_column(
@@ -202,7 +202,7 @@ class HouseholdIdentity(db.Model):
     household: Mapped[Household] = relationship(back_populates="identity")
 
 
-class HouseholdPerson(db.Model):
+class HouseholdPerson(Model):
     """A named member of the household (identity part)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -221,7 +221,7 @@ class HouseholdPerson(db.Model):
         return f"{self.first_name} {self.last_name}"
 
 
-class InformationRecord(db.Model):
+class InformationRecord(Model):
     """The household was told what is shared and with whom (required before any sharing)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,7 +10,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
+from portal.extensions import Model, db
 from portal.i18n import _l
 from portal.models.base import LabelledEnum, UTCDateTime, now_utc, str_enum
 from portal.models.cases import Case
@@ -32,7 +32,7 @@ class DpeClass(LabelledEnum):
     G = "G", _l("G")
 
 
-class Programme(db.Model):
+class Programme(Model):
     """An approved IML scheme (agrément) and the number of measures it may hold at once."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,7 +71,7 @@ class Programme(db.Model):
         return not values or accommodation in values
 
 
-class ProgrammeSituation(db.Model):
+class ProgrammeSituation(Model):
     """One situation (current accommodation) a programme is for."""
 
     programme_id: Mapped[int] = mapped_column(
@@ -87,7 +87,7 @@ class UnitStatus(LabelledEnum):
     RETURNED = "returned", _l("Rendu au propriétaire")
 
 
-class Unit(db.Model):
+class Unit(Model):
     """A flat the CCAS may rent: from a social landlord's convention or a private owner."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -169,7 +169,7 @@ candidacy_commune = sa.Table(
 )
 
 
-class Candidacy(db.Model):
+class Candidacy(Model):
     """A household proposed by the CCAS for a programme; only the SIAO decides."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -245,7 +245,7 @@ class Candidacy(db.Model):
         return self.dalo_recognised_on is not None and bool(self.dalo_decision_reference)
 
 
-class CandidacyEvent(db.Model):
+class CandidacyEvent(Model):
     """One step of a candidacy's history: who moved it, from which status to which."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -283,7 +283,7 @@ class MeasureEndReason(LabelledEnum):
     OTHER = "other", _l("Autre motif")
 
 
-class Measure(db.Model):
+class Measure(Model):
     """A household sublet a unit by the CCAS, from the start of the sublease to its end."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -392,7 +392,7 @@ def stabilisation_from(
     return True
 
 
-class Bilan(db.Model):
+class Bilan(Model):
     """A review of the measure at its due date, and what was decided."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -453,7 +453,7 @@ class RentStatus(LabelledEnum):
     UNPAID = "unpaid", _l("Impayé")
 
 
-class RentRecord(db.Model):
+class RentRecord(Model):
     """The household's rent for one month: paid, late or unpaid, and how much was paid."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

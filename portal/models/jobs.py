@@ -6,11 +6,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.extensions import db
+from portal.extensions import Model
 from portal.models.base import UTCDateTime, now_utc
 
 
-class JobRun(db.Model):
+class JobRun(Model):
     """A scheduled job's run for one period (an hour, a day): the unique constraint makes it
     run once per period across every worker on every machine."""
 
@@ -25,7 +25,7 @@ class JobRun(db.Model):
     __table_args__ = (sa.UniqueConstraint("name", "period"),)
 
 
-class Task(db.Model):
+class Task(Model):
     """Work a request hands the worker, so that it answers at once and in the same time
     whatever the work (a password-reset request for an unknown address included)."""
 
@@ -40,7 +40,7 @@ class Task(db.Model):
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
 
 
-class AuditMonthlyCount(db.Model):
+class AuditMonthlyCount(Model):
     """What remains of purged audit entries: counts per month, action and object type."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

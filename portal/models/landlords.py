@@ -6,7 +6,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
+from portal.extensions import Model
 from portal.i18n import _l
 from portal.models.base import LabelledEnum, UTCDateTime, now_utc, str_enum
 from portal.models.households import Typology
@@ -51,7 +51,7 @@ class PreferredScheme(LabelledEnum):
     UNKNOWN = "unknown", _l("Je ne sais pas encore")
 
 
-class LandlordOffer(db.Model):
+class LandlordOffer(Model):
     """A unit a private landlord offers, with the owner's details, as the form collects it."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -121,7 +121,7 @@ class LandlordOffer(db.Model):
         return f"Offre n° {self.id} — {kind} {where}".strip()
 
 
-class OfferStatusChange(db.Model):
+class OfferStatusChange(Model):
     """Each move through the pipeline: counted per stage (durations, reasons) in reports."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -150,7 +150,7 @@ class OfferDocumentKind(LabelledEnum):
     AGREEMENT = "agreement", _l("Convention signée")
 
 
-class OfferDocument(db.Model):
+class OfferDocument(Model):
     """A file attached to an offer: checked from its bytes, stored under a random name."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -172,7 +172,7 @@ class OfferDocument(db.Model):
     uploaded_by: Mapped[User | None] = relationship()
 
 
-class OfferMessage(db.Model):
+class OfferMessage(Model):
     """A message between the owner and the CCAS, or a staff note the owner never sees."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -196,7 +196,7 @@ class VisitResult(LabelledEnum):
     NOT_DECENT = "not_decent", _l("Non décent en l'état")
 
 
-class VisitChecklist(db.Model):
+class VisitChecklist(Model):
     """The decency checklist filled at the visit (décret n° 2002-120), one per offer."""
 
     ITEMS = (
@@ -234,7 +234,7 @@ class VisitChecklist(db.Model):
     checked_by: Mapped[User | None] = relationship()
 
 
-class RuleParameter(db.Model):
+class RuleParameter(Model):
     """One value of a rule (a date or a number), with its source and date of effect.
 
     A new value is a new row: the one in effect on a date is the latest that started then.
@@ -254,7 +254,7 @@ class RuleParameter(db.Model):
     __table_args__ = (sa.UniqueConstraint("key", "effective_from"),)
 
 
-class CommuneCeiling(db.Model):
+class CommuneCeiling(Model):
     """Loc'Avantages rent ceiling of a commune for one level (€/m², monthly), yearly."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

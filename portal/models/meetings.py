@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
+from portal.extensions import Model, db
 from portal.i18n import _l
 from portal.models.base import LabelledEnum, UTCDateTime, now_utc, str_enum
 from portal.models.cases import Case
@@ -67,7 +67,7 @@ def new_uid() -> str:
     return f"{uuid.uuid4()}@portail-partenaires"
 
 
-class Meeting(db.Model):
+class Meeting(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     committee_id: Mapped[int] = mapped_column(sa.ForeignKey("committee.id"), index=True)
     kind: Mapped[MeetingKind] = mapped_column(str_enum(MeetingKind))
@@ -119,7 +119,7 @@ class Meeting(db.Model):
         return next((i for i in self.invitees if i.user_id == user_id), None)
 
 
-class CoOrganiser(db.Model):
+class CoOrganiser(Model):
     """A person named to organise a meeting with its organiser, for one organisation of the
     committee: the role ends with that membership."""
 
@@ -145,7 +145,7 @@ class CoOrganiser(db.Model):
     __table_args__ = (sa.UniqueConstraint("meeting_id", "user_id"),)
 
 
-class MeetingInvitee(db.Model):
+class MeetingInvitee(Model):
     """A person invited, for the organisation they represent; their answer and presence."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -176,7 +176,7 @@ class MeetingInvitee(db.Model):
     __table_args__ = (sa.UniqueConstraint("meeting_id", "user_id"),)
 
 
-class AgendaItem(db.Model):
+class AgendaItem(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(
         sa.ForeignKey("meeting.id", ondelete="CASCADE"), index=True
@@ -199,7 +199,7 @@ class AgendaItem(db.Model):
     )
 
 
-class ItemOpinion(db.Model):
+class ItemOpinion(Model):
     """An excused partner's written opinion on one agenda item: about a case, it is read
     only by those who may read that case's discussion."""
 
@@ -230,7 +230,7 @@ class ProposalStatus(LabelledEnum):
     DECLINED = "declined", _l("Refusée")
 
 
-class AgendaProposal(db.Model):
+class AgendaProposal(Model):
     """A case proposed for a meeting's agenda. A case goes on an agenda only with the
     agreement of the organisation that follows it: the organisers accept what it (or an
     adjournment) proposes; it accepts what the organisers request."""
@@ -270,7 +270,7 @@ class AgendaProposal(db.Model):
         return self.origin == ProposalOrigin.ORGANISER
 
 
-class Minutes(db.Model):
+class Minutes(Model):
     """The compte rendu: general notes here, item notes on the agenda items."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -302,7 +302,7 @@ class Minutes(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
 
-class MinutesRevision(db.Model):
+class MinutesRevision(Model):
     """A frozen copy of approved minutes, kept when they are re-opened."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -334,7 +334,7 @@ decision_organisation = sa.Table(
 )
 
 
-class Decision(db.Model):
+class Decision(Model):
     """A joint decision, on an agenda item or a case."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -366,7 +366,7 @@ class Decision(db.Model):
     actions: Mapped[list["FollowUpAction"]] = relationship(back_populates="decision")
 
 
-class DecisionPosition(db.Model):
+class DecisionPosition(Model):
     """A partner's position, when it differs from the joint decision."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -379,7 +379,7 @@ class DecisionPosition(db.Model):
     organisation: Mapped[Organisation] = relationship(lazy="joined")
 
 
-class FollowUpAction(db.Model):
+class FollowUpAction(Model):
     """Something a partner must do, carried from meeting to meeting until done."""
 
     __tablename__ = "follow_up_action"
@@ -428,7 +428,7 @@ class FollowUpAction(db.Model):
         return self.status == ActionStatus.OPEN and self.due_on < date.today()
 
 
-class ActionNote(db.Model):
+class ActionNote(Model):
     """A note on a follow-up action, added by its responsible organisation or the
     organisers (where it stands, what is in the way)."""
 

@@ -6,7 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.extensions import db
+from portal.extensions import Model, db
 from portal.i18n import _l
 from portal.models.base import LabelledEnum, UTCDateTime, now_utc, str_enum
 
@@ -18,7 +18,7 @@ class NotificationFrequency(LabelledEnum):
     NEVER = "never", _l("Jamais")
 
 
-class NotificationPreference(db.Model):
+class NotificationPreference(Model):
     """One person's choice for one kind of notification (no row: the kind's default)."""
 
     __tablename__ = "notification_preference"
@@ -33,7 +33,7 @@ class NotificationPreference(db.Model):
     __table_args__ = (sa.UniqueConstraint("user_id", "kind"),)
 
 
-class PendingNotification(db.Model):
+class PendingNotification(Model):
     """An event waiting for one person's digest. It holds no text: the digest is written
     when it is sent, from what the object says then and what the reader may see then (a
     share withdrawn in between takes the line away)."""

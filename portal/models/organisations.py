@@ -1,13 +1,17 @@
 """Territories, organisations and committees."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
+from portal.extensions import Model, db
 from portal.i18n import _l
 from portal.models.base import LabelledEnum, UTCDateTime, now_utc, str_enum
+
+if TYPE_CHECKING:
+    from portal.models.people import Membership
 
 
 class OrganisationKind(LabelledEnum):
@@ -27,7 +31,7 @@ class CommitteeKind(LabelledEnum):
     COMMISSION_SIAO = "commission_siao", _l("Commission SIAO")
 
 
-class Territory(db.Model):
+class Territory(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120), unique=True)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
@@ -40,7 +44,7 @@ class Territory(db.Model):
         return self.name
 
 
-class Commune(db.Model):
+class Commune(Model):
     """A commune of a territory, where households look for housing."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,7 +69,7 @@ committee_organisation = sa.Table(
 )
 
 
-class Organisation(db.Model):
+class Organisation(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(160), unique=True)
     kind: Mapped[OrganisationKind] = mapped_column(str_enum(OrganisationKind))
@@ -78,9 +82,7 @@ class Organisation(db.Model):
     committees: Mapped[list["Committee"]] = relationship(
         secondary=committee_organisation, back_populates="organisations", order_by="Committee.name"
     )
-    memberships: Mapped[list["Membership"]] = relationship(  # noqa: F821
-        viewonly=True, order_by="Membership.id"
-    )
+    memberships: Mapped[list["Membership"]] = relationship(viewonly=True, order_by="Membership.id")
 
     def __str__(self) -> str:
         return self.name
@@ -91,7 +93,7 @@ class Organisation(db.Model):
         return any(m.active and m.role.value == "admin" and m.user.active for m in self.memberships)
 
 
-class Committee(db.Model):
+class Committee(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(160))
     kind: Mapped[CommitteeKind] = mapped_column(str_enum(CommitteeKind))

@@ -6,7 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
+from portal.extensions import Model
 from portal.models.base import UTCDateTime, now_utc, str_enum
 
 
@@ -17,7 +17,7 @@ class EmailStatus(enum.StrEnum):
     FAILED = "failed"  # gave up after the maximum number of attempts
 
 
-class OutgoingEmail(db.Model):
+class OutgoingEmail(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     recipient: Mapped[str] = mapped_column(sa.String(254))
@@ -43,7 +43,7 @@ class OutgoingEmail(db.Model):
     __table_args__ = (sa.Index("ix_outgoing_email_due", "status", "next_attempt_at"),)
 
 
-class OutgoingEmailAttachment(db.Model):
+class OutgoingEmailAttachment(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email_id: Mapped[int] = mapped_column(
         sa.ForeignKey("outgoing_email.id", ondelete="CASCADE"), index=True

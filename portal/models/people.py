@@ -2,13 +2,14 @@
 
 import secrets
 from datetime import date, datetime
+from typing import cast
 
 import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.orm.attributes import set_committed_value
 
-from portal.extensions import db
+from portal.extensions import Model, db
 from portal.i18n import _l
 from portal.models.base import LabelledEnum, UTCDateTime, now_utc, str_enum
 from portal.models.organisations import Organisation, OrganisationKind
@@ -28,7 +29,7 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(16)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "user_account"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -67,8 +68,9 @@ class User(UserMixin, db.Model):
         return self.full_name
 
     # The key of the session this person object was loaded for (``portal.auth.sessions``):
-    # what Flask-Login keeps in the session cookie and the remember-me cookie.
-    session_key = None
+    # what Flask-Login keeps in the session cookie and the remember-me cookie. Typed by a cast:
+    # SQLAlchemy would take an annotation for a column.
+    session_key = cast(str | None, None)
 
     def get_id(self) -> str:
         return self.session_key or ""
@@ -113,7 +115,7 @@ class User(UserMixin, db.Model):
         return any(m.organisation.kind == kind for m in self.active_memberships)
 
 
-class Membership(db.Model):
+class Membership(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(
         sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
@@ -153,7 +155,7 @@ def load_memberships(users) -> None:
         set_committed_value(pending[user_id], "memberships", memberships)
 
 
-class Invitation(db.Model):
+class Invitation(Model):
     """An invitation to join an organisation, accepted once through a signed link."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -179,7 +181,7 @@ class Invitation(db.Model):
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > now_utc()
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """A signed-in session, kept on the server: signing out deletes it, so a copied cookie
     opens nothing afterwards. It ends after an idle delay and at its absolute expiry."""
 
@@ -202,7 +204,7 @@ class UserSession(db.Model):
     user: Mapped[User] = relationship()
 
 
-class RecoveryCode(db.Model):
+class RecoveryCode(Model):
     """A single-use code to sign in without the authenticator app, stored hashed."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -213,7 +215,7 @@ class RecoveryCode(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class StashedSubmission(db.Model):
+class StashedSubmission(Model):
     """A form sent after the session had expired: kept (an hour at most) so that, once
     signed in again, its author can send it again without typing it anew. Only the person
     whose session it was gets it back."""
@@ -228,7 +230,7 @@ class StashedSubmission(db.Model):
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
 
-class SubmissionKey(db.Model):
+class SubmissionKey(Model):
     """A form submission already handled (``portal.submissions``): the same one received
     again lands on the first one's result. Purged after a day."""
 

@@ -13,13 +13,13 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
+from portal.extensions import Model
 from portal.models.base import UTCDateTime, now_utc
 from portal.models.housing import Money, Programme
 from portal.models.people import User
 
 
-class FundingLine(db.Model):
+class FundingLine(Model):
     """One source of the programme's funding for a year."""
 
     __tablename__ = "report_funding_line"
@@ -45,7 +45,7 @@ class FundingLine(db.Model):
     )
 
 
-class YearAnalysis(db.Model):
+class YearAnalysis(Model):
     """The coordinator's written analysis of a programme's year (no household in it)."""
 
     __tablename__ = "report_analysis"
@@ -67,7 +67,7 @@ class YearAnalysis(db.Model):
     __table_args__ = (sa.UniqueConstraint("programme_id", "year"),)
 
 
-class StoredReport(db.Model):
+class StoredReport(Model):
     """A closed year's activity report as computed (JSON), for one scope."""
 
     __tablename__ = "stored_report"

@@ -8,11 +8,13 @@ logistics (changes, cancellations, reminders), which carry the calendar updates.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import format_date, format_datetime
+from flask_babel.speaklater import LazyString
 
 from portal import permissions
-from portal.extensions import db
+from portal.extensions import Model, db
 from portal.i18n import _, _l
 from portal.models import (
     Candidacy,
@@ -45,18 +47,18 @@ class DigestLine:
 @dataclass(frozen=True)
 class Kind:
     key: str
-    label: object  # lazy string
-    help: object
+    label: LazyString
+    help: LazyString
     default: NotificationFrequency
-    model: type
+    model: type[Model]
     # The person may be concerned by this kind at all (the preferences page lists it).
     applies: Callable[[User], bool]
     # The person may read what the notification is about: the page's own rule.
-    may_read: Callable[[User, object], bool]
+    may_read: Callable[[User, Any], bool]
     # The digest line, written as the reader may see it when the digest leaves.
-    line: Callable[[User, object, PendingNotification], DigestLine | None]
+    line: Callable[[User, Any, PendingNotification], DigestLine | None]
     # The households the object is about (the e-mail is linked to them for erasure).
-    households: Callable[[object], list[int | None]] = lambda target: []
+    households: Callable[[Any], list[int | None]] = lambda target: []
 
 
 def link(endpoint: str, **values) -> str:

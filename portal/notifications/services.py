@@ -215,7 +215,8 @@ def claim_rows(row_ids: list[int], now: datetime) -> bool:
         .values(digested_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == len(row_ids)
+    # Typed as a Result; an UPDATE's or a DELETE's is a CursorResult, with rowcount.
+    return result.rowcount == len(row_ids)  # type: ignore[attr-defined]
 
 
 def digest_lines(user: User, rows: list[PendingNotification]) -> tuple[list, list[int | None]]:

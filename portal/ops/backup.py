@@ -169,9 +169,10 @@ def read_snapshot(connection: sa.Connection) -> Snapshot:
     if "alembic_version" in tables:
         versions = connection.scalars(sa.text("SELECT version_num FROM alembic_version"))
         revision = ",".join(sorted(versions)) or None
-    referenced = set()
+    referenced: set[str] = set()
     for model in (CaseAttachment, OfferDocument):
-        if model.__table__.name in tables:
+        # A model's __table__ is a Table, typed as any FromClause.
+        if model.__table__.name in tables:  # type: ignore[attr-defined]
             referenced.update(connection.scalars(sa.select(model.stored_name)))
     return Snapshot(revision, len(tables), referenced - {None})
 
@@ -243,7 +244,7 @@ def tar_entry(name: str, size: int, created: datetime) -> tarfile.TarInfo:
 def verify_archive(archive: Path) -> dict:
     """Read the whole archive and check every member against the manifest; writes nothing.
     Returns the manifest."""
-    manifest, found, seen = None, {}, set()
+    manifest, found, seen = None, {}, set[str]()
     try:
         with tarfile.open(archive, "r:gz") as tar:
             for member in tar:
@@ -428,7 +429,7 @@ def extract(archive: Path, expected: dict[str, tuple[int, str]], staging: Path) 
     """Write each member under ``staging``, checking its checksum again: the archive may
     have changed since it was verified."""
     (staging / UPLOADS).mkdir()
-    written = set()
+    written: set[str] = set()
     with tarfile.open(archive, "r:gz") as tar:
         for member in tar:
             check_member(member, seen=written)

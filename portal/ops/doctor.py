@@ -175,6 +175,6 @@ def check_redis() -> Finding | None:
 
 
 def diagnose() -> list[Finding]:
-    findings = check_configuration()
+    findings: list[Finding | None] = [*check_configuration()]
     findings += [check_database(), check_uploads(), check_smtp(), check_pdf(), check_redis()]
     return [finding for finding in findings if finding is not None]

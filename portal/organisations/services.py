@@ -40,7 +40,7 @@ def save_organisation(
     """Create an organisation, or update one, from a form's data. Nobody deactivates their
     own organisation, nor the last coordinator's."""
     creating = organisation is None
-    if creating:
+    if organisation is None:
         organisation = Organisation()
         db.session.add(organisation)
     active = bool(data.get("active", True))
@@ -184,7 +184,7 @@ def set_membership_active(membership: Membership, active: bool, actor: User | No
         user=actor,
         organisation_id=membership.organisation_id,
     )
-    if emergency:
+    if emergency and actor is not None:
         notify_admins_of_emergency(membership, actor)
 
 

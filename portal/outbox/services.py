@@ -128,7 +128,8 @@ def claim(email_id: int, token: str) -> bool:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    return result.rowcount == 1
+    # Typed as a Result; an UPDATE's or a DELETE's is a CursorResult, with rowcount.
+    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 def due_email_ids(limit: int) -> list[int]:
@@ -287,4 +288,5 @@ def purge_sent_emails(keep_days: int) -> int:
     db.session.execute(
         sa.delete(OutgoingEmailAttachment).where(OutgoingEmailAttachment.email_id.in_(old))
     )
-    return db.session.execute(sa.delete(OutgoingEmail).where(OutgoingEmail.id.in_(old))).rowcount
+    # Typed as a Result; an UPDATE's or a DELETE's is a CursorResult, with rowcount.
+    return db.session.execute(sa.delete(OutgoingEmail).where(OutgoingEmail.id.in_(old))).rowcount  # type: ignore[attr-defined]
