@@ -11,7 +11,7 @@ from flask import Response
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def spreadsheet_safe(value) -> str:
+def spreadsheet_safe(value: object) -> str:
     """A cell a spreadsheet will not run as a formula (numbers are left as they are)."""
     if value is None:
         return ""
@@ -21,7 +21,7 @@ def spreadsheet_safe(value) -> str:
     return f"'{value}" if value[:1] in FORMULA_STARTS else value
 
 
-def csv_text(headers: Iterable, rows: Iterable[Iterable]) -> str:
+def csv_text(headers: Iterable[object], rows: Iterable[Iterable[object]]) -> str:
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")

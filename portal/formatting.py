@@ -1,5 +1,7 @@
 """Small display helpers shared by templates, e-mails and documents."""
 
+from decimal import Decimal
+
 from flask_babel import format_currency, format_decimal
 
 from portal.i18n import _, ngettext
@@ -29,26 +31,27 @@ def stay_length(days: int | None) -> str:
 # « 418,00 € », « 2,5 ». Registered as template filters by the app factory.
 
 
-def number(value) -> str:
+def number(value: Decimal | float | None) -> str:
     """A whole number with its thousands grouped: « 1 250 »."""
     return "" if value is None else format_decimal(value, format="#,##0")
 
 
-def euros(value) -> str:
+def euros(value: Decimal | float | None) -> str:
     """An amount in euros, to the cent: « 1 234,50 € »."""
     return "" if value is None else format_currency(value, "EUR")
 
 
-def plain_number(value) -> str:
+def plain_number(value: Decimal | float | None) -> str:
     """A number without trailing zeros: « 1 », « 2,5 », « 40 »."""
     return "" if value is None else format_decimal(value, format="#,##0.##")
 
 
-def fr_decimal(value) -> str:
+def fr_decimal(value: Decimal | float | None) -> str:
     """An amount without its currency: « 450,50 »; whole numbers without decimals (« 32 »)."""
     if value is None:
         return ""
-    return format_decimal(value, format="#,##0.##" if value == int(value) else "#,##0.00")
+    formatted: str = format_decimal(value, format="#,##0.##" if value == int(value) else "#,##0.00")
+    return formatted
 
 
 FILTERS = {

@@ -1,6 +1,10 @@
 """One page of a list, whatever ``?page=`` says."""
 
+from typing import Any
+
+import sqlalchemy as sa
 from flask import current_app, request
+from flask_sqlalchemy.pagination import Pagination
 
 from portal.extensions import db
 
@@ -9,7 +13,7 @@ from portal.extensions import db
 MAX_PAGE = 1_000_000
 
 
-def paginate(select):
+def paginate(select: sa.Select[Any]) -> Pagination:
     """The requested page of ``select``; a page number that is not one the list can have
     (not a number, below 1, past ``MAX_PAGE``) shows the first page."""
     page = request.args.get("page", 1, type=int)

@@ -8,7 +8,8 @@ def render_pdf(html: str, stylesheet: str) -> bytes:
     import weasyprint  # heavy: loaded on the first export only
 
     nothing = weasyprint.URLFetcher(allowed_protocols=())
-    return weasyprint.HTML(string=html, url_fetcher=nothing).write_pdf(
+    pdf: bytes = weasyprint.HTML(string=html, url_fetcher=nothing).write_pdf(
         stylesheets=[weasyprint.CSS(string=stylesheet, url_fetcher=nothing)],
         pdf_variant="pdf/ua-1",
     )
+    return pdf

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import Flask, current_app, redirect, request
 from flask_talisman import Talisman
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 # Everything is served from our own origin: no inline script or style, no third party.
 CONTENT_SECURITY_POLICY = {
@@ -51,7 +52,7 @@ def init_security(app: Flask) -> None:
     )
 
 
-def redirect_to_https():
+def redirect_to_https() -> WerkzeugResponse | None:
     """Plain HTTP goes to the same path on PUBLIC_URL's host (never on a Host header the
     client chose); /healthz answers on plain HTTP, where the proxy probes it."""
     if request.is_secure or request.endpoint in ("dashboard.healthz", "static"):

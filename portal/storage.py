@@ -17,7 +17,7 @@ from pathlib import Path
 import filetype
 import sqlalchemy as sa
 from flask import current_app, has_app_context
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from portal.i18n import _, _l
 
@@ -122,7 +122,9 @@ def write_for_row(stored_name: str, data: bytes) -> None:
     )
 
 
-def written_inside(transaction, savepoint) -> bool:
+def written_inside(
+    transaction: SessionTransaction | None, savepoint: SessionTransaction | None
+) -> bool:
     """Whether ``transaction`` (None: outside any SAVEPOINT) is ``savepoint`` or inside it."""
     while transaction is not None:
         if transaction is savepoint:
@@ -132,13 +134,13 @@ def written_inside(transaction, savepoint) -> bool:
 
 
 @sa.event.listens_for(Session, "after_commit")
-def keep_written_files(session) -> None:
+def keep_written_files(session: Session) -> None:
     if not session.in_nested_transaction():  # a SAVEPOINT released is no commit
         session.info.pop("written_files", None)
 
 
 @sa.event.listens_for(Session, "after_rollback")
-def remove_written_files(session) -> None:
+def remove_written_files(session: Session) -> None:
     """The transaction's files go; a SAVEPOINT's rollback takes only those written inside
     it (the event fires for both)."""
     savepoint = session.get_nested_transaction()

@@ -556,7 +556,7 @@ def notify_overdue_actions(today: date) -> int:
     for action_id in action_ids:
         if not claim_overdue(action_id, today):
             continue
-        action = db.session.get(FollowUpAction, action_id, populate_existing=True)
+        action = db.session.get_one(FollowUpAction, action_id, populate_existing=True)
         link = public_url_for("actions.show", action_id=action.id)
         for person in action_recipients(action, "overdue"):
             (view,) = action_views(person, [action])

@@ -9,6 +9,7 @@ stored hashed, and each works once.
 import hmac
 import secrets
 import time
+from typing import TypeGuard
 
 import pyotp
 import segno
@@ -40,7 +41,7 @@ def qr_svg(uri: str) -> str:
     return segno.make(uri, error="m").svg_data_uri(scale=4, border=2)
 
 
-def secret_allowed(secret: str | None) -> bool:
+def secret_allowed(secret: str | None) -> TypeGuard[str]:
     return bool(secret) and (
         secret != DEMO_TOTP_SECRET or current_app.config.get("DEMO_DATA_ALLOWED", False)
     )
@@ -118,11 +119,11 @@ def use_recovery_code(user: User, code: str) -> bool:
 
 
 def remaining_recovery_codes(user: User) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         sa.select(sa.func.count(RecoveryCode.id)).where(
             RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)
         )
-    )
+    ).scalar_one()
 
 
 def enable(user: User, secret: str, code: str) -> list[str] | None:

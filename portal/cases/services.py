@@ -388,7 +388,9 @@ def available_transitions(case: Case) -> list[Transition[CaseStatus]]:
     return available(TRANSITIONS, case.status, by=BY_HAND)
 
 
-def change_status(case: Case, transition_name: str, actor: User, *, manual: bool = False) -> None:
+def change_status(
+    case: Case, transition_name: str, actor: User | None, *, manual: bool = False
+) -> None:
     """Move a case along its workflow; anything not in the table is refused, and so is,
     from a button (``manual``), a step that only the agenda or a decision takes."""
     asked = TRANSITIONS.get(transition_name)

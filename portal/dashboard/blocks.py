@@ -359,14 +359,14 @@ def administration(user: User) -> Administration:
                 .group_by(Membership.organisation_id)
             ).all()
         )
-        pending = db.session.scalar(
+        pending = db.session.execute(
             sa.select(sa.func.count(Invitation.id)).where(
                 Invitation.organisation_id.in_(admin_ids),
                 Invitation.accepted_at.is_(None),
                 Invitation.revoked_at.is_(None),
                 Invitation.expires_at > now_utc(),
             )
-        )
+        ).scalar_one()
     coordinator = permissions.is_coordinator(user)
     return Administration(
         member_counts, pending or 0, count_undelivered() if coordinator else 0, coordinator

@@ -34,7 +34,7 @@ def load_measure(measure_id: int) -> tuple[Measure, str]:
     """The measure and the reader's audience; for anyone else it does not exist."""
     measure = db.session.get(Measure, measure_id)
     reader = audience(current_user, measure) if measure is not None else None
-    if reader is None:
+    if measure is None or reader is None:
         abort(404)
     return measure, reader
 

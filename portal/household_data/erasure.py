@@ -53,7 +53,7 @@ def erase_household(household: Household) -> list[str]:
 
     rehashed_copies: dict[int, int] = {}
     for revision_id, (content, was_intact) in copies.items():
-        revision = db.session.get(MinutesRevision, revision_id)
+        revision = db.session.get_one(MinutesRevision, revision_id)
         if revision.content != content and was_intact:
             revision.content_hash = content_hash(json.loads(revision.content))
             rehashed_copies[revision.minutes_id] = rehashed_copies.get(revision.minutes_id, 0) + 1

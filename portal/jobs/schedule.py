@@ -335,7 +335,7 @@ def run_due_jobs(now: datetime | None = None, only: str | None = None) -> list[t
             db.session.rollback()
             current_app.logger.exception("Scheduled job %s failed", job.name)
             result = "échec (voir le journal)"
-        run = db.session.get(JobRun, run.id)
+        run = db.session.get_one(JobRun, run.id)
         run.finished_at = now_utc()
         run.result = result[:500]
         db.session.commit()

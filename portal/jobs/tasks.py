@@ -68,12 +68,12 @@ def run_tasks(limit: int = 100) -> int:
     for task_id in waiting:
         if not claim(task_id, token):
             continue
-        task = db.session.get(Task, task_id, populate_existing=True)
+        task = db.session.get_one(Task, task_id, populate_existing=True)
         try:
             HANDLERS[task.kind](**json.loads(task.payload))
         except Exception as error:
             db.session.rollback()
-            task = db.session.get(Task, task_id, populate_existing=True)
+            task = db.session.get_one(Task, task_id, populate_existing=True)
             task.attempts += 1
             task.claim_token = None
             task.last_error = f"{type(error).__name__}: {error}"[:500]

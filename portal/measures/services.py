@@ -108,11 +108,11 @@ def add_case_event(measure: Measure, kind: CaseEventKind, summary: str, actor: U
 
 
 def open_measures_count(programme_id: int) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         sa.select(sa.func.count(Measure.id)).where(
             Measure.programme_id == programme_id, Measure.status.in_(OPEN_STATUSES)
         )
-    )
+    ).scalar_one()
 
 
 def lock_programme(programme_id: int) -> Programme:
@@ -130,7 +130,7 @@ def lock_programme(programme_id: int) -> Programme:
     db.session.execute(
         sa.select(Programme.id).where(Programme.id == programme_id).with_for_update()
     ).one()
-    return db.session.get(Programme, programme_id, populate_existing=True)
+    return db.session.get_one(Programme, programme_id, populate_existing=True)
 
 
 def capacity_message(programme: Programme) -> str:
@@ -581,7 +581,7 @@ def point_committee(measure: Measure) -> Committee | None:
     with_ccas = [
         c for c in committees if measure.organisation_id in {o.id for o in c.organisations}
     ]
-    return (with_ccas or committees or [None])[0]
+    return next(iter(with_ccas or committees), None)
 
 
 def schedule_point(bilan: Bilan, actor: User, starts_at: datetime, location: str):
@@ -725,7 +725,7 @@ def notify_bilans(today: date) -> int:
         for bilan_id in bilan_ids:
             if not claim_alert(bilan_id, column, now):
                 continue
-            bilan = db.session.get(Bilan, bilan_id, populate_existing=True)
+            bilan = db.session.get_one(Bilan, bilan_id, populate_existing=True)
             measure = bilan.measure
             due = format_date(bilan.due_date, _("d MMMM yyyy"))
             if template == "bilan_due":

@@ -108,9 +108,9 @@ def wanted_invitees(committee: Committee, organisation_ids, user_ids) -> dict[in
         if in_invited:
             wanted[user_id] = in_invited[0]
     for user_id in user_ids:
-        org_ids = memberships.get(user_id)
-        if org_ids and user_id not in wanted:
-            wanted[user_id] = next((o for o in org_ids if o in preferred), org_ids[0])
+        member_of = memberships.get(user_id)
+        if member_of and user_id not in wanted:
+            wanted[user_id] = next((o for o in member_of if o in preferred), member_of[0])
     return wanted
 
 
@@ -119,9 +119,9 @@ def sync_invitees(meeting: Meeting, wanted: dict[int, int]):
     Returns (added, removed) invitees; the removed ones are already deleted."""
     current = {i.user_id: i for i in meeting.invitees}
     removed = [i for user_id, i in current.items() if user_id not in wanted]
-    for invitee in removed:
-        meeting.invitees.remove(invitee)
-    added = []
+    for gone in removed:
+        meeting.invitees.remove(gone)
+    added: list[MeetingInvitee] = []
     for user_id, organisation_id in wanted.items():
         invitee = current.get(user_id)
         if invitee is None:
@@ -644,6 +644,7 @@ def accept_proposal(proposal: AgendaProposal, actor: User, duration_minutes: int
     if not may_answer_proposal(actor, proposal):
         raise WorkflowError(_("Cette proposition n'attend pas votre réponse."))
     case = proposal.case
+    owner: User | None
     if proposal.answered_by_owner:
         owner = actor
     elif proposal.origin == ProposalOrigin.OWNER and proposal.proposed_by is not None:
@@ -1147,7 +1148,7 @@ def send_reminders(now: datetime | None = None) -> int:
         if not claim_reminder(meeting_id, now):
             db.session.rollback()
             continue
-        meeting = db.session.get(Meeting, meeting_id, populate_existing=True)
+        meeting = db.session.get_one(Meeting, meeting_id, populate_existing=True)
         load_memberships([i.user for i in meeting.invitees])
         for invitee in meeting.invitees:
             if invitee.response in (InvitationResponse.DECLINED, InvitationResponse.EXCUSED):

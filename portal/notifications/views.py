@@ -1,6 +1,7 @@
 """« Mes notifications » (from « Mon compte ») and an organisation's named recipients."""
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from portal import permissions
@@ -49,7 +50,7 @@ def load_organisation(organisation_id: int) -> Organisation:
 
 @bp.route("/organisations/<int:organisation_id>/notifications", methods=["GET", "POST"])
 @login_required
-def recipients(organisation_id):
+def recipients(organisation_id: int) -> ResponseReturnValue:
     """Who receives what is addressed to the organisation when nobody is assigned to it:
     the members its admins name here, else the admins."""
     organisation = load_organisation(organisation_id)

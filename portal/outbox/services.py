@@ -204,7 +204,7 @@ def deliver(email_ids: list[int]) -> tuple[int, int]:
         for email_id in email_ids:
             if not claim(email_id, token):
                 continue
-            email = db.session.get(OutgoingEmail, email_id, populate_existing=True)
+            email = db.session.get_one(OutgoingEmail, email_id, populate_existing=True)
             try:
                 if connection is None:
                     connection = open_connection()
@@ -250,9 +250,9 @@ def undelivered(limit: int = 100) -> list[OutgoingEmail]:
 
 
 def count_undelivered() -> int:
-    return db.session.scalar(
+    return db.session.execute(
         sa.select(sa.func.count(OutgoingEmail.id)).where(OutgoingEmail.status == EmailStatus.FAILED)
-    )
+    ).scalar_one()
 
 
 def retry(email: OutgoingEmail) -> None:
