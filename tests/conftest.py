@@ -27,6 +27,7 @@ from portal.models import (
     UserKind,
     now_utc,
 )
+from tests.loopback_smtp import SmtpServer, mail_settings
 from tests.support import FreshRequestClient
 
 PASSWORD = "une phrase de passe bien longue"
@@ -239,6 +240,33 @@ def app(request, backend, tmp_path):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+# A mail server on loopback -----------------------------------------------------------------
+
+
+@pytest.fixture
+def smtp_server():
+    """A port reserved for the loopback SMTP server (aiosmtpd), with nothing listening yet."""
+    server = SmtpServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server):
+    """The loopback SMTP server, up and listening."""
+    smtp_server.start()
+    return smtp_server
+
+
+@pytest.fixture
+def mail_app(make_app, smtp_server):
+    """An app of the test's own with real commits, sending its e-mails to the loopback SMTP
+    server, with an application context pushed for the whole test."""
+    app = make_app(**mail_settings(smtp_server))
+    with app.app_context():
+        yield app
 
 
 # Factories -------------------------------------------------------------------------------

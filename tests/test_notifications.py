@@ -44,9 +44,17 @@ from portal.notifications.services import (
     set_named_recipients,
 )
 from tests.case_helpers import canary_traces
-from tests.conftest import sign_in
-from tests.support import form_errors, queued_emails
-from tests.test_outbox import SmtpServer, mail_settings
+from tests.conftest import (
+    build_case_world,
+    build_world,
+    committee_factory,
+    household_factory,
+    new_territory,
+    organisation_factory,
+    sign_in,
+    user_factory,
+)
+from tests.support import form_errors, in_two_workers, queued_emails
 
 F = NotificationFrequency
 # A Thursday morning in Paris (8:00 UTC = 9:00 in March): the daily digest is due.
@@ -344,27 +352,12 @@ def test_a_digest_reaches_the_mail_server_in_french(make_app, world_factory_smtp
 
 
 @pytest.fixture
-def world_factory_smtp(make_app):
-    from tests.conftest import (
-        build_case_world,
-        build_world,
-        committee_factory,
-        household_factory,
-        new_territory,
-        organisation_factory,
-        user_factory,
-    )
-
-    server = SmtpServer()
-    server.start()
-    app = make_app(**mail_settings(server))
-    with app.app_context():
-        territory = new_territory()
-        make_org, make_user = organisation_factory(territory), user_factory()
-        world = build_world(make_org, make_user, committee_factory(territory))
-        case_world = build_case_world(world, make_org, make_user, household_factory())
-        yield app, server, world, case_world
-    server.stop()
+def world_factory_smtp(smtp, mail_app):
+    territory = new_territory()
+    make_org, make_user = organisation_factory(territory), user_factory()
+    world = build_world(make_org, make_user, committee_factory(territory))
+    case_world = build_case_world(world, make_org, make_user, household_factory())
+    return mail_app, smtp, world, case_world
 
 
 # Routing of what is addressed to an organisation ---------------------------------------------
@@ -537,16 +530,6 @@ def shared_database_app(make_app, backend, tmp_path):
 
 
 def test_two_workers_sending_digests_at_once_send_each_once(shared_database_app):
-    from tests.conftest import (
-        build_case_world,
-        build_world,
-        committee_factory,
-        household_factory,
-        new_territory,
-        organisation_factory,
-        user_factory,
-    )
-    from tests.support import in_two_workers
 
     territory = new_territory()
     make_org, make_user = organisation_factory(territory), user_factory()

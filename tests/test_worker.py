@@ -41,12 +41,10 @@ from tests.conftest import (
     sign_in,
     user_factory,
 )
+from tests.loopback_smtp import SilentServer, mail_settings
 from tests.support import flashed, fresh_client, in_two_workers, queued_emails
 from tests.test_outbox import (
-    SilentServer,
-    SmtpServer,
     invite,
-    mail_settings,
     message_id,
     outbox_rows,
     parts,
@@ -56,26 +54,9 @@ from tests.test_outbox import (
 
 
 @pytest.fixture
-def smtp_server():
-    """A port reserved for the SMTP server, with nothing listening yet."""
-    server = SmtpServer()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def smtp(smtp_server):
-    """The SMTP server, up and listening."""
-    smtp_server.start()
-    return smtp_server
-
-
-@pytest.fixture
-def app(make_app, smtp_server):
+def app(mail_app):
     """An app of the test's own with real commits, sending to the loopback server."""
-    app = make_app(**mail_settings(smtp_server))
-    with app.app_context():
-        yield app
+    return mail_app
 
 
 @pytest.fixture
