@@ -1,6 +1,6 @@
 """Loading objects for a request, and refusing what the reader may not do."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from flask import abort
@@ -19,10 +19,13 @@ def require(allowed: bool) -> None:
         abort(403)
 
 
-def get_visible_or_404(model: type[Model], object_id: int, can_see: Callable[..., bool]) -> Model:
+def get_visible_or_404(
+    model: type[Model], object_id: int, can_see: Callable[..., bool], options: Sequence = ()
+) -> Model:
     """The object, if the reader may see it. One they may not see is simply not found, so
-    that its existence stays private (a household, a case, a meeting)."""
-    found = db.get_or_404(model, object_id)
+    that its existence stays private (a household, a case, a meeting). ``options`` load
+    with it what its page shows (a template issues no query)."""
+    found = db.get_or_404(model, object_id, options=options)
     if not can_see(current_user, found):
         abort(404)
     return found

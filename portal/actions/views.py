@@ -15,6 +15,7 @@ from portal.actions.forms import (
     DecisionForm,
 )
 from portal.actions.services import (
+    WITH_CASE,
     add_action_note,
     close_action,
     correct_decision,
@@ -28,6 +29,7 @@ from portal.case_content import (
     action_views,
     audit_reads,
     decision_views,
+    reading_loads,
 )
 from portal.cases.forms import committees_of
 from portal.extensions import db
@@ -54,15 +56,39 @@ from portal.transactions import commit_unless_refused
 # Loading: an object the reader may not know about is simply not found ---------------------
 
 
+# What a decision's page and the decisions list show: its agenda item, the organisations
+# that took part and its actions, with the case's reading (``reading_loads``).
+DECISION_SHOWN = (
+    *reading_loads(Decision.case),
+    sa.orm.joinedload(Decision.agenda_item),
+    sa.orm.selectinload(Decision.organisations),
+)
+
+
 def load_decision(decision_id: int) -> Decision:
-    decision = db.get_or_404(Decision, decision_id)
+    decision = db.get_or_404(
+        Decision,
+        decision_id,
+        options=[
+            *DECISION_SHOWN,
+            sa.orm.selectinload(Decision.actions).options(*WITH_CASE),
+        ],
+    )
     if not permissions.can_view_meeting(current_user, decision.meeting):
         abort(404)
     return decision
 
 
 def load_action(action_id: int) -> FollowUpAction:
-    action = db.get_or_404(FollowUpAction, action_id)
+    action = db.get_or_404(
+        FollowUpAction,
+        action_id,
+        options=[
+            *WITH_CASE,
+            sa.orm.joinedload(FollowUpAction.decision),
+            sa.orm.selectinload(FollowUpAction.notes),
+        ],
+    )
     if not permissions.can_view_action(current_user, action):
         abort(404)
     return action
@@ -80,7 +106,7 @@ def visible_committees() -> list[Committee]:
 def filtered_actions(form: ActionFilterForm):
     today = date.today()
     overdue = sa.and_(FollowUpAction.status == ActionStatus.OPEN, FollowUpAction.due_on < today)
-    query = sa.select(FollowUpAction)
+    query = sa.select(FollowUpAction).options(*WITH_CASE)
     valid = form.validate()
     scope = form.scope.data if valid else ""
     if scope == "mine":
@@ -394,6 +420,8 @@ def filtered_decisions(form: DecisionFilterForm):
         sa.select(Decision)
         .join(Meeting, Decision.meeting_id == Meeting.id)
         .where(permissions.visible_meetings_clause(current_user))
+        # The list counts each decision's actions: loaded alone, without what they join.
+        .options(*DECISION_SHOWN, sa.orm.selectinload(Decision.actions).lazyload("*"))
     )
     if form.validate():
         if form.committee.data:

@@ -43,9 +43,23 @@ from portal.transactions import commit_unless_refused
 from portal.units.services import programme_figures
 
 
-def load_candidacy(candidacy_id: int) -> Candidacy:
+def load_candidacy(candidacy_id: int, options=()) -> Candidacy:
     """A draft is the CCAS's own: to the SIAO it does not exist yet."""
-    return get_visible_or_404(Candidacy, candidacy_id, permissions.can_view_candidacy)
+    return get_visible_or_404(Candidacy, candidacy_id, permissions.can_view_candidacy, options)
+
+
+# What the candidacy's page shows: who proposed it, its communes, its history and its
+# household's situation and identity.
+CANDIDACY_SHOWN = (
+    joinedload(Candidacy.organisation),
+    joinedload(Candidacy.siao),
+    joinedload(Candidacy.created_by),
+    sa.orm.selectinload(Candidacy.communes),
+    sa.orm.selectinload(Candidacy.events),
+    sa.orm.defaultload(Candidacy.household).selectinload(Household.communes),
+    sa.orm.defaultload(Candidacy.household).selectinload(Household.persons),
+    sa.orm.defaultload(Candidacy.household).selectinload(Household.identity),
+)
 
 
 def territory_ids() -> set[int]:
@@ -217,8 +231,6 @@ def render_show(candidacy: Candidacy, *, status: int = 200, **forms):
     can_manage = permissions.can_manage_candidacy(current_user, candidacy)
     can_decide = permissions.can_decide_candidacy(current_user, candidacy)
     with_identity = permissions.can_view_candidacy_identity(current_user, candidacy)
-    audit_candidacy_read(candidacy, with_identity)
-    db.session.commit()
     owner_steps = (
         {t.name for t in available_transitions(candidacy, "owner")} if can_manage else set()
     )
@@ -229,7 +241,8 @@ def render_show(candidacy: Candidacy, *, status: int = 200, **forms):
             meetings=decision_meetings(candidacy)
         )
     case = candidacy.case
-    return render_template(
+    # Render before committing the reading: a commit expires what the page shows.
+    page = render_template(
         "candidacies/show.html",
         candidacy=candidacy,
         household=candidacy.household,
@@ -242,13 +255,16 @@ def render_show(candidacy: Candidacy, *, status: int = 200, **forms):
         decision_form=decision_form,
         figures=programme_figures([candidacy.programme])[0] if deciding else None,
         can_view_case=case is not None and permissions.can_view_case(current_user, case),
-    ), status
+    )
+    audit_candidacy_read(candidacy, with_identity)
+    db.session.commit()
+    return page, status
 
 
 @bp.route("/<int:candidacy_id>")
 @login_required
 def show(candidacy_id):
-    return render_show(load_candidacy(candidacy_id))
+    return render_show(load_candidacy(candidacy_id, CANDIDACY_SHOWN))
 
 
 # Transitions -------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from portal import permissions, storage
-from portal.case_content import decision_views
+from portal.case_content import decision_views, reading_loads
 from portal.cases import bp
 from portal.cases.forms import (
     AgendaChoiceForm,
@@ -82,12 +82,30 @@ from portal.transactions import commit_unless_refused
 # Loading: an object the reader may not know about is simply not found ---------------------
 
 
-def load_household(household_id: int) -> Household:
-    return get_visible_or_404(Household, household_id, permissions.owns_household)
+# What a household's pages show (its situation, identity and information), loaded with it.
+HOUSEHOLD_SHOWN = (
+    sa.orm.selectinload(Household.communes),
+    sa.orm.selectinload(Household.persons),
+    sa.orm.selectinload(Household.identity),
+    sa.orm.selectinload(Household.information_records),
+    sa.orm.joinedload(Household.created_by),
+)
 
 
-def load_case(case_id: int) -> Case:
-    return get_visible_or_404(Case, case_id, permissions.can_view_case)
+# What a case's page shows of its household: the situation (communes) and, to those who
+# may see it, the identity (``reading_loads`` loads the persons and the identity).
+CASE_SHOWN = (
+    *reading_loads(),
+    sa.orm.defaultload(Case.household).selectinload(Household.communes),
+)
+
+
+def load_household(household_id: int, options=()) -> Household:
+    return get_visible_or_404(Household, household_id, permissions.owns_household, options)
+
+
+def load_case(case_id: int, options=()) -> Case:
+    return get_visible_or_404(Case, case_id, permissions.can_view_case, options)
 
 
 def owner_organisation() -> Organisation:
@@ -107,6 +125,7 @@ def households():
     rows = db.session.scalars(
         sa.select(Household)
         .where(Household.organisation_id.in_(current_user.organisation_ids))
+        .options(sa.orm.selectinload(Household.information_records))
         .order_by(Household.created.desc())
     ).all()
     return render_template("cases/households.html", households=rows)
@@ -148,21 +167,23 @@ def new_household():
 @bp.route("/households/<int:household_id>")
 @login_required
 def household(household_id):
-    household = load_household(household_id)
-    audit_household_read(household, "Consultation du dossier (identité et situation)")
-    db.session.commit()
-    return render_template(
+    household = load_household(household_id, HOUSEHOLD_SHOWN)
+    # Render before committing: a commit expires what the page shows.
+    page = render_template(
         "cases/household.html",
         household=household,
         cases=household_cases(household),
         can_manage_privacy=permissions.can_manage_household_privacy(current_user, household),
     )
+    audit_household_read(household, "Consultation du dossier (identité et situation)")
+    db.session.commit()
+    return page
 
 
 @bp.route("/households/<int:household_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_household(household_id):
-    household = load_household(household_id)
+    household = load_household(household_id, HOUSEHOLD_SHOWN)
     require(household.anonymised_at is None)
     form = HouseholdForm(obj=household, territory_id=household.organisation.territory_id)
     if not form.is_submitted():
@@ -174,15 +195,18 @@ def edit_household(household_id):
             form.address.data = household.identity.address
         for entry, person in zip(form.persons.entries, household.persons, strict=False):
             entry.form.process(None, obj=person)
-        # The form shows the identity and the situation: a read like any other.
-        audit_household_read(household, "Consultation du dossier pour modification")
-        db.session.commit()
     if form.validate_on_submit():
         update_household(household, form.situation_data, current_user._get_current_object())
         db.session.commit()
         flash(_("Le dossier est enregistré."), "success")
         return redirect(url_for("cases.household", household_id=household.id))
-    return render_template("cases/household_form.html", form=form, household=household)
+    # Render before committing: a commit expires what the page shows.
+    page = render_template("cases/household_form.html", form=form, household=household)
+    if not form.is_submitted():
+        # The form shows the identity and the situation: a read like any other.
+        audit_household_read(household, "Consultation du dossier pour modification")
+        db.session.commit()
+    return page
 
 
 @bp.route("/households/<int:household_id>/information", methods=["GET", "POST"])
@@ -327,7 +351,7 @@ def new():
 @bp.route("/<int:case_id>")
 @login_required
 def show(case_id):
-    case = load_case(case_id)
+    case = load_case(case_id, CASE_SHOWN)
     access = permissions.case_access(current_user, case)
     notes = attachments = []
     if access >= CaseAccess.SITUATION:

@@ -11,8 +11,8 @@ from portal.i18n import _
 from portal.models import Committee, committee_organisation
 
 
-def load_committee(committee_id: int) -> Committee:
-    committee = db.get_or_404(Committee, committee_id)
+def load_committee(committee_id: int, options=()) -> Committee:
+    committee = db.get_or_404(Committee, committee_id, options=options)
     if not permissions.can_view_committee(current_user, committee):
         abort(403)
     return committee
@@ -58,7 +58,7 @@ def new():
 @bp.route("/<int:committee_id>")
 @login_required
 def show(committee_id):
-    committee = load_committee(committee_id)
+    committee = load_committee(committee_id, [sa.orm.selectinload(Committee.organisations)])
     return render_template(
         "committees/show.html",
         committee=committee,

@@ -45,6 +45,9 @@ from portal.measures.timeline import (
 from portal.models import (
     AuditAction,
     Bilan,
+    Candidacy,
+    Case,
+    Committee,
     Measure,
     MeasureStatus,
     Programme,
@@ -58,12 +61,22 @@ from portal.transactions import commit_unless_refused
 # Loading ---------------------------------------------------------------------------------
 
 
-def load_measure(measure_id: int) -> Measure:
-    return get_visible_or_404(Measure, measure_id, permissions.can_view_measure)
+def load_measure(measure_id: int, options=()) -> Measure:
+    return get_visible_or_404(Measure, measure_id, permissions.can_view_measure, options)
+
+
+# What the measure's page shows besides the measure: its referent, and its case, with what
+# deciding whether the reader may open the case reads (``permissions.case_access``).
+_SHOWN_CASE = sa.orm.defaultload(Measure.candidacy).joinedload(Candidacy.case)
+MEASURE_SHOWN = (
+    joinedload(Measure.referent),
+    _SHOWN_CASE.selectinload(Case.participants),
+    _SHOWN_CASE.joinedload(Case.committee).selectinload(Committee.organisations),
+)
 
 
 def load_bilan(measure: Measure, bilan_id: int) -> Bilan:
-    bilan = db.session.get(Bilan, bilan_id)
+    bilan = db.session.get(Bilan, bilan_id, options=[joinedload(Bilan.recorded_by)])
     if bilan is None or bilan.measure_id != measure.id:
         abort(404)
     return bilan
@@ -236,12 +249,14 @@ def measure_context(measure: Measure, today: date) -> dict:
 @bp.route("/<int:measure_id>")
 @login_required
 def show(measure_id):
-    measure = load_measure(measure_id)
+    measure = load_measure(measure_id, MEASURE_SHOWN)
     today = date.today()
+    context = measure_context(measure, today)
+    # Render before committing the reading: a commit expires what the page shows.
+    page = render_template("measures/show.html", rent_rows=rent_rows(measure, today), **context)
     audit_read(measure, "Mesure IML consultée")
     db.session.commit()
-    context = measure_context(measure, today)
-    return render_template("measures/show.html", rent_rows=rent_rows(measure, today), **context)
+    return page
 
 
 # Bilans ----------------------------------------------------------------------------------
@@ -285,9 +300,11 @@ def bilan(measure_id, bilan_id):
     measure = load_measure(measure_id)
     bilan = load_bilan(measure, bilan_id)
     if request.method == "GET":
+        # Render before committing the reading: a commit expires what the page shows.
+        page = bilan_page(measure, bilan, new_bilan_form(bilan), PointForm())
         audit_read(measure, f"{bilan.kind.label} consulté")
         db.session.commit()
-        return bilan_page(measure, bilan, new_bilan_form(bilan), PointForm())
+        return page
     require(permissions.can_manage_measure(current_user, measure))
     form = new_bilan_form(bilan)
     if form.validate_on_submit():
@@ -376,11 +393,13 @@ def fiche_context(bilan: Bilan) -> dict:
 def fiche(measure_id, bilan_id):
     """The pseudonymised fiche-bilan, printable: no names, no identity."""
     bilan = load_fiche(measure_id, bilan_id)
+    # Render before committing the reading: a commit expires what the page shows.
+    page = render_template("measures/fiche.html", **fiche_context(bilan))
     record_event(
         AuditAction.VIEW, "bilan", bilan.id, f"Fiche-bilan consultée — mesure n° {measure_id}"
     )
     db.session.commit()
-    return render_template("measures/fiche.html", **fiche_context(bilan))
+    return page
 
 
 @bp.route("/<int:measure_id>/bilans/<int:bilan_id>/fiche.pdf")

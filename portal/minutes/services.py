@@ -28,13 +28,17 @@ from portal.case_content import (
     decision_views,
     item_views,
     mask_identity,
+    reading_loads,
 )
 from portal.extensions import db
 from portal.household_data import link_meeting_email
 from portal.i18n import _, _l
 from portal.models import (
+    AgendaItem,
     AuditAction,
     Case,
+    Household,
+    ItemOpinion,
     Meeting,
     Minutes,
     MinutesRevision,
@@ -127,7 +131,21 @@ def is_intact(minutes: Minutes) -> bool:
 
 
 def items_for(user, meeting: Meeting) -> list[ItemView]:
-    return item_views(user, meeting.agenda_items)
+    """The agenda as the reader may see it, with what the minutes show of each item (its
+    case's situation, the excused partners' opinions) loaded with the items."""
+    items = db.session.scalars(
+        sa.select(AgendaItem)
+        .where(AgendaItem.meeting_id == meeting.id)
+        .order_by(AgendaItem.position)
+        .options(
+            *reading_loads(AgendaItem.case),
+            sa.orm.defaultload(AgendaItem.case)
+            .defaultload(Case.household)
+            .selectinload(Household.communes),
+            sa.orm.selectinload(AgendaItem.opinions).joinedload(ItemOpinion.invitee),
+        )
+    ).all()
+    return item_views(user, items)
 
 
 @dataclass(frozen=True)

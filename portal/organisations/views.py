@@ -30,8 +30,8 @@ from portal.organisations.services import (
 from portal.transactions import commit_unless_refused
 
 
-def load_organisation(organisation_id: int) -> Organisation:
-    organisation = db.get_or_404(Organisation, organisation_id)
+def load_organisation(organisation_id: int, options=()) -> Organisation:
+    organisation = db.get_or_404(Organisation, organisation_id, options=options)
     if not permissions.can_view_organisation(current_user, organisation):
         abort(403)
     return organisation
@@ -74,7 +74,9 @@ def new():
 @bp.route("/<int:organisation_id>")
 @login_required
 def show(organisation_id):
-    organisation = load_organisation(organisation_id)
+    organisation = load_organisation(
+        organisation_id, [sa.orm.selectinload(Organisation.committees).lazyload("*")]
+    )
     can_manage = permissions.can_manage_members(current_user, organisation)
     # The coordinator sees the members to act in an emergency (deactivate, reset a second
     # factor), not to manage them.

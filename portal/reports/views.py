@@ -202,6 +202,8 @@ def activity():
     if not form.validate():
         return render_template("reports/activity.html", form=form, report=None), 400
     context = activity_context(form, chosen_audience())
+    # Render before committing the reading: a commit expires what the page shows.
+    page = render_template("reports/activity.html", form=form, **context)
     record_event(
         AuditAction.VIEW,
         "activity_report",
@@ -209,7 +211,7 @@ def activity():
         report_summary(context["report"], context["audience"]),
     )
     db.session.commit()
-    return render_template("reports/activity.html", form=form, **context)
+    return page
 
 
 @bp.route("/activity/refresh", methods=["POST"])
@@ -403,9 +405,8 @@ def indicators():
     territories = allowed_territories()
     scope = make_scope(today.year, visible_programmes(territories), territories)
     figures = build_indicators(scope, today)
-    record_event(AuditAction.VIEW, "indicators", None, "Tableau des indicateurs")
-    db.session.commit()
-    return render_template(
+    # Render before committing the reading: a commit expires what the page shows.
+    page = render_template(
         "reports/indicators.html",
         indicators=figures,
         f=Figures(masked),
@@ -413,6 +414,9 @@ def indicators():
         charts=indicator_charts(figures, masked),
         territories=territory_names(scope.territory_ids),
     )
+    record_event(AuditAction.VIEW, "indicators", None, "Tableau des indicateurs")
+    db.session.commit()
+    return page
 
 
 # CSV exports -------------------------------------------------------------------------------

@@ -163,6 +163,7 @@ def filtered_units(form: UnitFilterForm):
         sa.select(Unit)
         .join(Commune, Unit.commune_id == Commune.id)
         .where(permissions.visible_units_clause(current_user))
+        .options(sa.orm.joinedload(Unit.private_landlord))  # the list shows the landlord
     )
     if form.validate():
         if form.commune.data:

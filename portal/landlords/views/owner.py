@@ -34,9 +34,9 @@ from portal.transactions import commit_unless_refused
 STEPS = ("owner", "unit", "scheme", "documents")
 
 
-def load_own_offer(offer_id: int) -> LandlordOffer:
+def load_own_offer(offer_id: int, options=()) -> LandlordOffer:
     require(permissions.is_landlord(current_user))
-    offer = get_visible_or_404(LandlordOffer, offer_id, permissions.can_view_offer)
+    offer = get_visible_or_404(LandlordOffer, offer_id, permissions.can_view_offer, options)
     if offer.owner_id != current_user.id:
         abort(404)
     return offer
@@ -92,7 +92,15 @@ def owner_page(offer: LandlordOffer, message_form=None, document_form=None, stat
 @bp.route("/my-offers/<int:offer_id>")
 @login_required
 def my_offer(offer_id):
-    return owner_page(load_own_offer(offer_id))
+    return owner_page(
+        load_own_offer(
+            offer_id,
+            [
+                sa.orm.selectinload(LandlordOffer.documents),
+                sa.orm.selectinload(LandlordOffer.messages),
+            ],
+        )
+    )
 
 
 def step_form(step: str, offer: LandlordOffer, formdata=None):

@@ -53,9 +53,17 @@ from portal.models.organisations import Organisation, OrganisationKind
 from portal.transactions import commit_unless_refused
 
 
-def load_offer(offer_id: int) -> LandlordOffer:
+def load_offer(offer_id: int, options=()) -> LandlordOffer:
     require(permissions.can_manage_offers(current_user))
-    return get_visible_or_404(LandlordOffer, offer_id, permissions.can_view_offer)
+    return get_visible_or_404(LandlordOffer, offer_id, permissions.can_view_offer, options)
+
+
+# What the offer's page shows besides the offer: its visit, documents and messages.
+OFFER_SHOWN = (
+    sa.orm.joinedload(LandlordOffer.checklist),
+    sa.orm.selectinload(LandlordOffer.documents),
+    sa.orm.selectinload(LandlordOffer.messages),
+)
 
 
 def ccas_staff() -> list[User]:
@@ -126,7 +134,7 @@ def staff_page(offer: LandlordOffer, status: int = 200, **forms):
 @bp.route("/offers/<int:offer_id>")
 @login_required
 def offer(offer_id):
-    return staff_page(load_offer(offer_id))
+    return staff_page(load_offer(offer_id, OFFER_SHOWN))
 
 
 @bp.route("/offers/<int:offer_id>/assign", methods=["POST"])
