@@ -1,6 +1,6 @@
 """Extension objects, created here and bound to the app in ``create_app``."""
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -34,9 +34,12 @@ db = SQLAlchemy(model_class=Base)
 # Flask-SQLAlchemy adds (``query``, the table name from the class name).
 if TYPE_CHECKING:
     from flask_sqlalchemy.model import Model as _FlaskSQLAlchemyModel
+    from sqlalchemy import Table
 
     class Model(_FlaskSQLAlchemyModel, Base):
-        pass
+        # A model's table: SQLAlchemy types it as any FromClause (a mapped join or select
+        # would be one), every model here has a Table.
+        __table__: ClassVar[Table]
 else:
     Model = db.Model
 

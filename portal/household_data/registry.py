@@ -917,8 +917,7 @@ PARTS: tuple[Part, ...] = (
 
 def household_text_columns() -> set[tuple[str, str]]:
     """(table, column) of every column declared as holding text about a household."""
-    # A model's __table__ is a Table, typed as any FromClause.
-    return {(part.model.__table__.name, text.name) for part in PARTS for text in part.text}  # type: ignore[attr-defined]
+    return {(part.model.__table__.name, text.name) for part in PARTS for text in part.text}
 
 
 # Every other text column, and why it holds no text about a household. Columns stored as

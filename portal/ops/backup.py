@@ -171,8 +171,7 @@ def read_snapshot(connection: sa.Connection) -> Snapshot:
         revision = ",".join(sorted(versions)) or None
     referenced: set[str] = set()
     for model in (CaseAttachment, OfferDocument):
-        # A model's __table__ is a Table, typed as any FromClause.
-        if model.__table__.name in tables:  # type: ignore[attr-defined]
+        if model.__table__.name in tables:
             referenced.update(connection.scalars(sa.select(model.stored_name)))
     return Snapshot(revision, len(tables), referenced - {None})
 

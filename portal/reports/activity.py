@@ -14,6 +14,7 @@ decided by grid.py and disclosure.py.
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import cast
 
 import sqlalchemy as sa
 
@@ -250,7 +251,9 @@ AGE_BANDS = (
 def age_bands(scope: Scope, reference_day: date) -> Breakdown:
     """People of the followed households by age on the reference day (birth dates only
     enter the query; no one is loaded)."""
-    whens = [(HouseholdPerson.birth_date.is_(None), "unknown")]
+    whens: list[tuple[sa.ColumnElement[bool], str]] = [
+        (HouseholdPerson.birth_date.is_(None), "unknown")
+    ]
     for limit, key, _label in AGE_BANDS:
         if limit is not None:
             whens.append((HouseholdPerson.birth_date > years_before(reference_day, limit), key))
@@ -491,7 +494,8 @@ def results(scope: Scope) -> Results:
             Bilan.held_on <= scope.end,
         )
     ).all()
-    within = sum(held <= twelve_months_after(start) for start, held in slid)
+    # held_on is set: the query keeps the bilans held in the year.
+    within = sum(cast(date, held) <= twelve_months_after(start) for start, held in slid)
     households, nights = hotel_stays(scope)
     return Results(len(slid), within, households, nights)
 
@@ -527,7 +531,7 @@ def fiche_lines(scope: Scope) -> list[FicheLine]:
             reference,
             programme,
             kind.label,
-            held_on,
+            cast(date, held_on),  # set: the query keeps held bilans only
             outcome.label if outcome else _("Point d'étape, sans décision"),
         )
         for measure_id, bilan_id, reference, programme, kind, held_on, outcome in rows

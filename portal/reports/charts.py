@@ -140,7 +140,9 @@ def line_chart(
 
     series = []
     for name, css_class, values in lines:
-        segments, run, points = [], [], []
+        segments: list[str] = []
+        run: list[str] = []
+        points: list[tuple[float, float]] = []
         for i, value in enumerate(values):
             if is_masked(value, masked):
                 if run:

@@ -160,7 +160,7 @@ def ranges(grid: Grid, withheld: set[str]) -> dict[str, tuple[int, int]]:
 
 def smallest_neighbour(grid: Grid, cell: str, withheld: set[str]) -> str | None:
     """The smallest shown non-zero count tied to ``cell`` by a sum or a bound."""
-    tied = set()
+    tied: set[str] = set()
     for relation in grid.sums:
         members = (relation.total, *relation.parts)
         if cell in members:

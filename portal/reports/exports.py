@@ -182,7 +182,7 @@ def decisions_actions_csv(user: User) -> str:
     responsible = aliased(Organisation)
     case_household = aliased(Household)
     on_time = sa.null()  # judged below, on the due day in Paris
-    rows = db.session.execute(
+    result = db.session.execute(
         sa.select(
             Meeting.starts_at,
             Committee.name,
@@ -233,7 +233,7 @@ def decisions_actions_csv(user: User) -> str:
     )
     rows = (
         (*row[:11], done_on_time(row[8], row[10]) if row[9] == ActionStatus.DONE else None)
-        for row in rows
+        for row in result
     )
     content, count = build_csv(columns, rows, not permissions.reports_are_masked(user))
     audited(user, "decision", count, "ligne(s) de décisions et d'actions")

@@ -72,6 +72,8 @@ class ReportFilterForm(BaseForm):
 class ProgrammeChoiceMixin:
     """A programme among those the coordinator reports on."""
 
+    programme_id: SelectField  # declared by each form that mixes this in
+
     def set_programmes(self, programmes: list[Programme]) -> None:
         self.programmes = {p.id: p for p in programmes}
         self.programme_id.choices = choices(

@@ -95,8 +95,9 @@ def activity_grid(report: ActivityReport) -> Grid:
         "agreement_signed": ("offer_to_agreement", lf.offer_to_agreement.count),
     }
     for row in lf.reached.rows:
-        cell, value = same.get(row.key, (None, None))
-        if cell is not None and value == row.count:
+        shared = same.get(row.key)
+        if shared is not None and shared[1] == row.count:
+            cell, value = shared
             grid.add(cell, value)
             grid.alias(f"offers.reached.{row.key}", cell)
         else:
@@ -108,17 +109,17 @@ def activity_grid(report: ActivityReport) -> Grid:
     grid.add("offer_to_agreement", lf.offer_to_agreement.count)
 
     social_units, measures = [], []
-    for row in report.landlord_rows:
-        units = f"landlord.{row.key}.units"
-        if row.key == "private":
+    for landlord in report.landlord_rows:
+        units = f"landlord.{landlord.key}.units"
+        if landlord.key == "private":
             units = "landlords.private_units"  # the same count, in two tables
             # Offers received and agreements signed are the counts of the offers' table.
-            grid.add("landlords.offers_received", row.offers or 0)
-            grid.add("offer_to_agreement", row.agreements or 0)
+            grid.add("landlords.offers_received", landlord.offers or 0)
+            grid.add("offer_to_agreement", landlord.agreements or 0)
         else:
             social_units.append(units)
-        grid.add(units, row.units)
-        measures.append(grid.add(f"landlord.{row.key}.measures", row.measures))
+        grid.add(units, landlord.units)
+        measures.append(grid.add(f"landlord.{landlord.key}.measures", landlord.measures))
     grid.add_sum("landlords.social_units", social_units)
     grid.add("landlords.units_total", lf.social_units + lf.private_units)
     grid.add_sum("landlords.units_total", ("landlords.social_units", "landlords.private_units"))

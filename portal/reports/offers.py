@@ -177,7 +177,8 @@ def stage_durations(scope: Scope) -> list[StageDuration]:
 def landlord_rows(scope: Scope) -> list[LandlordRow]:
     """Per social landlord, then private owners together: units made available and
     measures begun in the year; offers and agreements for private owners."""
-    units = {
+    # (None, None): units and measures of private owners (no landlord organisation).
+    units: dict[tuple[int, str] | tuple[None, None], int] = {
         (org_id, name): n
         for org_id, name, n in db.session.execute(
             sa.select(Organisation.id, Organisation.name, sa.func.count())
@@ -191,7 +192,7 @@ def landlord_rows(scope: Scope) -> list[LandlordRow]:
             .group_by(Organisation.id, Organisation.name)
         )
     }
-    measures = {
+    measures: dict[tuple[int, str] | tuple[None, None], int] = {
         (org_id, name): n
         for org_id, name, n in db.session.execute(
             sa.select(Organisation.id, Organisation.name, sa.func.count())
