@@ -462,7 +462,7 @@ def test_the_command_fills_an_empty_database(make_app):
 
 def test_pages_list_matches_the_issue():
     assert [name for name, _label, _path in PAGES] == [
-        "dashboard", "cases", "case", "meeting", "actions", "siao", "report",
+        "dashboard", "cases", "case", "meeting", "actions", "siao", "report", "report_closed",
     ]  # fmt: skip
 
 

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defaultload, raiseload, selectinload
 
 from portal import permissions
 from portal.actions.services import open_actions_for, responsible_clause
@@ -26,6 +26,7 @@ from portal.models import (
     Case,
     CaseStatus,
     FollowUpAction,
+    Household,
     Invitation,
     InvitationResponse,
     LandlordOffer,
@@ -59,11 +60,10 @@ class Listing:
 
 
 def listing(query: sa.Select, limit: int = SHOWN) -> Listing:
-    count = db.session.scalar(
-        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
-    )
-    items = list(db.session.scalars(query.limit(limit))) if count else []
-    return Listing(count or 0, items)
+    """One query: the first rows, each carrying the total (a count over the whole result,
+    taken before the limit)."""
+    rows = db.session.execute(query.add_columns(sa.func.count().over()).limit(limit)).all()
+    return Listing(rows[0][-1] if rows else 0, [row[0] for row in rows])
 
 
 @dataclass
@@ -139,6 +139,11 @@ def shared_with_you(user: User) -> Listing:
             Case.organisation_id.not_in(sorted(user.organisation_ids)),
         )
         .order_by(sa.func.coalesce(Case.submitted_at, Case.created), Case.id)
+        # The block names the case, its household's reference and its organisation: not its
+        # participants nor the household's obstacles, which the mapping loads by default.
+        .options(
+            raiseload(Case.participants), defaultload(Case.household).raiseload(Household.obstacles)
+        )
     )
 
 
