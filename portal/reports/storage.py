@@ -13,6 +13,7 @@ disclosure.py. It is computed again:
 """
 
 import dataclasses
+import functools
 import hashlib
 import json
 import types
@@ -118,6 +119,13 @@ def to_plain(value):
     return value
 
 
+@functools.cache
+def type_hints(kind: type) -> dict:
+    """A dataclass's field types, resolved once (a stored report holds a few thousand
+    values, and resolving the hints evaluates every annotation each time)."""
+    return typing.get_type_hints(kind)
+
+
 def from_plain(kind, value):
     """``value`` read back as ``kind`` (the dataclasses' type hints)."""
     if value is None:
@@ -132,7 +140,7 @@ def from_plain(kind, value):
     if kind is Programme:
         return db.session.get(Programme, value)
     if dataclasses.is_dataclass(kind):
-        hints = typing.get_type_hints(kind)
+        hints = type_hints(kind)
         return kind(
             **{f.name: from_plain(hints[f.name], value[f.name]) for f in dataclasses.fields(kind)}
         )
