@@ -329,7 +329,7 @@ def responsible_label(action: FollowUpAction) -> str:
 
 
 def close_action(
-    action: FollowUpAction, actor: User | None, status: ActionStatus, note: str
+    action: FollowUpAction, actor: User | None, status: ActionStatus, note: str | None
 ) -> None:
     """Mark an open action done (with an optional note) or cancelled (with a reason)."""
     note = (note or "").strip()

@@ -191,7 +191,7 @@ def finish(action_id: int, status: ActionStatus):
             if action.status != ActionStatus.OPEN:  # closed meanwhile, by someone else maybe
                 flash(outcome.message, "error")
                 return redirect(url_for("actions.show", action_id=action.id))
-            form.note.errors.append(outcome.message)
+            form.note.errors = [*form.note.errors, outcome.message]
         else:
             if status == ActionStatus.DONE:
                 flash(_("L'action est marquée comme faite."), "success")
@@ -275,7 +275,7 @@ def new_decision(meeting_id):
 def chosen_participants(form: DecisionForm):
     """The organisations ticked on a decision form, and the positions noted for them."""
     organisations = db.session.scalars(
-        sa.select(Organisation).where(Organisation.id.in_(form.organisation_ids.data))
+        sa.select(Organisation).where(Organisation.id.in_(form.organisation_ids.data or []))
     ).all()
     by_id = {o.id: o for o in organisations}
     positions = [
