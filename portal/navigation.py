@@ -178,7 +178,7 @@ def header_for(user) -> dict:
     if permissions.is_staff(user):
         acting = acting_organisation(user)
         organisations = [m.organisation for m in user.active_memberships]
-        if len(organisations) > 1:
+        if acting is not None and len(organisations) > 1:  # acting: None without any
             form = ActingOrganisationForm(
                 organisations=organisations, organisation_id=acting.id, formdata=None
             )

@@ -20,7 +20,11 @@ def find_user_by_email(email: str) -> User | None:
 def authenticate(email: str, password: str) -> User | None:
     """The user whose password this is, or None. Every attempt is audited."""
     user = find_user_by_email(email)
-    if not verify_password(user.password_hash if user else None, password):
+    password_hash = user.password_hash if user else None
+    # Checked without such a user too (against a dummy hash), to take the same time; only a
+    # user's own hash verifies, so the other two tests only narrow the types.
+    verified = verify_password(password_hash, password)
+    if not verified or user is None or password_hash is None:
         record_event(
             AuditAction.LOGIN_FAILED,
             "user",
@@ -29,7 +33,7 @@ def authenticate(email: str, password: str) -> User | None:
             user=user,
         )
         return None
-    if needs_rehash(user.password_hash):
+    if needs_rehash(password_hash):
         user.password_hash = hash_password(password)
     return user
 

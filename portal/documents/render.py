@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import cast
 
 from flask import current_app, render_template
 
@@ -15,7 +16,7 @@ from portal.forms import CONTROL_CHARACTERS
 def to_pdf(content: Content) -> bytes:
     from portal.pdf import render_pdf
 
-    folder = Path(current_app.static_folder, "css")
+    folder = Path(cast(str, current_app.static_folder), "css")  # create_app sets it
     stylesheet = (folder / "minutes-pdf.css").read_text("utf-8")
     stylesheet += (folder / "documents-pdf.css").read_text("utf-8")
     return render_pdf(render_template("documents/pdf.html", content=content), stylesheet)

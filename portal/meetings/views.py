@@ -154,7 +154,8 @@ def render_meeting(meeting: Meeting, form: AnswerForm | None = None, status: int
     invitee = permissions.invitation_of(reader, meeting)
     cases = preload_meeting_cases(meeting)  # noqa: F841 (held while the page renders)
     agenda = agenda_for(meeting, reader, cases_in_session=True)
-    if form is None and permissions.can_answer_invitation(reader, meeting):
+    # can_answer_invitation implies an invitation: invitee is not None there.
+    if form is None and invitee is not None and permissions.can_answer_invitation(reader, meeting):
         form = answer_form(
             agenda,
             data={

@@ -10,6 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 import sqlalchemy as sa
 from flask import render_template
@@ -434,16 +435,18 @@ def changes_since(revision: MinutesRevision, minutes: Minutes, user) -> list[Sec
     new_items = {item["id"]: item for item in after["items"]}
     for item_id in list(new_items) + [i for i in old_items if i not in new_items]:
         old, new = old_items.get(item_id), new_items.get(item_id)
+        # The item is in one version at least: as it was first, and as it is last.
+        first, last = cast(dict, old or new), cast(dict, new or old)
         old_notes = old["notes"] if old else ""
         new_notes = new["notes"] if new else ""
-        if old_notes == new_notes or not may_read_item_content(user, old or new):
+        if old_notes == new_notes or not may_read_item_content(user, first):
             continue
-        case_id = (new or old)["case_id"]
+        case_id = last["case_id"]
         case = db.session.get(Case, case_id) if case_id is not None else None
         if case is not None and not permissions.can_view_identity(user, case):
             old_notes = mask_identity(old_notes, case.household)
             new_notes = mask_identity(new_notes, case.household)
-        title = (new or old)["title"]
+        title = last["title"]
         if new is None:
             title += _(" (retiré de l'ordre du jour)")
         sections.append(SectionChanges(title, line_changes(old_notes, new_notes)))
@@ -493,7 +496,8 @@ def send_minutes(minutes: Minutes, actor: User) -> int:
     people were written to."""
     if minutes.status != MinutesStatus.APPROVED:
         raise WorkflowError(_("Seul un compte rendu approuvé peut être envoyé."))
-    if minutes.sent_at is not None and minutes.sent_at >= minutes.approved_at:
+    # Approved minutes have their approved_at (set by the approve transition).
+    if minutes.sent_at is not None and minutes.sent_at >= cast(datetime, minutes.approved_at):
         raise WorkflowError(
             _(
                 "Ce compte rendu a déjà été envoyé aux invités le %(when)s.",

@@ -305,9 +305,8 @@ def send_digests(frequency: NotificationFrequency, now: datetime | None = None) 
     ).all()
     sent = 0
     for user_id in user_ids:
-        user = db.session.get(User, user_id)
         try:
-            if send_digest(user, frequency, now):
+            if send_digest(db.session.get_one(User, user_id), frequency, now):
                 sent += 1
             db.session.commit()
         except Exception:
