@@ -3,7 +3,6 @@
 import os
 
 from flask import Flask, has_request_context, request
-from flask_babel import format_date, format_datetime, gettext
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
@@ -168,12 +167,6 @@ def register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.globals["max_upload_mb"] = app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
     app.jinja_env.filters.update(FILTERS)
-    app.jinja_env.filters["datetime"] = lambda value, fmt=None: (
-        format_datetime(value, fmt or gettext("d MMMM yyyy 'à' HH:mm")) if value else ""
-    )
-    app.jinja_env.filters["date"] = lambda value, fmt=None: (
-        format_date(value, fmt or gettext("d MMMM yyyy")) if value else ""
-    )
 
     @app.template_global()
     def session_idle_seconds() -> int:

@@ -1,8 +1,17 @@
 """Small display helpers shared by templates, e-mails and documents."""
 
+import functools
+from datetime import date, datetime
 from decimal import Decimal
 
-from flask_babel import format_currency, format_decimal
+from flask_babel import (
+    format_currency,
+    format_date,
+    format_datetime,
+    format_decimal,
+    get_locale,
+    get_timezone,
+)
 
 from portal.i18n import _, ngettext
 
@@ -54,7 +63,39 @@ def fr_decimal(value: Decimal | float | None) -> str:
     return formatted
 
 
+# Dates and moments, in the reader's locale and the territory's time zone. A page shows the
+# same few dates many times (a meeting's day on each agenda line): each is formatted once per
+# process for its locale and time zone, which are part of the cache's key.
+
+
+@functools.lru_cache(maxsize=4096)
+def _formatted(
+    formatter: str, value: date | datetime, pattern: str, locale: object, zone: object
+) -> str:
+    if formatter == "datetime":
+        return str(format_datetime(value, pattern))
+    return str(format_date(value, pattern))
+
+
+def moment(value: datetime | None, pattern: str | None = None) -> str:
+    """« 3 décembre 2026 à 14:30 », in Paris time."""
+    if not value:
+        return ""
+    pattern = pattern or _("d MMMM yyyy 'à' HH:mm")
+    return _formatted("datetime", value, pattern, get_locale(), get_timezone())
+
+
+def day(value: date | datetime | None, pattern: str | None = None) -> str:
+    """« 3 décembre 2026 » (a moment: its day in Paris)."""
+    if not value:
+        return ""
+    pattern = pattern or _("d MMMM yyyy")
+    return _formatted("date", value, pattern, get_locale(), get_timezone())
+
+
 FILTERS = {
+    "datetime": moment,
+    "date": day,
     "stay_length": stay_length,
     "number": number,
     "euros": euros,
