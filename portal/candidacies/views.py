@@ -57,6 +57,7 @@ CANDIDACY_SHOWN = (
     sa.orm.selectinload(Candidacy.communes),
     sa.orm.selectinload(Candidacy.events),
     sa.orm.defaultload(Candidacy.household).selectinload(Household.communes),
+    sa.orm.defaultload(Candidacy.household).selectinload(Household.obstacles),
     sa.orm.defaultload(Candidacy.household).selectinload(Household.persons),
     sa.orm.defaultload(Candidacy.household).selectinload(Household.identity),
 )

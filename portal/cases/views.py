@@ -85,6 +85,7 @@ from portal.transactions import commit_unless_refused
 # What a household's pages show (its situation, identity and information), loaded with it.
 HOUSEHOLD_SHOWN = (
     sa.orm.selectinload(Household.communes),
+    sa.orm.selectinload(Household.obstacles),
     sa.orm.selectinload(Household.persons),
     sa.orm.selectinload(Household.identity),
     sa.orm.selectinload(Household.information_records),
@@ -97,6 +98,7 @@ HOUSEHOLD_SHOWN = (
 CASE_SHOWN = (
     *reading_loads(),
     sa.orm.defaultload(Case.household).selectinload(Household.communes),
+    sa.orm.defaultload(Case.household).selectinload(Household.obstacles),
 )
 
 

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import defaultload, raiseload, selectinload
+from sqlalchemy.orm import raiseload, selectinload
 
 from portal import permissions
 from portal.actions.services import open_actions_for, responsible_clause
@@ -26,7 +26,6 @@ from portal.models import (
     Case,
     CaseStatus,
     FollowUpAction,
-    Household,
     Invitation,
     InvitationResponse,
     LandlordOffer,
@@ -140,10 +139,8 @@ def shared_with_you(user: User) -> Listing:
         )
         .order_by(sa.func.coalesce(Case.submitted_at, Case.created), Case.id)
         # The block names the case, its household's reference and its organisation: not its
-        # participants nor the household's obstacles, which the mapping loads by default.
-        .options(
-            raiseload(Case.participants), defaultload(Case.household).raiseload(Household.obstacles)
-        )
+        # participants, which the mapping loads by default.
+        .options(raiseload(Case.participants))
     )
 
 

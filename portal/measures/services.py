@@ -40,7 +40,6 @@ from portal.models import (
     Committee,
     CommitteeKind,
     Commune,
-    Household,
     Measure,
     MeasureEndReason,
     MeasureStatus,
@@ -668,12 +667,11 @@ def bilan_alerts(user: User, today: date | None = None, limit: int = 8) -> list[
             .order_by(Bilan.due_date, Bilan.id)
             .limit(limit)
             # The dashboard shows each alert's household reference and commune: load them
-            # in this query, and not what it does not show (the candidacy, the obstacles).
+            # in this query, and not what it does not show (the candidacy, the programme).
             .options(
                 sa.orm.contains_eager(Bilan.measure).options(
                     sa.orm.lazyload(Measure.candidacy),
                     sa.orm.lazyload(Measure.programme),
-                    sa.orm.defaultload(Measure.household).lazyload(Household.obstacles),
                 )
             )
         )

@@ -143,6 +143,9 @@ def items_for(user, meeting: Meeting) -> list[ItemView]:
             sa.orm.defaultload(AgendaItem.case)
             .defaultload(Case.household)
             .selectinload(Household.communes),
+            sa.orm.defaultload(AgendaItem.case)
+            .defaultload(Case.household)
+            .selectinload(Household.obstacles),
             sa.orm.selectinload(AgendaItem.opinions).joinedload(ItemOpinion.invitee),
         )
     ).all()

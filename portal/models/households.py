@@ -137,8 +137,10 @@ class Household(Model):
     communes: Mapped[list[Commune]] = relationship(
         secondary=household_commune, order_by=Commune.name
     )
+    # Shown on the household's and the case's pages only (which load them): not loaded with
+    # every household of every list.
     obstacles: Mapped[list["HouseholdObstacle"]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", order_by="HouseholdObstacle.obstacle"
+        cascade="all, delete-orphan", order_by="HouseholdObstacle.obstacle"
     )
     identity: Mapped["HouseholdIdentity | None"] = relationship(
         back_populates="household", cascade="all, delete-orphan", uselist=False
