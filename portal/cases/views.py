@@ -69,6 +69,7 @@ from portal.models import (
     CaseAttachment,
     CaseEvent,
     CaseNote,
+    CaseParticipant,
     CaseStatus,
     Household,
     HouseholdPerson,
@@ -99,6 +100,7 @@ CASE_SHOWN = (
     *reading_loads(),
     sa.orm.defaultload(Case.household).selectinload(Household.communes),
     sa.orm.defaultload(Case.household).selectinload(Household.obstacles),
+    sa.orm.defaultload(Case.participants).joinedload(CaseParticipant.organisation),
 )
 
 

@@ -101,7 +101,8 @@ class CaseParticipant(Model):
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     case: Mapped[Case] = relationship(back_populates="participants")
-    organisation: Mapped[Organisation] = relationship(lazy="joined")
+    # Access rules read the organisation's id; only the case page names it (and loads it).
+    organisation: Mapped[Organisation] = relationship()
     added_by: Mapped[User | None] = relationship()
 
     __table_args__ = (sa.UniqueConstraint("case_id", "organisation_id"),)
