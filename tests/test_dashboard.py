@@ -12,6 +12,7 @@ from portal.extensions import db
 from portal.local_time import PARIS
 from portal.measures.services import record_rent
 from portal.models import (
+    AuditAction,
     CandidacyStatus,
     InvitationResponse,
     MembershipRole,
@@ -21,6 +22,8 @@ from portal.models import (
 )
 from portal.navigation import MAX_ENTRIES, navigation_for
 from tests.conftest import sign_in
+from tests.support import audit_events
+from tests.test_actions import TODAY, decide, give, held  # noqa: F401
 from tests.test_landlords import make_offer
 from tests.test_measures import make_candidacy, make_unit, opened, scheme  # noqa: F401
 from tests.test_meetings import make_meeting
@@ -205,3 +208,25 @@ def test_amounts_and_numbers_are_written_the_french_way(app):
     with app.test_request_context():
         assert euros(Decimal("418")) == "418,00\u00a0€"
         assert number(1250) == "1\u202f250"
+
+
+def test_the_households_the_dashboard_shows_are_in_their_access_log(
+    app,
+    world,
+    case_world,
+    held,  # noqa: F811
+):
+    """« Mes actions » on the dashboard names the household of each action: each reading is
+    written in the household's access log, and committed with the page."""
+    decision = decide(held, world, item=held.agenda_items[0])
+    give(held, world, world.ccas, TODAY + timedelta(days=3), decision=decision, text="Appeler")
+    with app.test_client() as client:
+        sign_in(client, world.ccas_worker)
+        assert "Appeler" in client.get("/").text
+    db.session.rollback()  # what the request did not commit is gone
+    logged = [
+        event.object_id
+        for event in audit_events(AuditAction.VIEW, "household")
+        if event.summary.startswith("Consultation du tableau de bord")
+    ]
+    assert logged == [case_world.case.household_id]

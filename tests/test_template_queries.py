@@ -18,6 +18,9 @@ as in production: nothing the test's set-up loaded is found already in memory.
 Lazy loading does not depend on the database: the test runs on SQLite only (on PostgreSQL
 it finds the same statements).
 
+The same visits check that whatever a page writes (the access log of the households it
+shows) is committed, not rolled back with the request's end.
+
 The usual fixes: load what the page shows with the object (``selectinload``/``joinedload``
 options in the view's query), and render before committing a reading (a commit expires
 every loaded object, ``current_user`` and its session record included).
@@ -42,6 +45,7 @@ class RenderingQueries:
 
     templates: list[str] = field(default_factory=list)  # being rendered, outermost first
     statements: list[tuple[str, str]] = field(default_factory=list)  # where, SQL
+    uncommitted: list[str] = field(default_factory=list)  # writes since the last commit
 
     def starts(self, app, template, context, **extra):
         self.templates.append(template.name or "(string)")
@@ -50,6 +54,11 @@ class RenderingQueries:
         self.templates.pop()
 
     def executes(self, connection, cursor, statement, parameters, context, executemany):
+        verb = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else ""
+        if verb in ("INSERT", "UPDATE", "DELETE"):
+            self.uncommitted.append(" ".join(statement.split())[:160])
+        elif statement.startswith("RELEASE SAVEPOINT"):  # the view's commit, in this test
+            self.uncommitted.clear()
         if self.templates:
             where = template_lines() or " > ".join(self.templates)
             self.statements.append((where, " ".join(statement.split())))
@@ -89,7 +98,7 @@ PAGES = sorted(e for e, method in MATRIX if method == "GET" and allowed_roles(e)
 @pytest.mark.parametrize("matrix", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("endpoint", PAGES)
 def test_no_template_issues_a_query(matrix, endpoint):  # noqa: F811
-    found = []
+    found, lost = [], []
     for role in allowed_roles(endpoint):
         with matrix.case() as client:
             url = MATRIX[(endpoint, "GET")].url(matrix.world, matrix.extra)
@@ -105,4 +114,8 @@ def test_no_template_issues_a_query(matrix, endpoint):  # noqa: F811
                 f"{url} as {role}, in {template}:\n    {sql}"
                 for template, sql in recorder.statements
             ]
+            lost += [f"{url} as {role}:\n    {sql}" for sql in recorder.uncommitted]
     assert not found, f"{len(found)} queries issued while rendering:\n" + "\n".join(found)
+    # A page that writes (an access-log line for a household's data) commits what it wrote:
+    # a write left to the end of the request is rolled back, and the reading goes unlogged.
+    assert not lost, f"{len(lost)} writes never committed:\n" + "\n".join(lost)

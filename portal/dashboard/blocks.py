@@ -11,7 +11,7 @@ from sqlalchemy.orm import raiseload, selectinload
 
 from portal import permissions
 from portal.actions.services import open_actions_for, responsible_clause
-from portal.case_content import action_views, audit_reads
+from portal.case_content import action_views
 from portal.committees.services import committees_of
 from portal.extensions import db
 from portal.local_time import PARIS
@@ -69,6 +69,12 @@ def listing(query: sa.Select, limit: int = SHOWN) -> Listing:
 class Block:
     template: str
     data: object = None
+    # What the block shows of households (case-bound views): the page logs these reads.
+    reads: list = field(default_factory=list)
+
+
+def household_reads(blocks: list[Block]) -> list:
+    return [view for block in blocks for view in block.reads]
 
 
 def previous_visit(user: User) -> datetime | None:
@@ -87,14 +93,13 @@ def previous_visit(user: User) -> datetime | None:
 
 def my_actions(user: User) -> Listing:
     """The open actions, as « Mes actions » shows them to this reader (a household's name
-    masked where the reader may not read its case), and their reading logged alike."""
+    masked where the reader may not read its case); the page logs their reading."""
     count = db.session.scalar(
         sa.select(sa.func.count(FollowUpAction.id)).where(
             FollowUpAction.status == ActionStatus.OPEN, responsible_clause(user)
         )
     )
     views = action_views(user, open_actions_for(user, limit=SHOWN)) if count else []
-    audit_reads(views, "Consultation du tableau de bord")
     return Listing(count or 0, views)
 
 
@@ -392,7 +397,8 @@ def blocks_for(user: User) -> list[Block]:
     answers = awaiting_answer(user)
     if answers.count:
         blocks.append(Block("dashboard/_awaiting_answer.html", answers))
-    blocks.append(Block("dashboard/_actions.html", my_actions(user)))
+    actions = my_actions(user)
+    blocks.append(Block("dashboard/_actions.html", actions, reads=actions.items))
     if permissions.can_open_measures(user):
         blocks.append(
             Block(

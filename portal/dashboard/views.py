@@ -3,8 +3,9 @@ from flask import jsonify, render_template
 from flask_login import current_user
 
 from portal import permissions
+from portal.case_content import audit_reads
 from portal.dashboard import bp
-from portal.dashboard.blocks import blocks_for
+from portal.dashboard.blocks import blocks_for, household_reads
 from portal.extensions import db
 from portal.landlords.services import owner_text
 from portal.models import LandlordOffer
@@ -29,7 +30,12 @@ def index():
         )
     user = current_user._get_current_object()
     blocks = blocks_for(user) if permissions.is_staff(user) else []
-    return render_template("dashboard/index.html", blocks=blocks)
+    # Rendered before the reads are logged and committed: a commit expires what the page
+    # shows, and an early write would hold SQLite's lock while the page renders.
+    page = render_template("dashboard/index.html", blocks=blocks)
+    audit_reads(household_reads(blocks), "Consultation du tableau de bord")
+    db.session.commit()
+    return page
 
 
 @bp.route("/healthz")
