@@ -349,9 +349,9 @@ def profile_lines(profiles: dict) -> list[str]:
             "|---|---:|---:|---:|",
         ]
         for page in result["pages"].values():
+            calls = f"{page['calls']:,}".replace(",", " ")
             lines.append(
-                f"| {page['label']} | {page['ms']:.1f} | {page['ms'] / bare:.0f} | "
-                f"{page['calls']:,} |".replace(",", " ")
+                f"| {page['label']} | {page['ms']:.1f} | {page['ms'] / bare:.0f} | {calls} |"
             )
         lines.append("")
         for page in result["pages"].values():
