@@ -16,7 +16,7 @@ outbox_cli = AppGroup("outbox", help="Envoi des e-mails en attente.")
 users_cli = AppGroup("users", help="Comptes.")
 retention_cli = AppGroup("retention", help="Durée de conservation des données des ménages.")
 reminders_cli = AppGroup("reminders", help="Rappels des réunions et des actions en retard.")
-landlords_cli = AppGroup("landlords", help="Propriétaires privés : règles du simulateur.")
+owners_cli = AppGroup("landlords", help="Propriétaires privés : règles du simulateur.")
 worker_cli = AppGroup("worker", help="Le processus qui envoie les e-mails et lance les tâches.")
 
 
@@ -384,10 +384,10 @@ def backup_restore(archive: Path, yes: bool) -> None:
     )
 
 
-@landlords_cli.command("seed-rules")
-def landlords_seed_rules() -> None:
+@owners_cli.command("seed-rules")
+def owners_seed_rules() -> None:
     """Store the simulator's built-in rules with their sources (once; safe to re-run)."""
-    from portal.landlords.services import seed_rules
+    from portal.owners.services import seed_rules
 
     added = seed_rules()
     db.session.commit()
@@ -401,7 +401,7 @@ def register(app: Flask) -> None:
         users_cli,
         retention_cli,
         reminders_cli,
-        landlords_cli,
+        owners_cli,
         worker_cli,
         backup_cli,
         health,

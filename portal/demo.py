@@ -19,7 +19,6 @@ from portal.cases.services import (
     share_case,
 )
 from portal.extensions import db
-from portal.landlords.demo import load_demo_landlords
 from portal.measures.demo import load_demo_measures
 from portal.meetings.demo import load_demo_meetings
 from portal.minutes.demo import load_demo_minutes
@@ -45,6 +44,7 @@ from portal.models import (
     UserKind,
     now_utc,
 )
+from portal.owners.demo import load_demo_owners
 from portal.reports.demo import load_demo_report_entries
 from portal.units.demo import load_demo_programmes
 
@@ -107,7 +107,7 @@ ACCOUNTS = [
     ("etat@ddets29.demo", "Pierre Cariou", "DDETS du Finistère", MembershipRole.ADMIN, False),
 ]
 
-LANDLORD = ("proprietaire@exemple.demo", "Jean Le Floch")
+PRIVATE_OWNER = ("proprietaire@exemple.demo", "Jean Le Floch")
 
 COMMITTEES = [
     (
@@ -152,14 +152,14 @@ def load_demo_data() -> dict[str, object]:
         )
         db.session.add(Membership(user=user, organisation=organisations[organisation], role=role))
         users[email] = user
-    landlord = User(
-        email=LANDLORD[0],
-        full_name=LANDLORD[1],
-        kind=UserKind.LANDLORD,
+    private_owner = User(
+        email=PRIVATE_OWNER[0],
+        full_name=PRIVATE_OWNER[1],
+        kind=UserKind.PRIVATE_OWNER,
         password_hash=password_hash,
         email_confirmed_at=now_utc(),
     )
-    users[landlord.email] = landlord
+    users[private_owner.email] = private_owner
     db.session.add_all(users.values())
     db.session.flush()
     # Demo accounts that must sign in with a second factor share one documented secret
@@ -191,7 +191,7 @@ def load_demo_data() -> dict[str, object]:
     load_demo_meetings(data)
     load_demo_actions(data)
     load_demo_minutes(data)
-    load_demo_landlords(data)
+    load_demo_owners(data)
     load_demo_programmes(data)
     load_demo_candidacies(data)
     load_demo_measures(data)

@@ -112,8 +112,8 @@ def staff_entries(user) -> list[Entry]:
         housing.append(
             Link(
                 _l("Offres des propriétaires"),
-                "landlords.offers",
-                ("landlords.offer", "landlords.offers", "landlords.checklist"),
+                "owners.offers",
+                ("owners.offer", "owners.offers", "owners.checklist"),
             )
         )
     piloting = []
@@ -128,8 +128,8 @@ def staff_entries(user) -> list[Entry]:
         administration.append(
             Link(
                 _l("Règles des offres"),
-                "landlords.rules_index",
-                ("landlords.rules_index", "landlords.rule_new", "landlords.ceiling_new"),
+                "owners.rules_index",
+                ("owners.rules_index", "owners.rule_new", "owners.ceiling_new"),
             )
         )
     if permissions.is_coordinator(user):
@@ -152,14 +152,12 @@ def navigation_for(user) -> list[Entry]:
         return [
             Entry(
                 _l("Propriétaires"),
-                (Link(_l("Propriétaires"), "landlords.index", ("landlords.",)),),
+                (Link(_l("Propriétaires"), "owners.index", ("owners.",)),),
             )
         ]
-    if permissions.is_landlord(user):
+    if permissions.is_private_owner(user):
         return [
-            Entry(
-                _l("Mes offres"), (Link(_l("Mes offres"), "landlords.my_offers", ("landlords.",)),)
-            )
+            Entry(_l("Mes offres"), (Link(_l("Mes offres"), "owners.my_offers", ("owners.",)),))
         ]
     return staff_entries(user) if permissions.is_staff(user) else []
 

@@ -29,7 +29,6 @@ from portal.models import (
     Decision,
     FollowUpAction,
     Household,
-    LandlordOffer,
     Measure,
     Meeting,
     MeetingInvitee,
@@ -37,6 +36,7 @@ from portal.models import (
     MinutesStatus,
     Organisation,
     OrganisationKind,
+    OwnerOffer,
     Unit,
     User,
     committee_organisation,
@@ -48,11 +48,11 @@ Actor: TypeAlias = User | AnonymousUserMixin
 
 def is_staff(user: Actor) -> bool:
     """A signed-in member of at least one partner organisation."""
-    return user.is_authenticated and not user.is_landlord and bool(user.active_memberships)
+    return user.is_authenticated and not user.is_private_owner and bool(user.active_memberships)
 
 
-def is_landlord(user: Actor) -> bool:
-    return user.is_authenticated and user.is_landlord
+def is_private_owner(user: Actor) -> bool:
+    return user.is_authenticated and user.is_private_owner
 
 
 def is_coordinator(user: Actor) -> bool:
@@ -478,7 +478,7 @@ def works_for_ccas(user: Actor) -> bool:
     return is_staff(user) and user.belongs_to_kind(OrganisationKind.CCAS)
 
 
-def landlord_organisation_ids(user: Actor) -> set[int]:
+def social_landlord_ids(user: Actor) -> set[int]:
     """The social landlords (bailleurs sociaux) the person works for."""
     if not is_staff(user):
         return set()
@@ -491,13 +491,13 @@ def landlord_organisation_ids(user: Actor) -> set[int]:
 
 def can_list_units(user: Actor) -> bool:
     """CCAS staff see every unit; a social landlord's staff see their own."""
-    return is_coordinator(user) or works_for_ccas(user) or bool(landlord_organisation_ids(user))
+    return is_coordinator(user) or works_for_ccas(user) or bool(social_landlord_ids(user))
 
 
 def can_view_unit(user: Actor, unit: Unit) -> bool:
     if is_coordinator(user) or works_for_ccas(user):
         return True
-    return unit.landlord_organisation_id in landlord_organisation_ids(user)
+    return unit.social_landlord_id in social_landlord_ids(user)
 
 
 def can_manage_unit(user: Actor, unit: Unit) -> bool:
@@ -509,8 +509,8 @@ def visible_units_clause(user: Actor) -> sa.ColumnElement[bool]:
     """The SQL twin of ``can_view_unit``."""
     if is_coordinator(user) or works_for_ccas(user):
         return sa.true()
-    own = sorted(landlord_organisation_ids(user))
-    return Unit.landlord_organisation_id.in_(own) if own else sa.false()
+    own = sorted(social_landlord_ids(user))
+    return Unit.social_landlord_id.in_(own) if own else sa.false()
 
 
 def can_use_candidacies(user: Actor) -> bool:
@@ -595,12 +595,12 @@ def measure_owner(user: Actor, measure: Measure) -> bool:
     return is_staff(user) and measure.organisation_id in user.organisation_ids
 
 
-def is_measure_landlord(user: Actor, measure: Measure) -> bool:
+def is_measure_social_landlord(user: Actor, measure: Measure) -> bool:
     """A member of the social landlord that owns the measure's unit."""
     return (
         is_staff(user)
-        and measure.unit.landlord_organisation_id is not None
-        and measure.unit.landlord_organisation_id in user.organisation_ids
+        and measure.unit.social_landlord_id is not None
+        and measure.unit.social_landlord_id in user.organisation_ids
     )
 
 
@@ -627,7 +627,7 @@ def can_open_measure_for(user: Actor, candidacy: Candidacy) -> bool:
 def can_view_measure(user: Actor, measure: Measure) -> bool:
     """The owning CCAS, and (a reduced view without identity) the unit's social landlord;
     for anyone else the measure does not exist."""
-    return measure_owner(user, measure) or is_measure_landlord(user, measure)
+    return measure_owner(user, measure) or is_measure_social_landlord(user, measure)
 
 
 def can_view_measure_household(user: Actor, measure: Measure) -> bool:
@@ -643,7 +643,7 @@ def can_manage_measure(user: Actor, measure: Measure) -> bool:
 
 def can_record_rent(user: Actor, measure: Measure) -> bool:
     """The CCAS collects the household's share; the social landlord knows what it received."""
-    return measure_owner(user, measure) or is_measure_landlord(user, measure)
+    return measure_owner(user, measure) or is_measure_social_landlord(user, measure)
 
 
 def is_state_service_for(user: Actor, measure: Measure) -> bool:
@@ -665,9 +665,9 @@ def can_view_fiche_bilan(user: Actor, bilan: Bilan) -> bool:
 def is_measure_private_owner(user: Actor, measure: Measure) -> bool:
     """The private owner (a landlord account) of the measure's unit."""
     return (
-        is_landlord(user)
-        and measure.unit.private_landlord_id is not None
-        and measure.unit.private_landlord_id == user.id
+        is_private_owner(user)
+        and measure.unit.private_owner_id is not None
+        and measure.unit.private_owner_id == user.id
     )
 
 
@@ -678,7 +678,7 @@ def measure_documents_audience(user: Actor, measure: Measure) -> str | None:
     anyone else the measure does not exist."""
     if can_view_measure_household(user, measure):
         return "ccas"
-    if is_measure_landlord(user, measure) or is_measure_private_owner(user, measure):
+    if is_measure_social_landlord(user, measure) or is_measure_private_owner(user, measure):
         return "landlord"
     return None
 
@@ -691,12 +691,12 @@ def visible_measures_clause(user: Actor) -> sa.ColumnElement[bool]:
     return sa.or_(
         Measure.organisation_id.in_(organisation_ids),
         Measure.unit_id.in_(
-            sa.select(Unit.id).where(Unit.landlord_organisation_id.in_(organisation_ids))
+            sa.select(Unit.id).where(Unit.social_landlord_id.in_(organisation_ids))
         ),
     )
 
 
-# --- Private landlords' offers ----------------------------------------------------------------
+# --- Private owners' offers ----------------------------------------------------------------
 
 
 def can_manage_offers(user: Actor) -> bool:
@@ -704,9 +704,9 @@ def can_manage_offers(user: Actor) -> bool:
     return works_for_ccas(user)
 
 
-def can_view_offer(user: Actor, offer: LandlordOffer) -> bool:
+def can_view_offer(user: Actor, offer: OwnerOffer) -> bool:
     """An owner sees only their own offers; the CCAS sees them all."""
-    if is_landlord(user):
+    if is_private_owner(user):
         return offer.owner_id == user.id
     return can_manage_offers(user)
 
@@ -716,8 +716,8 @@ def can_edit_rules(user: Actor) -> bool:
 
 
 def visible_offers_clause(user: Actor) -> sa.ColumnElement[bool]:
-    if is_landlord(user):
-        return LandlordOffer.owner_id == user.id
+    if is_private_owner(user):
+        return OwnerOffer.owner_id == user.id
     if can_manage_offers(user):
         return sa.true()
     return sa.false()

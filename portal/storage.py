@@ -1,4 +1,4 @@
-"""Uploaded files on disk (case attachments, landlord offers' documents): checked from their
+"""Uploaded files on disk (case attachments, private owners' offers' documents): checked from their
 content, stored under a random name outside ``static/``, read back only through a permission
 check.
 

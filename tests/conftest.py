@@ -307,7 +307,7 @@ def user_factory():
             email=email or f"personne{number}@exemple.fr",
             full_name=full_name or f"Personne {number}",
             password_hash=PASSWORD_HASH,
-            kind=UserKind.LANDLORD if landlord else UserKind.STAFF,
+            kind=UserKind.PRIVATE_OWNER if landlord else UserKind.STAFF,
             is_coordinator=coordinator,
             email_confirmed_at=now_utc(),
         )

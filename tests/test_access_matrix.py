@@ -37,12 +37,12 @@ from tests.access_rules import (
 from tests.access_rules import actions as actions_rules
 from tests.access_rules import candidacies as candidacies_rules
 from tests.access_rules import documents as documents_rules
-from tests.access_rules import landlords as landlords_rules
 from tests.access_rules import measures as measures_rules
 from tests.access_rules import meetings as meetings_rules
 from tests.access_rules import minutes as minutes_rules
 from tests.access_rules import notifications as notifications_rules
 from tests.access_rules import outbox as outbox_rules
+from tests.access_rules import owners as owners_rules
 from tests.access_rules import reports as reports_rules
 from tests.access_rules import units as units_rules
 from tests.conftest import (
@@ -69,7 +69,7 @@ FEATURES = (
     actions_rules,
     candidacies_rules,
     units_rules,
-    landlords_rules,
+    owners_rules,
     reports_rules,
     measures_rules,
     documents_rules,

@@ -24,9 +24,9 @@ from portal.navigation import MAX_ENTRIES, navigation_for
 from tests.conftest import sign_in
 from tests.support import audit_events
 from tests.test_actions import TODAY, decide, give, held  # noqa: F401
-from tests.test_landlords import make_offer
 from tests.test_measures import make_candidacy, make_unit, opened, scheme  # noqa: F401
 from tests.test_meetings import make_meeting
+from tests.test_owners import make_offer
 
 BLOCK = re.compile(r'<h2 id="[^"]+">([^<]+?)(?: <span class="count">([^<]+)</span>)?</h2>')
 

@@ -96,9 +96,9 @@ def setting(world, make_org, make_user, make_household):
         return made
 
     household = make_household(world.ccas, world.ccas_worker)
-    social_measure = open_in(world, household, unit(landlord_organisation=social), programme)
+    social_measure = open_in(world, household, unit(social_landlord=social), programme)
     other = make_household(world.ccas, world.ccas_worker, first="Octave", last="Privé")
-    private_measure = open_in(world, other, unit(private_landlord=world.landlord), programme)
+    private_measure = open_in(world, other, unit(private_owner=world.landlord), programme)
     return social_measure, private_measure, social_user
 
 

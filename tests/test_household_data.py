@@ -392,7 +392,7 @@ def build_life(world, case_world, make_org, make_household, app) -> Life:
         surface=Decimal("45"),
         rent=Decimal("420.00"),
         charges=Decimal("35.00"),
-        landlord_organisation=landlord,
+        social_landlord=landlord,
     )
     db.session.add_all([commune, programme, unit])
     db.session.flush()

@@ -95,14 +95,14 @@ def make_unit(
     commune, landlord, address="3 rue des Écoles", status=UnitStatus.AVAILABLE, owner=None
 ):
     unit = Unit(
-        private_landlord=owner,
+        private_owner=owner,
         commune=commune,
         address=address,
         typology=Typology.T2,
         surface=Decimal("45"),
         rent=Decimal("420.00"),
         charges=Decimal("35.00"),
-        landlord_organisation=landlord,
+        social_landlord=landlord,
         status=status,
     )
     db.session.add(unit)

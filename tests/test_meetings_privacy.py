@@ -175,7 +175,7 @@ def scene(app, world, case_world, make_org, make_user) -> Scene:
     tokens = {
         role: new_calendar_token(person)
         for role, person in readers.items()
-        if person is not None and not person.is_landlord
+        if person is not None and not person.is_private_owner
     }
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["reminders", "send"])

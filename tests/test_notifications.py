@@ -15,7 +15,6 @@ from portal.cases.services import share_case, unshare_case
 from portal.extensions import db
 from portal.jobs.schedule import run_due_jobs
 from portal.jobs.worker import run_once
-from portal.landlords.services import post_message
 from portal.meetings.services import chase_pending, schedule_meeting
 from portal.minutes.services import send_minutes
 from portal.models import (
@@ -23,7 +22,6 @@ from portal.models import (
     Commune,
     DecisionKind,
     EmailStatus,
-    LandlordOffer,
     MeetingKind,
     Minutes,
     MinutesStatus,
@@ -31,6 +29,7 @@ from portal.models import (
     NotificationPreference,
     OfferStatus,
     OrganisationKind,
+    OwnerOffer,
     PendingNotification,
     Programme,
     Typology,
@@ -43,6 +42,7 @@ from portal.notifications.services import (
     send_digests,
     set_named_recipients,
 )
+from portal.owners.services import post_message
 from tests.case_helpers import canary_traces
 from tests.conftest import (
     build_case_world,
@@ -116,7 +116,7 @@ def candidacy(world, case_world, status="draft"):
 
 def offer_followed_by(world, staff):
     place = Commune(name="Concarneau", territory=world.ccas.territory)
-    offer = LandlordOffer(
+    offer = OwnerOffer(
         owner=world.landlord,
         status=OfferStatus.NEW,
         address="3 rue des Mouettes",

@@ -12,8 +12,6 @@ import pytest
 import sqlalchemy as sa
 
 from portal.extensions import db
-from portal.landlords import rules as R
-from portal.landlords.services import add_rule_value, current_rules
 from portal.measures.services import close_measure, open_measure
 from portal.measures.timeline import add_months
 from portal.models import (
@@ -23,9 +21,9 @@ from portal.models import (
     CandidacyStatus,
     Commune,
     DpeClass,
-    LandlordOffer,
     MeasureStatus,
     OfferStatus,
+    OwnerOffer,
     Programme,
     RuleParameter,
     Typology,
@@ -33,6 +31,8 @@ from portal.models import (
     UserKind,
     now_utc,
 )
+from portal.owners import rules as R
+from portal.owners.services import add_rule_value, current_rules
 from portal.workflow import WorkflowError
 from tests.conftest import CANARY_NAME, sign_in
 from tests.support import database_rows, form_errors, fresh_client
@@ -66,7 +66,7 @@ def make_offer(world, commune, status=S.DRAFT, **fields):
         agency_fees=D("800"),
         consent_to_contact=True,
     )
-    offer = LandlordOffer(owner=world.landlord, status=status, **{**values, **fields})
+    offer = OwnerOffer(owner=world.landlord, status=status, **{**values, **fields})
     db.session.add(offer)
     db.session.commit()
     return offer
@@ -202,8 +202,8 @@ def test_the_simulation_is_carried_into_the_offer_not_retyped(client, world, com
         "simulation": token.group(1),
     }
     assert client.post("/landlords/offer/new", data=data).status_code == 200
-    offer = db.session.scalar(sa.select(LandlordOffer))
-    assert offer.owner.kind == UserKind.LANDLORD and offer.status == S.DRAFT
+    offer = db.session.scalar(sa.select(OwnerOffer))
+    assert offer.owner.kind == UserKind.PRIVATE_OWNER and offer.status == S.DRAFT
     assert (offer.commune_id, offer.surface, offer.rent, offer.charges) == (
         commune.id,
         D("40"),
@@ -223,7 +223,7 @@ def test_a_forged_simulation_is_ignored(client, world, commune):
         "simulation": "eyJyZW50IjoiMSJ9.forged",
     }
     assert client.post("/landlords/offer/new", data=data).status_code == 200
-    offer = db.session.scalar(sa.select(LandlordOffer))
+    offer = db.session.scalar(sa.select(OwnerOffer))
     assert offer.rent is None and offer.surface is None
 
 
@@ -239,7 +239,7 @@ def test_the_owner_s_tracker_continues_after_the_agreement_with_dates_only(
         typology=Typology.T2,
         surface=D("40"),
         rent=D("300"),
-        private_landlord=world.landlord,
+        private_owner=world.landlord,
     )
     db.session.add(unit)
     db.session.flush()

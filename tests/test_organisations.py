@@ -234,7 +234,7 @@ def test_inviting_an_active_member_again_is_refused(client, world):
 
 
 def test_the_invitation_form_does_not_tell_who_has_an_account(client, world):
-    """ASVS 6.3.8 (no account enumeration): a private landlord's address, another partner's
+    """ASVS 6.3.8 (no account enumeration): a private owner's address, another partner's
     and an unknown one get the same answer."""
     sign_in(client, world.partner_admin)
     answers = []

@@ -38,7 +38,6 @@ from portal.models import (
     HouseholdObstacle,
     HouseholdPerson,
     HouseholdPublic,
-    LandlordOffer,
     Measure,
     MeasureEndReason,
     MeasureStatus,
@@ -51,6 +50,7 @@ from portal.models import (
     OfferStatus,
     OfferStatusChange,
     OrganisationKind,
+    OwnerOffer,
     Programme,
     ResourceBracket,
     ResourceType,
@@ -123,8 +123,8 @@ class Builder:
             typology=Typology.T2,
             surface=Decimal("40"),
             rent=Decimal("420"),
-            landlord_organisation=None if private_owner else self.social,
-            private_landlord=private_owner,
+            social_landlord=None if private_owner else self.social,
+            private_owner=private_owner,
             created=at(created),
             notes=FREE_TEXT,
         )
@@ -182,7 +182,7 @@ class Builder:
 
     def offer(self, owner, steps, *, status, reason=None, submitted=None, signed=None):
         """``steps``: (status, day, reason) in order."""
-        offer = LandlordOffer(
+        offer = OwnerOffer(
             owner=owner,
             status=status,
             reason=reason,
@@ -804,11 +804,9 @@ def grow(world, territory, programme, size: int) -> None:
     """``size`` more households, each with a measure, a bilan, an offer and an action."""
     commune = db.session.scalar(sa.select(Commune).where(Commune.territory_id == territory.id))
     social = db.session.scalar(
-        sa.select(Unit.landlord_organisation_id)
-        .where(Unit.landlord_organisation_id.isnot(None))
-        .limit(1)
+        sa.select(Unit.social_landlord_id).where(Unit.social_landlord_id.isnot(None)).limit(1)
     )
-    owner = db.session.scalar(sa.select(LandlordOffer.owner_id).limit(1))
+    owner = db.session.scalar(sa.select(OwnerOffer.owner_id).limit(1))
     meeting = db.session.scalar(sa.select(Meeting).limit(1))
     start = db.session.scalar(sa.select(sa.func.count(Household.id)))
     for n in range(start, start + size):
@@ -828,7 +826,7 @@ def grow(world, territory, programme, size: int) -> None:
             typology=Typology.T3,
             surface=Decimal(50),
             rent=Decimal(500),
-            landlord_organisation_id=social,
+            social_landlord_id=social,
             created=at(date(2025, 3, 1)),
         )
         measure = Measure(
@@ -856,7 +854,7 @@ def grow(world, territory, programme, size: int) -> None:
                 )
             ],
         )
-        offer = LandlordOffer(
+        offer = OwnerOffer(
             owner_id=owner,
             status=OfferStatus.FIRST_CONTACT,
             commune=commune,

@@ -90,7 +90,7 @@ def budget(world, territory, make_org):
             typology=Typology.T1,
             surface=Decimal(30),
             rent=Decimal(400),
-            landlord_organisation=landlord,
+            social_landlord=landlord,
         )
 
     # Open all year: 12 × (400 + 50) = 5 400,00.

@@ -131,15 +131,15 @@ def test_done_on_time_is_judged_on_the_due_day_in_paris(client, world, data, ter
 def test_monthly_trend_counts_offers_in_the_month_of_paris(data, territory):
     from datetime import UTC, datetime
 
-    from portal.models import LandlordOffer, OfferStatus
+    from portal.models import OfferStatus, OwnerOffer
     from portal.reports.indicators import build_indicators
 
     owner_id, commune_id = db.session.execute(
-        sa.select(LandlordOffer.owner_id, LandlordOffer.commune_id).limit(1)
+        sa.select(OwnerOffer.owner_id, OwnerOffer.commune_id).limit(1)
     ).one()
     # 00:30 on 1 April in Paris is still 31 March in UTC.
     db.session.add(
-        LandlordOffer(
+        OwnerOffer(
             owner_id=owner_id,
             commune_id=commune_id,
             status=OfferStatus.NEW,

@@ -18,20 +18,20 @@ from portal import storage
 from portal.cases.services import add_attachment
 from portal.extensions import db
 from portal.jobs.schedule import purge_audit, run_due_jobs
-from portal.landlords.services import add_document, start_offer
 from portal.models import (
     AuditAction,
     AuditEvent,
     AuditMonthlyCount,
     CaseAttachment,
     JobRun,
-    LandlordOffer,
     OfferDocumentKind,
     OfferStatusChange,
     OwnerKind,
+    OwnerOffer,
     User,
     now_utc,
 )
+from portal.owners.services import add_document, start_offer
 from tests.conftest import (
     PDF_BYTES,
     build_case_world,
@@ -200,7 +200,7 @@ def test_owner_accounts_never_confirmed_go_with_their_drafts(app, client, world)
     recent = start_anonymously(client, "recent@exemple.fr")
     stale_id = stale.id
     [stale_offer_id] = db.session.scalars(
-        sa.select(LandlordOffer.id).where(LandlordOffer.owner_id == stale_id)
+        sa.select(OwnerOffer.id).where(OwnerOffer.owner_id == stale_id)
     ).all()
     stale.created = now_utc() - timedelta(days=31)
     recent.created = now_utc() - timedelta(days=29)
@@ -213,7 +213,7 @@ def test_owner_accounts_never_confirmed_go_with_their_drafts(app, client, world)
 
     assert "Supprimés : 1 compte(s) propriétaire jamais confirmé(s)." in output
     assert db.session.get(User, stale_id) is None
-    assert db.session.get(LandlordOffer, stale_offer_id) is None
+    assert db.session.get(OwnerOffer, stale_offer_id) is None
     history = sa.select(OfferStatusChange).where(OfferStatusChange.offer_id == stale_offer_id)
     assert db.session.scalars(history).all() == []
     pointing = sa.select(AuditEvent).where(AuditEvent.user_id == stale_id)
@@ -225,11 +225,9 @@ def test_owner_accounts_never_confirmed_go_with_their_drafts(app, client, world)
     ).all()
     assert created.user_id is None  # the trail keeps the fact, not the person
     assert db.session.get(User, recent.id) is not None
-    assert db.session.scalars(
-        sa.select(LandlordOffer).where(LandlordOffer.owner_id == recent.id)
-    ).all()
+    assert db.session.scalars(sa.select(OwnerOffer).where(OwnerOffer.owner_id == recent.id)).all()
     assert db.session.get(User, world.landlord.id) is not None
-    assert db.session.get(LandlordOffer, confirmed_offer.id) is not None
+    assert db.session.get(OwnerOffer, confirmed_offer.id) is not None
 
 
 # 4. An upload and its transaction ------------------------------------------------------------

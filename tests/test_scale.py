@@ -35,7 +35,6 @@ from portal.models import (
     HouseholdPerson,
     InformationRecord,
     InvitationResponse,
-    LandlordOffer,
     Measure,
     MeasureStatus,
     Meeting,
@@ -49,6 +48,7 @@ from portal.models import (
     OfferStatusChange,
     Organisation,
     OrganisationKind,
+    OwnerOffer,
     Programme,
     RentRecord,
     RentStatus,
@@ -106,7 +106,7 @@ def test_every_status_is_present(scaled):
     assert values(Case.status) == set(CaseStatus)
     assert values(Candidacy.status) == set(CandidacyStatus)
     assert values(Measure.status) == set(MeasureStatus)
-    assert values(LandlordOffer.status) == set(OfferStatus)
+    assert values(OwnerOffer.status) == set(OfferStatus)
     assert values(OfferStatusChange.to_status) == set(OfferStatus)
     assert values(FollowUpAction.status) == set(ActionStatus)
     assert values(Minutes.status) == set(MinutesStatus)
@@ -185,12 +185,10 @@ def test_invariants_of_the_portal_hold(scaled):
 
     # Units: one owner each; a private unit came through its owner's offer.
     for unit in db.session.scalars(sa.select(Unit)):
-        assert (unit.landlord_organisation_id is None) != (unit.private_landlord_id is None)
-        if unit.private_landlord_id:
-            offer = db.session.scalar(
-                sa.select(LandlordOffer).where(LandlordOffer.unit_id == unit.id)
-            )
-            assert offer is not None and offer.owner_id == unit.private_landlord_id
+        assert (unit.social_landlord_id is None) != (unit.private_owner_id is None)
+        if unit.private_owner_id:
+            offer = db.session.scalar(sa.select(OwnerOffer).where(OwnerOffer.unit_id == unit.id))
+            assert offer is not None and offer.owner_id == unit.private_owner_id
 
     # Candidacies: a CCAS household, informed before it went to the SIAO; housed ⇔ a measure.
     measures = {m.candidacy_id: m for m in db.session.scalars(sa.select(Measure))}

@@ -9,9 +9,9 @@ import pytest
 from portal.models import CandidacyStatus
 from portal.permissions import can_view_case
 from tests.conftest import CANARY_NAME, sign_in
-from tests.test_landlords import make_offer
 from tests.test_measures import make_candidacy, scheme  # noqa: F401
 from tests.test_meetings import make_meeting
+from tests.test_owners import make_offer
 
 
 def found(client, query: str) -> str:

@@ -63,7 +63,7 @@ def landlords(world, make_org, make_user):
 
 def make_unit(owner, commune, *, status=UnitStatus.AVAILABLE, address="12 rue des Écoles"):
     unit = Unit(
-        landlord_organisation=owner,
+        social_landlord=owner,
         commune=commune,
         address=address,
         typology=Typology.T2,
@@ -231,13 +231,13 @@ def test_a_social_landlord_records_a_unit_of_its_convention(client, world, commu
     sign_in(client, landlords["first_staff"])
     page = client.get("/measures/units/new")
     assert page.status_code == 200
-    assert 'name="landlord_organisation_id"' not in page.text  # the owner is their own
+    assert 'name="social_landlord_id"' not in page.text  # the owner is their own
 
     response = client.post("/measures/units/new", data=unit_form(communes["Concarneau"]))
 
     assert response.status_code == 302
     unit = db.session.scalars(sa.select(Unit)).one()
-    assert unit.landlord_organisation_id == landlords["first"].id
+    assert unit.social_landlord_id == landlords["first"].id
     assert unit.status == UnitStatus.AVAILABLE
     assert unit.surface == Decimal("47.5") and unit.charges == Decimal("55.2")
     assert unit.lift and not unit.accessible
@@ -246,11 +246,9 @@ def test_a_social_landlord_records_a_unit_of_its_convention(client, world, commu
 
 def test_the_ccas_records_a_unit_for_a_landlord_it_chooses(client, world, communes, landlords):
     sign_in(client, world.ccas_worker)
-    data = unit_form(communes["Rosporden"], landlord_organisation_id=str(landlords["second"].id))
+    data = unit_form(communes["Rosporden"], social_landlord_id=str(landlords["second"].id))
     assert client.post("/measures/units/new", data=data).status_code == 302
-    assert db.session.scalars(sa.select(Unit)).one().landlord_organisation_id == (
-        landlords["second"].id
-    )
+    assert db.session.scalars(sa.select(Unit)).one().social_landlord_id == (landlords["second"].id)
     response = client.post("/measures/units/new", data=unit_form(communes["Rosporden"]))
     assert response.status_code == 400
     assert "Choisissez le bailleur social." in form_errors(response.text)
@@ -327,7 +325,7 @@ def test_the_landlord_edits_its_unit(client, world, communes, landlords):
     db.session.expire_all()
     assert unit.address == "12 bis rue des Écoles"
     assert unit.commune.name == "Rosporden"
-    assert unit.landlord_organisation_id == landlords["first"].id
+    assert unit.social_landlord_id == landlords["first"].id
 
 
 def test_the_list_filters_by_commune_typology_and_status(client, world, communes, landlords):
@@ -347,7 +345,7 @@ def test_the_list_filters_by_commune_typology_and_status(client, world, communes
 
 def test_a_private_landlords_unit_shows_its_owner(client, world, communes):
     unit = Unit(
-        private_landlord_id=world.landlord.id,
+        private_owner_id=world.landlord.id,
         commune=communes["Concarneau"],
         address="3 rue privée",
         typology=Typology.T1,
@@ -404,7 +402,7 @@ def test_unit_predicates_and_sql_clause_agree_for_every_reader(
     make_unit(landlords["first"], communes["Concarneau"])
     make_unit(landlords["second"], communes["Rosporden"])
     private = Unit(
-        private_landlord_id=world.landlord.id,
+        private_owner_id=world.landlord.id,
         commune=communes["Concarneau"],
         address="3 rue privée",
         typology=Typology.T1,
@@ -433,7 +431,7 @@ def test_unit_predicates_and_sql_clause_agree_for_every_reader(
         )
         assert by_predicate == by_sql, reader.full_name
     first_sees = {
-        u.landlord_organisation_id
+        u.social_landlord_id
         for u in units
         if permissions.can_view_unit(landlords["first_staff"], u)
     }

@@ -36,7 +36,7 @@ def check_session():
     record = g.get("user_session")
     if record is not None and touch(record):
         db.session.commit()
-    if not user.is_authenticated or user.is_landlord:
+    if not user.is_authenticated or user.is_private_owner:
         return None
     step = pending_step(user, record)
     g.sign_in_step = step  # the page offers nothing else meanwhile (no navigation)

@@ -33,7 +33,7 @@ def reads_identities(user: User) -> bool:
 
 def second_factor_required(user: User) -> bool:
     """Accounts that read identities, organisation admins and the coordinator."""
-    return not user.is_landlord and (
+    return not user.is_private_owner and (
         reads_identities(user) or bool(user.admin_organisation_ids) or user.is_coordinator
     )
 

@@ -51,7 +51,7 @@ def load_owner_confirmation_token(token: str) -> User | None:
     except BadSignature:
         return None
     user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
-    if user is None or user.kind != UserKind.LANDLORD or not user.active:
+    if user is None or user.kind != UserKind.PRIVATE_OWNER or not user.active:
         return None
     if password_fingerprint(user) != data.get("p"):
         return None  # already used: the password is set

@@ -206,7 +206,7 @@ def two_factor_setup():
     """Enrol an authenticator app: scan the QR code (drawn here), confirm with the
     password and a first code; the recovery codes are then shown, once."""
     user = current_user._get_current_object()
-    if user.is_landlord and not current_app.config.get("LANDLORD_TWO_FACTOR", True):
+    if user.is_private_owner and not current_app.config.get("LANDLORD_TWO_FACTOR", True):
         abort(404)
     if user.has_second_factor:
         return redirect(url_for("auth.account") + "#double-authentification")
@@ -403,9 +403,11 @@ def accept(token):
 def accept_as_existing(invitation, existing):
     """The address has an account: its owner joins with it, signed in already or by giving
     their own password here. Nothing of the account (password, name) changes."""
-    if existing.is_landlord:
+    if existing.is_private_owner:
         # Only the owner of the address, who has the link, reads this.
-        return render_template("auth/accept_existing.html", invitation=invitation, landlord=True)
+        return render_template(
+            "auth/accept_existing.html", invitation=invitation, private_owner=True
+        )
     signed_in_as_owner = current_user.is_authenticated and current_user.id == existing.id
     if current_user.is_authenticated and not signed_in_as_owner:
         return render_template("auth/accept_existing.html", invitation=invitation, other=True)

@@ -28,7 +28,6 @@ from portal.models import (
     FollowUpAction,
     Invitation,
     InvitationResponse,
-    LandlordOffer,
     Measure,
     Meeting,
     MeetingInvitee,
@@ -37,6 +36,7 @@ from portal.models import (
     Membership,
     OfferStatus,
     OrganisationKind,
+    OwnerOffer,
     Programme,
     RentRecord,
     Unit,
@@ -266,7 +266,7 @@ def fiches_received(user: User) -> FichesReceived:
 
 
 @dataclass
-class LandlordView:
+class SocialLandlordView:
     measures: Listing
     bilans: Listing
     arrears: list  # (measure, amount), the largest first
@@ -274,13 +274,11 @@ class LandlordView:
     units_waiting: Listing
 
 
-def landlord_view(user: User) -> LandlordView:
+def social_landlord_view(user: User) -> SocialLandlordView:
     """What a social landlord follows in its own units: nothing about the households (each
     measure is named as its page names it to them: « Mesure n° 12 »)."""
-    own = sorted(permissions.landlord_organisation_ids(user))
-    in_own_units = Measure.unit_id.in_(
-        sa.select(Unit.id).where(Unit.landlord_organisation_id.in_(own))
-    )
+    own = sorted(permissions.social_landlord_ids(user))
+    in_own_units = Measure.unit_id.in_(sa.select(Unit.id).where(Unit.social_landlord_id.in_(own)))
     measures = listing(
         sa.select(Measure)
         .where(in_own_units, Measure.status.in_(OPEN_MEASURE_STATUSES))
@@ -310,10 +308,10 @@ def landlord_view(user: User) -> LandlordView:
     ).all()
     units_waiting = listing(
         sa.select(Unit)
-        .where(Unit.landlord_organisation_id.in_(own), Unit.status == UnitStatus.AVAILABLE)
+        .where(Unit.social_landlord_id.in_(own), Unit.status == UnitStatus.AVAILABLE)
         .order_by(sa.func.coalesce(Unit.available_from, date.max), Unit.id)
     )
-    return LandlordView(
+    return SocialLandlordView(
         measures,
         bilans,
         [(m, amount) for m, amount in rows[:SHOWN]],
@@ -335,15 +333,15 @@ OFFERS_TO_HANDLE = (
 
 
 def offers_to_handle(user: User) -> Listing:
-    """Private landlords' offers waiting for the CCAS: those given to the reader and those
+    """Private owners' offers waiting for the CCAS: those given to the reader and those
     given to nobody yet, the oldest first."""
     return listing(
-        sa.select(LandlordOffer)
+        sa.select(OwnerOffer)
         .where(
-            LandlordOffer.status.in_(OFFERS_TO_HANDLE),
-            sa.or_(LandlordOffer.assigned_to_id == user.id, LandlordOffer.assigned_to_id.is_(None)),
+            OwnerOffer.status.in_(OFFERS_TO_HANDLE),
+            sa.or_(OwnerOffer.assigned_to_id == user.id, OwnerOffer.assigned_to_id.is_(None)),
         )
-        .order_by(LandlordOffer.created, LandlordOffer.id)
+        .order_by(OwnerOffer.created, OwnerOffer.id)
     )
 
 
@@ -392,8 +390,8 @@ def blocks_for(user: User) -> list[Block]:
         blocks.append(Block("dashboard/_next_commission.html", next_commission(user)))
     if OrganisationKind.ETAT in kinds:
         blocks.append(Block("dashboard/_fiches.html", fiches_received(user)))
-    if permissions.landlord_organisation_ids(user):
-        blocks.append(Block("dashboard/_landlord.html", landlord_view(user)))
+    if permissions.social_landlord_ids(user):
+        blocks.append(Block("dashboard/_social_landlord.html", social_landlord_view(user)))
     answers = awaiting_answer(user)
     if answers.count:
         blocks.append(Block("dashboard/_awaiting_answer.html", answers))

@@ -7,9 +7,9 @@ from portal.case_content import audit_reads
 from portal.dashboard import bp
 from portal.dashboard.blocks import blocks_for, household_reads
 from portal.extensions import db
-from portal.landlords.services import owner_text
-from portal.models import LandlordOffer
+from portal.models import OwnerOffer
 from portal.ops.health import run_checks
+from portal.owners.services import owner_text
 
 
 @bp.route("/")
@@ -18,14 +18,14 @@ def index():
     organisations' work calls for, each showing only what they may act on."""
     if not current_user.is_authenticated:
         return render_template("dashboard/welcome.html")
-    if permissions.is_landlord(current_user):
+    if permissions.is_private_owner(current_user):
         offers = db.session.scalars(
-            sa.select(LandlordOffer)
+            sa.select(OwnerOffer)
             .where(permissions.visible_offers_clause(current_user))
-            .order_by(LandlordOffer.id.desc())
+            .order_by(OwnerOffer.id.desc())
         ).all()
         return render_template(
-            "dashboard/landlord.html",
+            "dashboard/owner.html",
             offers=[(offer, owner_text(offer.status)[0]) for offer in offers],
         )
     user = current_user._get_current_object()

@@ -101,14 +101,14 @@ def purge_audit(keep_months: int, now: datetime) -> int:
     return db.session.execute(sa.delete(AuditEvent).where(AuditEvent.created < cutoff)).rowcount  # type: ignore[attr-defined]
 
 
-def purge_unconfirmed_landlords(days: int, now: datetime) -> int:
+def purge_unconfirmed_owners(days: int, now: datetime) -> int:
     """Owner accounts never confirmed after ``days``, with the drafts started under them."""
     from portal import storage
     from portal.models import (
         AuditEvent,
-        LandlordOffer,
         OfferDocument,
         OfferStatus,
+        OwnerOffer,
         User,
         UserKind,
     )
@@ -116,7 +116,7 @@ def purge_unconfirmed_landlords(days: int, now: datetime) -> int:
     cutoff = now - timedelta(days=days)
     users = db.session.scalars(
         sa.select(User).where(
-            User.kind == UserKind.LANDLORD,
+            User.kind == UserKind.PRIVATE_OWNER,
             User.password_hash.is_(None),
             User.email_confirmed_at.is_(None),
             User.created < cutoff,
@@ -125,7 +125,7 @@ def purge_unconfirmed_landlords(days: int, now: datetime) -> int:
     purged = 0
     for user in users:
         offers = db.session.scalars(
-            sa.select(LandlordOffer).where(LandlordOffer.owner_id == user.id)
+            sa.select(OwnerOffer).where(OwnerOffer.owner_id == user.id)
         ).all()
         if any(o.status != OfferStatus.DRAFT for o in offers):
             continue  # the CCAS is working on it: kept
@@ -153,7 +153,7 @@ class RetentionReport:
     emails: int = 0
     sessions: int = 0
     audit: int = 0
-    landlords: int = 0
+    owners: int = 0
     files: int = 0
 
     def lines(self, dry_run: bool = False) -> list[str]:
@@ -178,7 +178,7 @@ class RetentionReport:
             _("e-mail(s) envoyé(s)"): self.emails,
             _("session(s) terminée(s)"): self.sessions,
             _("entrée(s) du journal d'audit"): self.audit,
-            _("compte(s) propriétaire jamais confirmé(s)"): self.landlords,
+            _("compte(s) propriétaire jamais confirmé(s)"): self.owners,
             _("fichier(s) orphelin(s)"): self.files,
         }
         if any(purged.values()):
@@ -243,7 +243,7 @@ def retention(
         )
     )
     report.audit = purge_audit(config["AUDIT_KEEP_MONTHS"], now)
-    report.landlords = purge_unconfirmed_landlords(config["UNCONFIRMED_LANDLORD_DAYS"], now)
+    report.owners = purge_unconfirmed_owners(config["UNCONFIRMED_LANDLORD_DAYS"], now)
     db.session.commit()
     report.files = storage.remove_orphan_files()
     return report

@@ -279,7 +279,7 @@ def load_demo_measures(data: dict) -> None:
         household = demo_household(ccas, worker, spec, today)
         candidacy = housed_candidacy(household, programme, ccas, siao, worker, officer, spec)
         unit = Unit(
-            landlord_organisation=organisations[spec["landlord"]],
+            social_landlord=organisations[spec["landlord"]],
             address=spec["address"],
             commune=communes[spec["commune"]],
             typology=spec["typology"],

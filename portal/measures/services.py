@@ -208,7 +208,7 @@ def open_measure(candidacy: Candidacy, unit: Unit, actor: User, data: dict) -> M
         actor,
     )
     # A private owner's offer of this unit becomes « allocated » (landlords feature).
-    from portal.landlords.services import allocate_offer_for_unit
+    from portal.owners.services import allocate_offer_for_unit
 
     allocate_offer_for_unit(unit, actor)
     return measure
@@ -515,7 +515,7 @@ def acting_organisation(measure: Measure, actor: User) -> int | None:
     """The owning CCAS if the person works for it, else the unit's landlord organisation."""
     if measure.organisation_id in actor.organisation_ids:
         return measure.organisation_id
-    return measure.unit.landlord_organisation_id
+    return measure.unit.social_landlord_id
 
 
 def record_rent(measure: Measure, actor: User, data: dict) -> RentRecord:
@@ -600,8 +600,8 @@ def schedule_point(bilan: Bilan, actor: User, starts_at: datetime, location: str
             _("Aucun comité technique sur ce territoire : créez-le avant de programmer un point.")
         )
     organisation_ids = []
-    if measure.unit.landlord_organisation_id is not None:
-        organisation_ids.append(measure.unit.landlord_organisation_id)
+    if measure.unit.social_landlord_id is not None:
+        organisation_ids.append(measure.unit.social_landlord_id)
     user_ids = [actor.id]
     if measure.referent_id is not None and measure.referent_id != actor.id:
         user_ids.append(measure.referent_id)

@@ -103,7 +103,7 @@ def filtered_measures(form: MeasureFilterForm, today: date):
         .where(permissions.visible_measures_clause(current_user))
         .options(
             selectinload(Measure.bilans),
-            joinedload(Measure.unit).joinedload(Unit.private_landlord),
+            joinedload(Measure.unit).joinedload(Unit.private_owner),
         )
     )
     valid = form.validate()

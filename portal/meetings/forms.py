@@ -54,7 +54,7 @@ def schedulable_committees(user) -> list[Committee]:
 
 
 def invitable_people() -> list[User]:
-    """Active staff of active organisations (private landlords have no meeting pages)."""
+    """Active staff of active organisations (private owners have no meeting pages)."""
     return list(
         db.session.scalars(
             sa.select(User)

@@ -49,21 +49,6 @@ from portal.models.housing import (
     candidacy_commune,
 )
 from portal.models.jobs import AuditMonthlyCount, JobRun, Task
-from portal.models.landlords import (
-    CommuneCeiling,
-    LandlordOffer,
-    OfferDocument,
-    OfferDocumentKind,
-    OfferMessage,
-    OfferReason,
-    OfferStatus,
-    OfferStatusChange,
-    OwnerKind,
-    PreferredScheme,
-    RuleParameter,
-    VisitChecklist,
-    VisitResult,
-)
 from portal.models.meetings import (
     ActionNote,
     ActionStatus,
@@ -104,6 +89,21 @@ from portal.models.organisations import (
     committee_organisation,
 )
 from portal.models.outbox import EmailStatus, OutgoingEmail, OutgoingEmailAttachment
+from portal.models.owners import (
+    CommuneCeiling,
+    OfferDocument,
+    OfferDocumentKind,
+    OfferMessage,
+    OfferReason,
+    OfferStatus,
+    OfferStatusChange,
+    OwnerKind,
+    OwnerOffer,
+    PreferredScheme,
+    RuleParameter,
+    VisitChecklist,
+    VisitResult,
+)
 from portal.models.people import (
     Invitation,
     Membership,
@@ -155,7 +155,7 @@ __all__ = [
     "Unit",
     "UnitStatus",
     "candidacy_commune",
-    "LandlordOffer",
+    "OwnerOffer",
     "OfferReason",
     "OfferStatus",
     "OfferStatusChange",

@@ -106,12 +106,12 @@ class Unit(Model):
     status: Mapped[UnitStatus] = mapped_column(
         str_enum(UnitStatus), default=UnitStatus.AVAILABLE, index=True
     )
-    # Exactly one owner: a social landlord organisation, or a private landlord's account.
-    landlord_organisation_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("organisation.id"), index=True
+    # Exactly one owner: a social landlord organisation, or a private owner's account.
+    social_landlord_id: Mapped[int | None] = mapped_column(
+        "landlord_organisation_id", sa.ForeignKey("organisation.id"), index=True
     )
-    private_landlord_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("user_account.id"), index=True
+    private_owner_id: Mapped[int | None] = mapped_column(
+        "private_landlord_id", sa.ForeignKey("user_account.id"), index=True
     )
     notes: Mapped[str] = mapped_column(sa.String(1000), default="")
     created_by_id: Mapped[int | None] = mapped_column(
@@ -121,8 +121,8 @@ class Unit(Model):
     updated: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
 
     commune: Mapped[Commune] = relationship(lazy="joined")
-    landlord_organisation: Mapped[Organisation | None] = relationship(lazy="joined")
-    private_landlord: Mapped[User | None] = relationship(foreign_keys=[private_landlord_id])
+    social_landlord: Mapped[Organisation | None] = relationship(lazy="joined")
+    private_owner: Mapped[User | None] = relationship(foreign_keys=[private_owner_id])
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
 
     __table_args__ = (
@@ -137,9 +137,9 @@ class Unit(Model):
 
     @property
     def landlord_name(self) -> str:
-        if self.landlord_organisation is not None:
-            return self.landlord_organisation.name
-        return self.private_landlord.full_name if self.private_landlord else ""
+        if self.social_landlord is not None:
+            return self.social_landlord.name
+        return self.private_owner.full_name if self.private_owner else ""
 
 
 class CandidacyStatus(LabelledEnum):

@@ -17,7 +17,7 @@ from portal.models.organisations import Organisation, OrganisationKind
 
 class UserKind(LabelledEnum):
     STAFF = "staff", _l("Partenaire")  # works for a partner organisation
-    LANDLORD = "landlord", _l("Propriétaire")  # private landlord, belongs to no organisation
+    PRIVATE_OWNER = "landlord", _l("Propriétaire")  # private owner, belongs to no organisation
 
 
 class MembershipRole(LabelledEnum):
@@ -84,11 +84,11 @@ class User(UserMixin, Model):
         """Signed-in access needs an active account and, for staff, an active membership."""
         if not self.active:
             return False
-        return self.kind == UserKind.LANDLORD or bool(self.active_memberships)
+        return self.kind == UserKind.PRIVATE_OWNER or bool(self.active_memberships)
 
     @property
-    def is_landlord(self) -> bool:
-        return self.kind == UserKind.LANDLORD
+    def is_private_owner(self) -> bool:
+        return self.kind == UserKind.PRIVATE_OWNER
 
     @property
     def active_memberships(self) -> list["Membership"]:

@@ -23,13 +23,13 @@ from portal.models import (
     Decision,
     FollowUpAction,
     InvitationResponse,
-    LandlordOffer,
     Meeting,
     Minutes,
     MinutesStatus,
     NotificationFrequency,
     Organisation,
     OrganisationKind,
+    OwnerOffer,
     PendingNotification,
     User,
     now_utc,
@@ -201,16 +201,16 @@ def action_line(reader: User, action: FollowUpAction, pending) -> DigestLine | N
     return DigestLine(text, link("actions.show", action_id=action.id))
 
 
-# Landlords ---------------------------------------------------------------------------------
+# Private owners' offers --------------------------------------------------------------------
 
 
-def offer_line(reader: User, offer: LandlordOffer, pending) -> DigestLine:
+def offer_line(reader: User, offer: OwnerOffer, pending) -> DigestLine:
     text = (
         _("Nouvelle proposition de logement d'un propriétaire (n° %(n)s)", n=offer.id)
         if pending.event == "new_offer"
         else _("Message du propriétaire — offre n° %(number)s", number=offer.id)
     )
-    return DigestLine(text, link("landlords.offer", offer_id=offer.id))
+    return DigestLine(text, link("owners.offer", offer_id=offer.id))
 
 
 def case_households(case) -> list[int | None]:
@@ -305,7 +305,7 @@ KINDS: dict[str, Kind] = {
             _l("Propriétaires : nouvelle offre ou message"),
             _l("Un propriétaire propose un logement ou écrit au CCAS."),
             F.IMMEDIATE,
-            LandlordOffer,
+            OwnerOffer,
             applies=permissions.works_for_ccas,
             may_read=permissions.can_view_offer,
             line=offer_line,

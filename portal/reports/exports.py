@@ -28,10 +28,10 @@ from portal.models import (
     Decision,
     FollowUpAction,
     Household,
-    LandlordOffer,
     Measure,
     Meeting,
     Organisation,
+    OwnerOffer,
     Programme,
     Unit,
     User,
@@ -259,24 +259,24 @@ def offers_csv(user: User) -> str:
     ]
     rows = db.session.execute(
         sa.select(
-            LandlordOffer.id,
-            LandlordOffer.status,
-            LandlordOffer.reason,
+            OwnerOffer.id,
+            OwnerOffer.status,
+            OwnerOffer.reason,
             Commune.name,
-            LandlordOffer.typology,
-            LandlordOffer.surface,
-            LandlordOffer.rent,
-            LandlordOffer.charges,
-            LandlordOffer.dpe_class,
-            LandlordOffer.furnished,
-            LandlordOffer.preferred_scheme,
-            LandlordOffer.submitted_at,
-            LandlordOffer.agreement_signed_at,
-            LandlordOffer.status_changed_at,
+            OwnerOffer.typology,
+            OwnerOffer.surface,
+            OwnerOffer.rent,
+            OwnerOffer.charges,
+            OwnerOffer.dpe_class,
+            OwnerOffer.furnished,
+            OwnerOffer.preferred_scheme,
+            OwnerOffer.submitted_at,
+            OwnerOffer.agreement_signed_at,
+            OwnerOffer.status_changed_at,
         )
-        .outerjoin(Commune, LandlordOffer.commune_id == Commune.id)
-        .where(permissions.visible_offers_clause(user), LandlordOffer.submitted_at.isnot(None))
-        .order_by(LandlordOffer.submitted_at, LandlordOffer.id)
+        .outerjoin(Commune, OwnerOffer.commune_id == Commune.id)
+        .where(permissions.visible_offers_clause(user), OwnerOffer.submitted_at.isnot(None))
+        .order_by(OwnerOffer.submitted_at, OwnerOffer.id)
     )
     content, count = build_csv(columns, rows, not permissions.reports_are_masked(user))
     audited(user, "landlord_offer", count, "offre(s)")

@@ -18,10 +18,10 @@ from portal.models import (
     CandidacyStatus,
     Committee,
     FollowUpAction,
-    LandlordOffer,
     Measure,
     MeasureStatus,
     OfferStatus,
+    OwnerOffer,
     Programme,
 )
 from portal.reports.aggregates import (
@@ -137,9 +137,9 @@ def build_indicators(scope: Scope, today: date | None = None) -> Indicators:
         )
     )
     stages = grouped(
-        sa.select(LandlordOffer.status, sa.func.count())
-        .where(scoped_offers(scope), LandlordOffer.status.in_((*PIPELINE, *STOPPED)))
-        .group_by(LandlordOffer.status)
+        sa.select(OwnerOffer.status, sa.func.count())
+        .where(scoped_offers(scope), OwnerOffer.status.in_((*PIPELINE, *STOPPED)))
+        .group_by(OwnerOffer.status)
     )
     return Indicators(
         today=today,
@@ -204,10 +204,10 @@ def monthly_trend(scope: Scope, today: date) -> list[MonthPoint]:
     # is April's, though it is still 31 March in UTC).
     offers: dict[str, int] = {}
     for (submitted_at,) in db.session.execute(
-        sa.select(LandlordOffer.submitted_at).where(
+        sa.select(OwnerOffer.submitted_at).where(
             scoped_offers(scope),
-            LandlordOffer.submitted_at >= paris_midnight_utc(first),
-            LandlordOffer.submitted_at < paris_day_end_utc(today),
+            OwnerOffer.submitted_at >= paris_midnight_utc(first),
+            OwnerOffer.submitted_at < paris_day_end_utc(today),
         )
     ):
         key = paris_month(cast(datetime, submitted_at))  # sent: the query keeps sent offers

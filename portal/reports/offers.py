@@ -12,12 +12,12 @@ import sqlalchemy as sa
 from portal.extensions import db
 from portal.i18n import _
 from portal.models import (
-    LandlordOffer,
     Measure,
     OfferReason,
     OfferStatus,
     OfferStatusChange,
     Organisation,
+    OwnerOffer,
     Unit,
 )
 from portal.reports.aggregates import (
@@ -82,8 +82,8 @@ class LandlordRow:
 def landlord_figures(scope: Scope) -> LandlordFigures:
     social, private = db.session.execute(
         sa.select(
-            sa.func.sum(sa.case((Unit.landlord_organisation_id.isnot(None), 1), else_=0)),
-            sa.func.sum(sa.case((Unit.private_landlord_id.isnot(None), 1), else_=0)),
+            sa.func.sum(sa.case((Unit.social_landlord_id.isnot(None), 1), else_=0)),
+            sa.func.sum(sa.case((Unit.private_owner_id.isnot(None), 1), else_=0)),
         ).where(
             Unit.created >= scope.start_utc,
             Unit.created < scope.end_utc,
@@ -93,14 +93,14 @@ def landlord_figures(scope: Scope) -> LandlordFigures:
     received = db.session.scalar(
         sa.select(sa.func.count()).where(
             scoped_offers(scope),
-            LandlordOffer.submitted_at >= scope.start_utc,
-            LandlordOffer.submitted_at < scope.end_utc,
+            OwnerOffer.submitted_at >= scope.start_utc,
+            OwnerOffer.submitted_at < scope.end_utc,
         )
     )
     changes_in_year = sa.and_(
         OfferStatusChange.created >= scope.start_utc,
         OfferStatusChange.created < scope.end_utc,
-        OfferStatusChange.offer_id.in_(sa.select(LandlordOffer.id).where(scoped_offers(scope))),
+        OfferStatusChange.offer_id.in_(sa.select(OwnerOffer.id).where(scoped_offers(scope))),
     )
     reached = grouped(
         sa.select(
@@ -110,9 +110,9 @@ def landlord_figures(scope: Scope) -> LandlordFigures:
         .group_by(OfferStatusChange.to_status)
     )
     current = grouped(
-        sa.select(LandlordOffer.status, sa.func.count())
+        sa.select(OwnerOffer.status, sa.func.count())
         .where(scoped_offers(scope))
-        .group_by(LandlordOffer.status)
+        .group_by(OwnerOffer.status)
     )
     reasons = grouped(
         sa.select(OfferStatusChange.reason, sa.func.count())
@@ -129,11 +129,11 @@ def landlord_figures(scope: Scope) -> LandlordFigures:
         stop_reasons=enum_breakdown(OfferReason, reasons, sum(reasons.values())),
         stage_durations=stage_durations(scope),
         offer_to_agreement=duration_stats(
-            days_between(LandlordOffer.submitted_at, LandlordOffer.agreement_signed_at),
+            days_between(OwnerOffer.submitted_at, OwnerOffer.agreement_signed_at),
             scoped_offers(scope),
-            LandlordOffer.submitted_at.isnot(None),
-            LandlordOffer.agreement_signed_at >= scope.start_utc,
-            LandlordOffer.agreement_signed_at < scope.end_utc,
+            OwnerOffer.submitted_at.isnot(None),
+            OwnerOffer.agreement_signed_at >= scope.start_utc,
+            OwnerOffer.agreement_signed_at < scope.end_utc,
         ),
     )
 
@@ -152,9 +152,7 @@ def stage_durations(scope: Scope) -> list[StageDuration]:
             )
             .label("left"),
         )
-        .where(
-            OfferStatusChange.offer_id.in_(sa.select(LandlordOffer.id).where(scoped_offers(scope)))
-        )
+        .where(OfferStatusChange.offer_id.in_(sa.select(OwnerOffer.id).where(scoped_offers(scope))))
         .subquery()
     )
     left = steps.c.left
@@ -183,7 +181,7 @@ def landlord_rows(scope: Scope) -> list[LandlordRow]:
         for org_id, name, n in db.session.execute(
             sa.select(Organisation.id, Organisation.name, sa.func.count())
             .select_from(Unit)
-            .outerjoin(Organisation, Unit.landlord_organisation_id == Organisation.id)
+            .outerjoin(Organisation, Unit.social_landlord_id == Organisation.id)
             .where(
                 Unit.created >= scope.start_utc,
                 Unit.created < scope.end_utc,
@@ -198,7 +196,7 @@ def landlord_rows(scope: Scope) -> list[LandlordRow]:
             sa.select(Organisation.id, Organisation.name, sa.func.count())
             .select_from(Measure)
             .join(Unit, Measure.unit_id == Unit.id)
-            .outerjoin(Organisation, Unit.landlord_organisation_id == Organisation.id)
+            .outerjoin(Organisation, Unit.social_landlord_id == Organisation.id)
             .where(
                 scoped_measures(scope),
                 Measure.start_date >= scope.start,
@@ -213,8 +211,8 @@ def landlord_rows(scope: Scope) -> list[LandlordRow]:
                 sa.case(
                     (
                         sa.and_(
-                            LandlordOffer.submitted_at >= scope.start_utc,
-                            LandlordOffer.submitted_at < scope.end_utc,
+                            OwnerOffer.submitted_at >= scope.start_utc,
+                            OwnerOffer.submitted_at < scope.end_utc,
                         ),
                         1,
                     ),
@@ -225,9 +223,9 @@ def landlord_rows(scope: Scope) -> list[LandlordRow]:
                 sa.case(
                     (
                         sa.and_(
-                            LandlordOffer.submitted_at.isnot(None),
-                            LandlordOffer.agreement_signed_at >= scope.start_utc,
-                            LandlordOffer.agreement_signed_at < scope.end_utc,
+                            OwnerOffer.submitted_at.isnot(None),
+                            OwnerOffer.agreement_signed_at >= scope.start_utc,
+                            OwnerOffer.agreement_signed_at < scope.end_utc,
                         ),
                         1,
                     ),

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from portal.extensions import db
 from portal.local_time import PARIS, paris_day_end_utc, paris_midnight_utc
-from portal.models import Commune, LandlordOffer, Measure, OfferStatus, Programme, Territory
+from portal.models import Commune, Measure, OfferStatus, OwnerOffer, Programme, Territory
 
 
 @dataclass(frozen=True)
@@ -129,8 +129,8 @@ def scoped_communes(scope: Scope):
 
 def scoped_offers(scope: Scope):
     if scope.territory_ids is None:
-        return LandlordOffer.status != OfferStatus.DRAFT
+        return OwnerOffer.status != OfferStatus.DRAFT
     return sa.and_(
-        LandlordOffer.status != OfferStatus.DRAFT,
-        LandlordOffer.commune_id.in_(scoped_communes(scope)),
+        OwnerOffer.status != OfferStatus.DRAFT,
+        OwnerOffer.commune_id.in_(scoped_communes(scope)),
     )

@@ -12,7 +12,7 @@ One module per domain, run in this order, each reading what the earlier ones lef
 ``ScaleGenerator`` (generator.py, with the plumbing; the words are in vocabulary.py):
 structure.py (territories, organisations, committees, people), meetings.py, households.py
 (and cases.py for their situations), housing.py (programmes, units, candidacies, measures),
-offers.py (private landlords' offers).
+offers.py (private owners' offers).
 """
 
 import sqlalchemy as sa

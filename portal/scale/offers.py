@@ -1,4 +1,4 @@
-"""Private landlords' offers of their homes, from the first contact to the lease."""
+"""Private owners' offers of their homes, from the first contact to the lease."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -6,11 +6,11 @@ from decimal import Decimal
 from portal import models
 from portal.models import (
     DpeClass,
-    LandlordOffer,
     OfferReason,
     OfferStatus,
     OfferStatusChange,
     OwnerKind,
+    OwnerOffer,
     PreferredScheme,
     Typology,
     Unit,
@@ -99,7 +99,7 @@ def add_offer(gen: ScaleGenerator, owner, final, commune_id, unit_id, begun, ass
     )
     submitted = moments[1] if len(path) > 1 else None
     offer_id = gen.add(
-        LandlordOffer,
+        OwnerOffer,
         owner_id=owner,
         status=final,
         reason=reason,

@@ -202,7 +202,7 @@ def build_structure(gen: ScaleGenerator) -> None:
             revoked_at=None,
         )
 
-    # Private landlords: accounts of their own, without any membership.
+    # Private owners: accounts of their own, without any membership.
     gen.landlords = []
     for _ in range(max(6, gen.n_households // 60)):
         first, last = gen.person_name()
@@ -213,7 +213,7 @@ def build_structure(gen: ScaleGenerator) -> None:
                 email=f"proprietaire.{number}@exemple.fr",
                 full_name=f"{first} {last}",
                 phone="06 12 34 56 78",
-                kind=UserKind.LANDLORD,
+                kind=UserKind.PRIVATE_OWNER,
                 password_hash=gen.password_hash,
                 is_coordinator=False,
                 active=True,

@@ -14,9 +14,9 @@ from portal.models import (
     Case,
     Household,
     HouseholdPerson,
-    LandlordOffer,
     Measure,
     Meeting,
+    OwnerOffer,
     Unit,
     User,
 )
@@ -72,20 +72,20 @@ def first(query: sa.Select) -> list:
     return list(db.session.scalars(query.limit(PER_KIND)))
 
 
-def matching_offers(user: User, words: list[str]) -> list[LandlordOffer]:
+def matching_offers(user: User, words: list[str]) -> list[OwnerOffer]:
     """Offers by address, as the reader's own offers list shows them (an owner's, or all of
     them for the CCAS)."""
     return first(
-        sa.select(LandlordOffer)
-        .where(permissions.visible_offers_clause(user), contains(LandlordOffer.address, words))
-        .order_by(LandlordOffer.id.desc())
+        sa.select(OwnerOffer)
+        .where(permissions.visible_offers_clause(user), contains(OwnerOffer.address, words))
+        .order_by(OwnerOffer.id.desc())
     )
 
 
 def search(user: User, query: str) -> Results:
     words = query.split()
     results = Results(query)
-    if permissions.is_landlord(user):
+    if permissions.is_private_owner(user):
         results.offers = matching_offers(user, words)
         return results
     if not permissions.is_staff(user):

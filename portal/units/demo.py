@@ -219,7 +219,7 @@ def load_demo_programmes(data: dict) -> None:
         landlord, address, commune, typology, surface, rent, charges, dpe, floor, lift, status = row
         units.append(
             Unit(
-                landlord_organisation=organisations[landlord],
+                social_landlord=organisations[landlord],
                 address=address,
                 commune=communes[commune],
                 typology=typology,

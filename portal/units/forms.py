@@ -64,7 +64,7 @@ def optional_enum_choices(enum_class, placeholder=_l("— Non renseigné —")):
 
 
 class UnitForm(BaseForm):
-    landlord_organisation_id = ChoiceField(
+    social_landlord_id = ChoiceField(
         _l("Bailleur social"), coerce=optional_int, validate_choice=False
     )
     address = StringField(
@@ -148,9 +148,9 @@ class UnitForm(BaseForm):
         # None: the owner is fixed (the landlord's own organisation, or an existing unit).
         self.landlords = {o.id: o for o in landlords} if landlords is not None else None
         if landlords is None:
-            del self.landlord_organisation_id
+            del self.social_landlord_id
         else:
-            self.landlord_organisation_id.choices = choices(
+            self.social_landlord_id.choices = choices(
                 [("", _("— Choisir —")), *((o.id, o.name) for o in landlords)]
             )
 
@@ -158,7 +158,7 @@ class UnitForm(BaseForm):
         if field.data and field.data not in self.commune_ids:
             raise ValidationError(_("Choisissez une commune de votre territoire."))
 
-    def validate_landlord_organisation_id(self, field):
+    def validate_social_landlord_id(self, field):
         if not field.data:
             raise ValidationError(_("Choisissez le bailleur social."))
         if field.data not in self.landlords:

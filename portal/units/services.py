@@ -164,10 +164,10 @@ def apply_unit(unit: Unit, data: dict) -> None:
     unit.commune_id = data["commune_id"]
 
 
-def create_unit(actor: User, data: dict, *, landlord_organisation_id: int) -> Unit:
+def create_unit(actor: User, data: dict, *, social_landlord_id: int) -> Unit:
     """A unit a social landlord makes available to the CCAS under its convention."""
     unit = Unit(
-        landlord_organisation_id=landlord_organisation_id,
+        social_landlord_id=social_landlord_id,
         created_by=actor,
         status=UnitStatus.AVAILABLE,
     )

@@ -141,7 +141,7 @@ def load_unit(unit_id: int) -> Unit:
 
 def social_landlords() -> list[Organisation] | None:
     """Owners the CCAS may pick from; a social landlord's staff record their own units."""
-    if permissions.landlord_organisation_ids(current_user) and not (
+    if permissions.social_landlord_ids(current_user) and not (
         permissions.works_for_ccas(current_user)
     ):
         return None
@@ -163,7 +163,7 @@ def filtered_units(form: UnitFilterForm):
         sa.select(Unit)
         .join(Commune, Unit.commune_id == Commune.id)
         .where(permissions.visible_units_clause(current_user))
-        .options(sa.orm.joinedload(Unit.private_landlord))  # the list shows the landlord
+        .options(sa.orm.joinedload(Unit.private_owner))  # the list shows the landlord
     )
     if form.validate():
         if form.commune.data:
@@ -191,11 +191,9 @@ def new_unit():
     landlords = social_landlords()
     form = UnitForm(communes=territory_communes(), landlords=landlords)
     if form.validate_on_submit():
-        owner_id = (
-            form.landlord_organisation_id.data if landlords is not None else home_organisation().id
-        )
+        owner_id = form.social_landlord_id.data if landlords is not None else home_organisation().id
         unit = create_unit(
-            current_user._get_current_object(), form.unit_data, landlord_organisation_id=owner_id
+            current_user._get_current_object(), form.unit_data, social_landlord_id=owner_id
         )
         db.session.commit()
         flash(_("Le logement est enregistré, disponible pour une mesure."), "success")

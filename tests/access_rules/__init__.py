@@ -12,7 +12,7 @@ from tests.conftest import World
 
 ROLES = (
     "anonymous",
-    "landlord",  # private landlord
+    "landlord",  # private owner
     "outsider",  # member of an organisation with no link to the object
     "partner_member",  # Mission Locale (on the committee); case shared with it: full
     "partner_admin",  # admin of the Mission Locale

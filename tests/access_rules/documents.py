@@ -1,7 +1,7 @@
 """Access rules of the measure's documents and their wording.
 
 The measure is the CCAS's (the ccas_worker's and the coordinator's organisation), in a unit
-of the world's private landlord: the CCAS and that owner get the documents of their
+of the world's private owner: the CCAS and that owner get the documents of their
 audience; for anyone else the measure does not exist. Only the coordinator edits the
 wording. What each reader's documents contain is tested in tests/test_documents.py.
 """
@@ -65,7 +65,7 @@ def build(world, case_world) -> dict:
         typology=Typology.T2,
         surface=Decimal("40"),
         rent=Decimal("400"),
-        private_landlord=world.landlord,
+        private_owner=world.landlord,
     )
     candidacy = Candidacy(
         household=household,

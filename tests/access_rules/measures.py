@@ -80,7 +80,7 @@ def build(world, case_world) -> dict:
         typology=Typology.T2,
         surface=Decimal("40"),
         rent=Decimal("400"),
-        landlord_organisation=landlord,
+        social_landlord=landlord,
     )
     candidacy = Candidacy(
         household=household,

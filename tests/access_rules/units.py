@@ -67,7 +67,7 @@ def build(world, case_world) -> dict:
     commune = Commune(name="Concarneau", territory=territory)
     dashboard = Programme(territory=territory, name="IML DALO", capacity=5)
     flat = Unit(
-        landlord_organisation=landlord,
+        social_landlord=landlord,
         commune=commune,
         address="12 rue des Écoles",
         typology=Typology.T2,

@@ -33,7 +33,7 @@ SOCIAL_WORKER = "social@ccas-concarneau.demo"
 ADVISER = "conseil@mission-locale.demo"  # Mission Locale: the partner the case is shared with
 COMMITTEE_MEMBER = "asso@abricotier.demo"  # sits on the comité technique, not a participant
 STATE_SERVICE = "etat@ddets29.demo"  # DDETS: not on the comité technique
-LANDLORD = "proprietaire@exemple.demo"  # a private landlord: no access to cases at all
+LANDLORD = "proprietaire@exemple.demo"  # a private owner: no access to cases at all
 
 # The canary: a name that must never reach anyone outside the CCAS.
 FIRST_NAME = "Clothilde"
@@ -448,7 +448,7 @@ def test_an_organisation_outside_the_case_cannot_find_it(browser, live_server, e
 
         response = page.goto(live_server.at("/cases/"))
         if email == LANDLORD:
-            assert response.status == 403  # no case list for private landlords
+            assert response.status == 403  # no case list for private owners
             expect(nav(page).get_by_role("link", name="Situations")).to_have_count(0)
         else:
             expect(heading(page)).to_have_text("Situations complexes")

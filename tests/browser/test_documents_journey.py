@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from portal.documents.catalogue import DOCUMENTS
 from portal.extensions import db
-from portal.models import LandlordOffer, Measure, MeasureStatus, Organisation, Unit, User
+from portal.models import Measure, MeasureStatus, Organisation, OwnerOffer, Unit, User
 from tests.browser.conftest import DESKTOP, MOBILE, LiveServer, check_page, sign_in
 
 pytestmark = pytest.mark.browser
@@ -39,7 +39,7 @@ def landlord_measure(live_server: LiveServer) -> tuple[int, str]:
         measure = db.session.scalars(
             sa.select(Measure)
             .join(Unit, Measure.unit_id == Unit.id)
-            .join(Organisation, Unit.landlord_organisation_id == Organisation.id)
+            .join(Organisation, Unit.social_landlord_id == Organisation.id)
             .where(
                 Organisation.name == "Finistère Habitat",
                 Measure.status.in_((MeasureStatus.ACTIVE, MeasureStatus.EXTENDED)),
@@ -127,10 +127,10 @@ def test_the_coordinator_rewrites_a_passage(browser, live_server):
 def test_the_owner_reads_its_offer_against_the_ceilings(browser, live_server):
     with live_server.app.app_context():
         offer_id = db.session.scalar(
-            sa.select(LandlordOffer.id)
-            .join(User, LandlordOffer.owner_id == User.id)
-            .where(User.email == OWNER, LandlordOffer.rent.is_not(None))
-            .order_by(LandlordOffer.id)
+            sa.select(OwnerOffer.id)
+            .join(User, OwnerOffer.owner_id == User.id)
+            .where(User.email == OWNER, OwnerOffer.rent.is_not(None))
+            .order_by(OwnerOffer.id)
         )
     assert offer_id is not None, "the demo owner has an offer with a rent"
     page = signed_in(browser, live_server, OWNER)
@@ -145,10 +145,10 @@ def test_the_owner_reads_its_offer_against_the_ceilings(browser, live_server):
 def test_the_ccas_and_the_owner_see_the_gap_on_their_pages(browser, live_server):
     with live_server.app.app_context():
         offers = db.session.scalars(
-            sa.select(LandlordOffer)
-            .join(User, LandlordOffer.owner_id == User.id)
+            sa.select(OwnerOffer)
+            .join(User, OwnerOffer.owner_id == User.id)
             .where(User.email == OWNER)
-            .order_by(LandlordOffer.id)
+            .order_by(OwnerOffer.id)
         ).all()
         sent = next(o.id for o in offers if o.rent is not None)
         draft = next(o.id for o in offers if o.status.value == "draft")

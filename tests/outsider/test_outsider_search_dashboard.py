@@ -148,7 +148,7 @@ def test_a_unit_created_by_a_person_of_two_social_landlords_goes_to_the_acting_o
     response = client.post("/measures/units/new", data=unit_form(scheme.commune))
     assert response.status_code == 302, response.text[:2000]
     unit = db.session.scalars(sa.select(Unit).where(Unit.address == "4 allée des Mouettes")).one()
-    assert unit.landlord_organisation_id == scheme.other_landlord.id
+    assert unit.social_landlord_id == scheme.other_landlord.id
 
 
 def test_acting_organisation_in_a_copied_session_follows_deactivation(
