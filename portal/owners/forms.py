@@ -1,6 +1,8 @@
 import sqlalchemy as sa
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (
+
+# SelectChoice is new in WTForms 3.3, which its stubs (3.2) do not know yet.
+from wtforms import (  # type: ignore[attr-defined]
     BooleanField,
     DateTimeLocalField,
     HiddenField,

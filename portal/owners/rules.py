@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import cast
 
 from portal.i18n import _l
 
@@ -267,6 +268,7 @@ def checks(facts: UnitFacts, rules: RuleSet) -> list[Check]:
     """Blocks (the unit cannot be let through the scheme) and warnings, with sources."""
     found: list[Check] = []
     on = facts.lease_date
+    ban = dpe_ban_date(facts.dpe_class, rules)
     if facts.dpe_class is None:
         found.append(
             Check(
@@ -276,7 +278,7 @@ def checks(facts: UnitFacts, rules: RuleSet) -> list[Check]:
                 str(SRC_CLIMATE),
             )
         )
-    elif on is not None and dpe_banned(facts.dpe_class, on, rules):
+    elif on is not None and ban is not None and dpe_banned(facts.dpe_class, on, rules):
         found.append(
             Check(
                 "dpe_banned",
@@ -286,30 +288,27 @@ def checks(facts: UnitFacts, rules: RuleSet) -> list[Check]:
                         "Un logement classé %(dpe)s ne peut plus être mis en location "
                         "depuis le %(ban)s : des travaux de rénovation sont nécessaires.",
                         dpe=facts.dpe_class,
-                        ban=dpe_ban_date(facts.dpe_class, rules).strftime("%d/%m/%Y"),
+                        ban=ban.strftime("%d/%m/%Y"),
                     )
                 ),
                 rules.source(f"dpe_ban_{facts.dpe_class}"),
             )
         )
-    else:
-        ban = dpe_ban_date(facts.dpe_class, rules)
-        if ban is not None:
-            found.append(
-                Check(
-                    "dpe_future_ban",
-                    WARNING,
-                    str(
-                        _l(
-                            "Un logement classé %(dpe)s ne pourra plus être loué à partir du "
-                            "%(ban)s.",
-                            dpe=facts.dpe_class,
-                            ban=ban.strftime("%d/%m/%Y"),
-                        )
-                    ),
-                    rules.source(f"dpe_ban_{facts.dpe_class}"),
-                )
+    elif ban is not None:
+        found.append(
+            Check(
+                "dpe_future_ban",
+                WARNING,
+                str(
+                    _l(
+                        "Un logement classé %(dpe)s ne pourra plus être loué à partir du %(ban)s.",
+                        dpe=facts.dpe_class,
+                        ban=ban.strftime("%d/%m/%Y"),
+                    )
+                ),
+                rules.source(f"dpe_ban_{facts.dpe_class}"),
             )
+        )
     if facts.dpe_class in ("F", "G"):
         found.append(
             Check(
@@ -389,7 +388,8 @@ def is_blocked(found: list[Check]) -> bool:
 
 def ceiling_rent(level: int, surface: Decimal, rules: RuleSet) -> Decimal:
     """The monthly rent ceiling (charges excluded) of a level for this surface."""
-    return money(rules.ceilings[level].value * surface)
+    # Ceilings are amounts: DEFAULT_CEILINGS and CommuneCeiling.eur_per_m2 are Decimals.
+    return money(cast(Decimal, rules.ceilings[level].value) * surface)
 
 
 def tax_reduction(level: int, annual_rent: Decimal, rules: RuleSet) -> Decimal:
@@ -475,7 +475,7 @@ def simulate(facts: UnitFacts, rules: RuleSet, assumptions: Assumptions) -> Simu
             LevelResult(
                 level=level,
                 discount=rules[f"loc{level}_discount"],
-                ceiling_per_m2=ceiling_rule.value,
+                ceiling_per_m2=cast(Decimal, ceiling_rule.value),  # see ceiling_rent
                 ceiling=ceiling,
                 ceiling_is_example=ceiling_rule.is_example,
                 ceiling_source=str(ceiling_rule.source),

@@ -742,19 +742,19 @@ def current_rules(on: date | None = None, commune_id: int | None = None) -> R.Ru
         )
     ceilings = {}
     if commune_id:
-        for row in db.session.scalars(
+        for ceiling in db.session.scalars(
             sa.select(CommuneCeiling)
             .where(CommuneCeiling.commune_id == commune_id, CommuneCeiling.effective_from <= on)
             .order_by(CommuneCeiling.effective_from, CommuneCeiling.id)
         ):
-            if row.level in R.LEVELS:
-                ceilings[row.level] = R.Rule(
-                    f"ceiling_loc{row.level}",
-                    row.eur_per_m2,
-                    row.source,
-                    row.effective_from,
+            if ceiling.level in R.LEVELS:
+                ceilings[ceiling.level] = R.Rule(
+                    f"ceiling_loc{ceiling.level}",
+                    ceiling.eur_per_m2,
+                    ceiling.source,
+                    ceiling.effective_from,
                     "",
-                    row.is_example,
+                    ceiling.is_example,
                 )
     return R.RuleSet(by_key).with_ceilings(ceilings)
 

@@ -164,7 +164,7 @@ def carried_from(token: str | None) -> dict:
         return {}
     if not isinstance(raw, dict):
         return {}
-    data = {}
+    data: dict[str, int | DpeClass | bool | date | Decimal] = {}
     try:
         for name, value in raw.items():
             if name not in CARRIED_FIELDS or not isinstance(value, str):
