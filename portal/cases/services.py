@@ -246,12 +246,22 @@ def record_information(household: Household, author: User, data: dict) -> Inform
 def withdraw_identity(household: Household, actor: User) -> None:
     """The household's latest information no longer lets its identity leave: partners who
     had full access keep the situation only."""
-    for case in household_cases(household):
+    cases = household_cases(household)
+    # The history names each partner: their names in one query, not one each (a
+    # participant's organisation is not loaded with its case).
+    names = dict(
+        db.session.execute(
+            sa.select(Organisation.id, Organisation.name).where(
+                Organisation.id.in_({p.organisation_id for c in cases for p in c.participants})
+            )
+        ).all()
+    )
+    for case in cases:
         for participant in case.participants:
             if participant.level != AccessLevel.FULL:
                 continue
             participant.level = AccessLevel.SITUATION
-            name = participant.organisation.name
+            name = names[participant.organisation_id]
             add_event(
                 case,
                 CaseEventKind.SHARED,
