@@ -618,7 +618,12 @@ PARTS: tuple[Part, ...] = (
         "partages",
         _l("Partages des situations"),
         CaseParticipant,
-        lambda h: sa.select(CaseParticipant).where(CaseParticipant.case_id.in_(case_ids(h))),
+        # Each row names its partner: their organisations loaded with the rows.
+        lambda h: (
+            sa.select(CaseParticipant)
+            .where(CaseParticipant.case_id.in_(case_ids(h)))
+            .options(sa.orm.joinedload(CaseParticipant.organisation))
+        ),
         Erasure.REPLACE,
         (Text("reason", _l("Motif du partage"), erased_to=""),),
         (CASE, ORGANISATION, Detail("level", _l("Niveau d'accès")), WHEN),
